@@ -1,0 +1,49 @@
+"""Runtime configuration from the environment or a `.env` file (see DESIGN.md)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///ptf-bot.db"
+
+
+class Settings(BaseSettings):
+    """Every knob the bot reads. Secrets are `SecretStr`: they never print or log."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = Field(
+        default=None, description="xapp- token; when set the bot runs in Socket Mode"
+    )
+    slack_api_url: str = "https://slack.com/api/"
+    database_url: str = DEFAULT_DATABASE_URL
+    anthropic_api_key: SecretStr | None = None
+    anthropic_base_url: str | None = None
+    bot_llm_model: str = "claude-haiku-4-5"
+    bot_llm_timeout_s: float = Field(default=8.0, gt=0)
+    bot_llm_max_tokens: int = Field(default=400, gt=0)
+    bot_slash_command: str = "/ptf"
+    port: int = Field(default=3000, gt=0, lt=65536)
+    log_level: str = "INFO"
+    knowledge_dir: Path | None = None
+
+    @property
+    def llm_enabled(self) -> bool:
+        return self.anthropic_api_key is not None and bool(
+            self.anthropic_api_key.get_secret_value()
+        )
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None and bool(self.slack_app_token.get_secret_value())
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
