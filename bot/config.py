@@ -31,6 +31,15 @@ class Settings(BaseSettings):
     bot_slash_command: str = "/ptf"
     port: int = Field(default=3000, gt=0, lt=65536)
     log_level: str = "INFO"
+    web_concurrency: int = Field(
+        default=1, gt=0, description="gunicorn worker processes in HTTP mode"
+    )
+    web_threads: int = Field(
+        default=8, gt=0, description="threads per gunicorn worker (requests being acked at once)"
+    )
+    slack_listener_threads: int = Field(
+        default=16, gt=0, description="threads per process for listener work done after the ack"
+    )
     knowledge_dir: Path | None = None
 
     @property
