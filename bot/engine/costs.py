@@ -1,0 +1,128 @@
+"""The cost model: what the prompt costs a month, what a fine-tune would cost,
+and how many months the one-off training takes to pay back.
+
+Only input tokens are compared: output length does not change with the choice
+(a fine-tuned model's output can cost more per token; that markup is applied
+to the tuned prompt through `fine_tuned_price_multiplier`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.knowledge import Knowledge
+
+MTOK = 1_000_000
+
+COST_FIELDS = (
+    "monthly_input_tokens",
+    "input_price_per_mtok",
+    "cached_input_price_per_mtok",
+    "monthly_prompt_cost_usd",
+    "monthly_prompt_cost_cached_usd",
+    "tuned_prompt_tokens",
+    "monthly_fine_tuned_cost_usd",
+    "monthly_saving_usd",
+    "training_cost_usd",
+    "break_even_months",
+)
+
+
+@dataclass(frozen=True)
+class Costs:
+    monthly_input_tokens: int | None
+    input_price_per_mtok: float
+    cached_input_price_per_mtok: float
+    monthly_prompt_cost_usd: float | None
+    monthly_prompt_cost_cached_usd: float | None
+    tuned_prompt_tokens: int | None
+    monthly_fine_tuned_cost_usd: float | None
+    monthly_saving_usd: float | None
+    training_cost_usd: float
+    break_even_months: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {key: _round(value) for key, value in asdict(self).items()}
+
+    def metric(self, name: str) -> float | None:
+        return getattr(self, name)
+
+
+def _round(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 2)
+    return value
+
+
+def effective(knowledge: Knowledge, answers: Mapping[str, Any], question_id: str) -> Any:
+    """The answer if given, else the question's stated assumption."""
+    if question_id in answers:
+        return answers[question_id]
+    question = knowledge.question(question_id)
+    if question.assume_from_price_row is not None:
+        return getattr(price_row_for(knowledge, answers), question.assume_from_price_row)
+    return question.assume
+
+
+def price_row_for(knowledge: Knowledge, answers: Mapping[str, Any]):
+    model = answers.get("price_model", knowledge.question("price_model").assume)
+    return knowledge.price_row(model)
+
+
+def compute_costs(knowledge: Knowledge, answers: Mapping[str, Any]) -> Costs:
+    """Costs from the given answers plus stated assumptions for cost parameters.
+
+    Volume figures are None unless both prompt_tokens and monthly_calls were
+    answered: the bot never invents a workload.
+    """
+    row = price_row_for(knowledge, answers)
+    price = float(effective(knowledge, answers, "input_price_per_mtok"))
+    if "input_price_per_mtok" not in answers and row.cached_input is not None:
+        cached_price = row.cached_input
+    else:
+        cached_price = price * knowledge.providers.caching.cache_read_factor
+    training = float(effective(knowledge, answers, "training_cost_usd"))
+
+    prompt_tokens = answers.get("prompt_tokens")
+    calls = answers.get("monthly_calls")
+    if prompt_tokens is None or calls is None:
+        return Costs(None, price, cached_price, None, None, None, None, None, training, None)
+
+    share_cached = float(effective(knowledge, answers, "cacheable_share"))
+    tuned_share = float(effective(knowledge, answers, "tuned_prompt_share"))
+    multiplier = float(effective(knowledge, answers, "fine_tuned_price_multiplier"))
+    hosting = float(effective(knowledge, answers, "hosting_usd_per_month"))
+    evals = float(effective(knowledge, answers, "eval_cost_usd_per_month"))
+
+    monthly_tokens = int(prompt_tokens) * int(calls)
+    full_cost = monthly_tokens / MTOK * price
+    cached_cost = monthly_tokens / MTOK * (price * (1 - share_cached) + cached_price * share_cached)
+    tuned_tokens = math.ceil(int(prompt_tokens) * tuned_share)
+    tuned_cost = tuned_tokens * int(calls) / MTOK * price * multiplier + hosting + evals
+    saving = cached_cost - tuned_cost
+    break_even = training / saving if saving > 0 else None
+    return Costs(
+        monthly_input_tokens=monthly_tokens,
+        input_price_per_mtok=price,
+        cached_input_price_per_mtok=cached_price,
+        monthly_prompt_cost_usd=full_cost,
+        monthly_prompt_cost_cached_usd=cached_cost,
+        tuned_prompt_tokens=tuned_tokens,
+        monthly_fine_tuned_cost_usd=tuned_cost,
+        monthly_saving_usd=saving,
+        training_cost_usd=training,
+        break_even_months=break_even,
+    )
+
+
+def cumulative_costs(costs: Costs, months: int) -> tuple[list[float], list[float]]:
+    """Cumulative spend per month for both options (for the break-even chart)."""
+    prompt = costs.monthly_prompt_cost_cached_usd or 0.0
+    tuned = costs.monthly_fine_tuned_cost_usd or 0.0
+    prompting = [prompt * month for month in range(months + 1)]
+    tuning = [costs.training_cost_usd + tuned * month for month in range(months + 1)]
+    return prompting, tuning

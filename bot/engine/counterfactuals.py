@@ -1,0 +1,123 @@
+"""What answer would change the verdict, holding every other answer fixed.
+
+For choices and yes/no questions every other value is tried. For numbers the
+verdict is evaluated at the candidate points (bounds and thresholds) and each
+change found between two points is narrowed by bisection to the exact value,
+so "at 2.1M calls a month fine-tuning pays back" is computed, not guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from bot.engine import humanize
+from bot.engine.candidates import candidate_values
+from bot.engine.costs import compute_costs, effective
+from bot.engine.decide import VERDICT_LABELS, Counterfactual, verdict_only
+
+if TYPE_CHECKING:
+    from bot.knowledge import Knowledge, Question
+
+
+def counterfactuals(
+    knowledge: Knowledge, answers: Mapping[str, Any], verdict: str
+) -> list[Counterfactual]:
+    found: list[Counterfactual] = []
+    for question in knowledge.questions:
+        if question.kind in ("choice", "bool"):
+            found.extend(_discrete(knowledge, answers, verdict, question))
+        else:
+            found.extend(_numeric(knowledge, answers, verdict, question))
+    return found
+
+
+def _with(answers: Mapping[str, Any], question_id: str, value: Any) -> dict[str, Any]:
+    return {**answers, question_id: value}
+
+
+def _discrete(knowledge, answers, verdict, question: Question) -> list[Counterfactual]:
+    current = answers.get(question.id)
+    seen: set[str] = set()
+    found = []
+    for value in candidate_values(knowledge, question):
+        if value == current:
+            continue
+        other = verdict_only(knowledge, _with(answers, question.id, value))
+        if other == verdict or other in seen:
+            continue
+        seen.add(other)
+        shown = humanize.plain_value(value) if question.kind == "bool" else question.label_of(value)
+        text = f"If {question.short} were {shown.lower() if question.kind == 'bool' else shown}, the verdict would be {VERDICT_LABELS[other]}."
+        found.append(Counterfactual(question.id, value, other, text))
+    return found
+
+
+def _numeric(knowledge, answers, verdict, question: Question) -> list[Counterfactual]:
+    qid = question.id
+    current = effective(knowledge, answers, qid)
+    points = sorted(set(candidate_values(knowledge, question)) | {current})
+    verdicts = {p: verdict_only(knowledge, _with(answers, qid, p)) for p in points}
+    # Exact change points between neighbouring candidates that disagree.
+    for low, high in zip(points, points[1:], strict=False):
+        if verdicts[low] != verdicts[high]:
+            edge = _bisect(knowledge, answers, question, low, high, verdicts[low])
+            verdicts[edge] = verdict_only(knowledge, _with(answers, qid, edge))
+            below = _below(question, edge)
+            if below >= low:
+                verdicts[below] = verdicts[low]
+    nearest: dict[str, float] = {}
+    for point, other in verdicts.items():
+        if other == verdict:
+            continue
+        if other not in nearest or abs(point - current) < abs(nearest[other] - current):
+            nearest[other] = point
+    found = []
+    for other in ("prompt_engineering", "prompt_then_fine_tune", "fine_tuning"):
+        if other not in nearest:
+            continue
+        value = nearest[other]
+        value = int(value) if question.kind == "int" else round(value, 4)
+        direction = "or more" if value > current else "or less"
+        text = (
+            f"With {question.short} at {_shown(question, value)} {direction}, "
+            f"the verdict would be {VERDICT_LABELS[other]}"
+        )
+        if qid in knowledge.policy.cost_inputs:
+            costs = compute_costs(knowledge, _with(answers, qid, value))
+            if costs.break_even_months is not None:
+                text += f" (fine-tuning would pay back in {humanize.months(costs.break_even_months)})"
+        found.append(Counterfactual(qid, value, other, text + "."))
+    return found
+
+
+def _below(question: Question, value: float) -> float:
+    return value - 1 if question.kind == "int" else value * (1 - 1e-6)
+
+
+def _bisect(knowledge, answers, question: Question, low: float, high: float, low_verdict: str):
+    """The smallest value in (low, high] whose verdict differs from low's."""
+    for _ in range(200):
+        if question.kind == "int":
+            if high - low <= 1:
+                return high
+            middle = (low + high) // 2
+        else:
+            if high - low <= max(1e-6, abs(high) * 1e-6):
+                return high
+            middle = (low + high) / 2
+        if verdict_only(knowledge, _with(answers, question.id, middle)) == low_verdict:
+            low = middle
+        else:
+            high = middle
+    return high
+
+
+def _shown(question: Question, value: float) -> str:
+    if question.unit == "share":
+        return f"{value * 100:.0f}%"
+    if question.unit and question.unit.startswith("USD"):
+        return humanize.usd(value)
+    if value >= 10_000:
+        return f"{humanize.grouped(value)} ({humanize.compact(value)})"
+    return humanize.grouped(value)

@@ -1,0 +1,261 @@
+"""decide(knowledge, answers) -> Decision: the one pure entry point every surface uses."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bot.engine import humanize
+from bot.engine.costs import COST_FIELDS, Costs, compute_costs
+from bot.engine.rules import Context, effective_answers, holds, tally, verdict_for, verdict_rules
+
+if TYPE_CHECKING:
+    from bot.knowledge import Knowledge, Rule
+
+VERDICT_LABELS = {
+    "prompt_engineering": "Prompt engineering",
+    "prompt_then_fine_tune": "Prompt now, fine-tune later",
+    "fine_tuning": "Fine-tune",
+}
+
+
+@dataclass(frozen=True)
+class Item:
+    """A reason, condition, caution or piece of advice, with its sources."""
+
+    rule: str
+    text: str
+    sources: tuple[str, ...]
+    assumed: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"rule": self.rule, "text": self.text, "sources": list(self.sources)}
+        if self.assumed:
+            data["assumed"] = list(self.assumed)
+        return data
+
+
+@dataclass(frozen=True)
+class Assumption:
+    question: str
+    value: Any
+    text: str
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"question": self.question, "value": self.value, "text": self.text,
+                "source": self.source}
+
+
+@dataclass(frozen=True)
+class Counterfactual:
+    question: str
+    value: Any
+    verdict: str
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"question": self.question, "value": self.value, "verdict": self.verdict,
+                "text": self.text}
+
+
+@dataclass(frozen=True)
+class Decision:
+    verdict: str
+    score: int
+    threshold: int
+    reasons: tuple[Item, ...]
+    conditions: tuple[Item, ...]
+    cautions: tuple[Item, ...]
+    advice: tuple[Item, ...]
+    costs: Costs
+    assumptions: tuple[Assumption, ...]
+    counterfactuals: tuple[Counterfactual, ...]
+    missing: tuple[str, ...]
+    answers: Mapping[str, Any]
+    knowledge_version: str
+    knowledge_as_of: str
+
+    @property
+    def verdict_label(self) -> str:
+        return VERDICT_LABELS[self.verdict]
+
+    @property
+    def summary(self) -> str:
+        lead = self.reasons[0].text if self.reasons else ""
+        return f"{self.verdict_label}. {lead}".strip()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict,
+            "verdict_label": self.verdict_label,
+            "summary": self.summary,
+            "reasons": [item.to_dict() for item in self.reasons],
+            "conditions": [item.to_dict() for item in self.conditions],
+            "cautions": [item.to_dict() for item in self.cautions],
+            "advice": [item.to_dict() for item in self.advice],
+            "costs": self.costs.to_dict(),
+            "assumptions": [a.to_dict() for a in self.assumptions],
+            "counterfactuals": [c.to_dict() for c in self.counterfactuals],
+            "missing": list(self.missing),
+            "answers": dict(self.answers),
+            "score": {"case_for_fine_tuning": self.score, "threshold": self.threshold},
+            "knowledge_version": self.knowledge_version,
+            "knowledge_as_of": self.knowledge_as_of,
+        }
+
+
+def verdict_only(knowledge: Knowledge, answers: Mapping[str, Any]) -> str:
+    """The verdict without the explanation: what the flow and counterfactuals need."""
+    ctx = Context(effective_answers(knowledge, answers), compute_costs(knowledge, answers))
+    result, _ = tally(verdict_rules(knowledge), ctx)
+    return verdict_for(result, knowledge.policy.fine_tune_threshold)
+
+
+def decide(knowledge: Knowledge, answers: Mapping[str, Any]) -> Decision:
+    """Apply the rules to parsed answers (see answers.parse_answers)."""
+    from bot.engine.counterfactuals import counterfactuals
+
+    costs = compute_costs(knowledge, answers)
+    effective = effective_answers(knowledge, answers)
+    threshold = knowledge.policy.fine_tune_threshold
+    result, fired = tally(verdict_rules(knowledge), Context(effective, costs))
+    verdict = verdict_for(result, threshold)
+    score = sum(
+        rule.weight if rule.effect == "toward_fine_tuning" else -rule.weight
+        for rule in fired
+        if rule.effect.startswith("toward_")
+    )
+    case = score >= threshold
+    outcome = Context(effective, costs, frozenset(r.id for r in fired), verdict, case)
+    shown = [r for r in knowledge.rules if not r.affects_verdict and holds(r.when, outcome)]
+
+    words = _placeholders(knowledge, effective, costs)
+    item = _item_maker(knowledge, answers, words)
+
+    def given(rule: Rule) -> bool:
+        return not _assumed_questions(knowledge, answers, rule)
+
+    explain = [item(r) for r in shown if r.effect == "explain"]
+    constraints = [r for r in fired if r.effect == "constraint"]
+    toward_ft = [r for r in fired if r.effect == "toward_fine_tuning"]
+    toward_pe = [r for r in fired if r.effect == "toward_prompt_engineering"]
+    blockers = [r for r in fired if r.effect == "blocker"]
+
+    conditions: list[Item] = []
+    if verdict == "prompt_engineering":
+        deciding = [r for r in constraints if given(r) or case]
+        reasons = (
+            [item(r) for r in deciding]
+            + explain
+            + [item(r) for r in toward_pe if given(r)]
+            + [item(r) for r in blockers if given(r)]
+        )
+    else:
+        reasons = [item(r) for r in toward_ft] + explain
+        if verdict == "prompt_then_fine_tune":
+            conditions = [item(r, use_until=True) for r in blockers]
+
+    return Decision(
+        verdict=verdict,
+        score=score,
+        threshold=threshold,
+        reasons=tuple(reasons),
+        conditions=tuple(conditions),
+        cautions=tuple(item(r) for r in shown if r.effect == "caution"),
+        advice=tuple(item(r) for r in shown if r.effect == "advice"),
+        costs=costs,
+        assumptions=tuple(_assumptions(knowledge, answers, effective, words)),
+        counterfactuals=tuple(counterfactuals(knowledge, answers, verdict)),
+        missing=tuple(q.id for q in knowledge.questions if q.id not in answers),
+        answers={q.id: answers[q.id] for q in knowledge.questions if q.id in answers},
+        knowledge_version=knowledge.version,
+        knowledge_as_of=knowledge.manifest.as_of,
+    )
+
+
+def _assumed_questions(
+    knowledge: Knowledge, answers: Mapping[str, Any], rule: Rule
+) -> tuple[str, ...]:
+    from bot.engine.rules import condition_questions
+
+    asked = condition_questions(knowledge, rule.when)
+    return tuple(
+        q.id for q in knowledge.questions if q.id in asked and q.ask and q.id not in answers
+    )
+
+
+def _item_maker(knowledge: Knowledge, answers: Mapping[str, Any], words: dict[str, str]):
+    def make(rule: Rule, use_until: bool = False) -> Item:
+        text = (rule.until if use_until else rule.text) or ""
+        text = text.format(**words)
+        assumed = _assumed_questions(knowledge, answers, rule)
+        if assumed:
+            names = ", ".join(knowledge.question(q).short for q in assumed)
+            text += f" (not answered yet: {names})"
+        return Item(rule.id, text, tuple(rule.sources), assumed)
+
+    return make
+
+
+def _placeholders(knowledge: Knowledge, effective: Mapping[str, Any], costs: Costs):
+    words: dict[str, str] = {}
+    for question in knowledge.questions:
+        value = effective[question.id]
+        if question.kind == "choice":
+            words[question.id] = question.label_of(value).lower()
+        elif question.id == "monthly_calls" or question.unit == "tokens":
+            words[question.id] = humanize.compact(value)
+        elif question.unit == "share":
+            words[question.id] = f"{value * 100:g}%"
+        elif question.unit == "times":
+            words[question.id] = f"{value:g}x"
+        elif question.unit and question.unit.startswith("USD"):
+            words[question.id] = humanize.usd(value)
+        else:
+            words[question.id] = humanize.plain_value(value)
+    for name in COST_FIELDS:
+        value = getattr(costs, name)
+        if name == "break_even_months":
+            words[name] = humanize.months(value)
+        elif name.endswith("_usd") or name.endswith("_per_mtok"):
+            words[name] = humanize.usd(value)
+        elif value is None:
+            words[name] = "n/a"
+        else:
+            words[name] = humanize.compact(value)
+    words["payback_horizon_months"] = humanize.plain_value(knowledge.policy.payback_horizon_months)
+    words["fine_tune_threshold"] = str(knowledge.policy.fine_tune_threshold)
+    words["knowledge_as_of"] = knowledge.manifest.as_of
+    return words
+
+
+def _assumptions(
+    knowledge: Knowledge,
+    answers: Mapping[str, Any],
+    effective: Mapping[str, Any],
+    words: Mapping[str, str],
+) -> list[Assumption]:
+    """Values the user did not give that the cost math or rules relied on."""
+    found = []
+    for question in knowledge.questions:
+        if question.ask or question.id in answers:
+            continue
+        value = effective[question.id]
+        source = question.assume_source or "project-assumptions"
+        text = f"{question.short}: {words[question.id]}"
+        if question.assume_from_price_row:
+            row = knowledge.price_row(effective["price_model"])
+            source = row.source
+            text += f" (price of {row.label}, as of {row.as_of})"
+        found.append(Assumption(question.id, value, text, source))
+    found.append(
+        Assumption(
+            "payback_horizon_months",
+            knowledge.policy.payback_horizon_months,
+            f"fine-tuning must pay back within {humanize.plain_value(knowledge.policy.payback_horizon_months)} months",
+            "project-assumptions",
+        )
+    )
+    return found

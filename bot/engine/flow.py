@@ -1,0 +1,195 @@
+"""The guided flow: which question next, and whether the consultation can stop.
+
+The consultation stops as soon as no further answers, to any of the remaining
+questions in any combination, could change the verdict, and never earlier.
+This is decided exactly, not estimated: the verdict rules are grouped into
+independent factors (rules that share a question belong together), each
+factor's possible contributions are enumerated over its questions' candidate
+values (plus "left unanswered"), and the contributions are combined.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import product
+from typing import TYPE_CHECKING, Any
+
+from bot.engine.answers import AnswerError, Value, parse_value
+from bot.engine.candidates import candidate_values
+from bot.engine.costs import compute_costs
+from bot.engine.decide import verdict_only
+from bot.engine.rules import (
+    Context,
+    Tally,
+    condition_questions,
+    effective_answers,
+    tally,
+    verdict_for,
+    verdict_rules,
+)
+
+if TYPE_CHECKING:
+    from bot.knowledge import Knowledge, Question, Rule
+
+_UNANSWERED = object()
+
+
+@dataclass(frozen=True)
+class Factor:
+    questions: frozenset[str]
+    rules: tuple[Rule, ...]
+    uses_costs: bool
+
+
+@lru_cache(maxsize=16)
+def factors(knowledge: Knowledge) -> tuple[Factor, ...]:
+    """Verdict rules grouped so that no two groups share a question."""
+    groups: list[tuple[set[str], list[Rule]]] = []
+    for rule in verdict_rules(knowledge):
+        asked = condition_questions(knowledge, rule.when)
+        joined = [g for g in groups if g[0] & asked]
+        merged_questions, merged_rules = set(asked), [rule]
+        for group in joined:
+            merged_questions |= group[0]
+            merged_rules = group[1] + merged_rules
+            groups.remove(group)
+        groups.append((merged_questions, merged_rules))
+    order = {rule.id: i for i, rule in enumerate(knowledge.rules)}
+    return tuple(
+        Factor(
+            frozenset(questions),
+            tuple(sorted(rules, key=lambda r: order[r.id])),
+            any(leaf.metric is not None for r in rules for leaf in r.when.leaves()),
+        )
+        for questions, rules in groups
+    )
+
+
+def _open_questions(knowledge: Knowledge, factor: Factor, answers: Mapping[str, Any]) -> list[str]:
+    return [
+        q.id for q in knowledge.questions
+        if q.id in factor.questions and q.ask and q.id not in answers
+    ]
+
+
+def _contributions(
+    knowledge: Knowledge, factor: Factor, answers: Mapping[str, Any]
+) -> frozenset[Tally]:
+    """Every tally this factor can reach as its open questions get answered (or not)."""
+    open_ids = _open_questions(knowledge, factor, answers)
+    key = (factor, tuple(sorted((q, repr(answers[q])) for q in factor.questions if q in answers)))
+    cache = _contribution_cache(knowledge)
+    if key in cache:
+        return cache[key]
+    choices = [(*candidate_values(knowledge, knowledge.question(q)), _UNANSWERED) for q in open_ids]
+    reached: set[Tally] = set()
+    for combo in product(*choices):
+        trial = dict(answers)
+        for qid, value in zip(open_ids, combo, strict=True):
+            if value is not _UNANSWERED:
+                trial[qid] = value
+        costs = compute_costs(knowledge, trial) if factor.uses_costs else None
+        result, _ = tally(factor.rules, Context(effective_answers(knowledge, trial), costs))
+        reached.add(result)
+    found = frozenset(reached)
+    if len(cache) > 50_000:
+        cache.clear()
+    cache[key] = found
+    return found
+
+
+@lru_cache(maxsize=16)
+def _contribution_cache(knowledge: Knowledge) -> dict:
+    return {}
+
+
+def _combine(parts: Iterable[frozenset[Tally]]) -> set[Tally]:
+    states = {Tally()}
+    for part in parts:
+        states = {state.plus(extra) for state in states for extra in part}
+    return states
+
+
+def possible_verdicts(knowledge: Knowledge, answers: Mapping[str, Any]) -> set[str]:
+    """Every verdict some further answers (to asked questions) could lead to."""
+    threshold = knowledge.policy.fine_tune_threshold
+    states = _combine(_contributions(knowledge, f, answers) for f in factors(knowledge))
+    return {verdict_for(state, threshold) for state in states}
+
+
+def is_settled(knowledge: Knowledge, answers: Mapping[str, Any]) -> bool:
+    return len(possible_verdicts(knowledge, answers)) == 1
+
+
+def next_question(knowledge: Knowledge, answers: Mapping[str, Any]) -> Question | None:
+    """The most decisive open question, or None when the verdict cannot change.
+
+    Decisive means: the largest share of its answers settle the verdict; ties
+    go to the answers that leave the fewest verdicts open, then to the
+    knowledge's priority, then to the order of questions.
+    """
+    threshold = knowledge.policy.fine_tune_threshold
+    all_factors = factors(knowledge)
+    parts = [_contributions(knowledge, f, answers) for f in all_factors]
+    if len({verdict_for(s, threshold) for s in _combine(parts)}) <= 1:
+        return None
+    best: tuple[Any, ...] | None = None
+    chosen: Question | None = None
+    for position, question in enumerate(knowledge.questions):
+        if not question.ask or question.id in answers:
+            continue
+        index = next((i for i, f in enumerate(all_factors) if question.id in f.questions), None)
+        if index is None:
+            continue  # no verdict rule reads it
+        rest = _combine(parts[:index] + parts[index + 1:])
+        values = candidate_values(knowledge, question)
+        sizes = []
+        for value in values:
+            mine = _contributions(knowledge, all_factors[index], {**answers, question.id: value})
+            sizes.append(len({verdict_for(s.plus(m), threshold) for s in rest for m in mine}))
+        settles = sum(1 for size in sizes if size == 1) / len(values)
+        rank = (-settles, sum(sizes) / len(values), question.priority, position)
+        if best is None or rank < best:
+            best, chosen = rank, question
+    return chosen
+
+
+@dataclass
+class Consultation:
+    """One consultation's state, shared by the console, the CLI and Slack."""
+
+    knowledge: Knowledge
+    answers: dict[str, Value] = field(default_factory=dict)
+    history: list[str] = field(default_factory=list)
+
+    def next_question(self) -> Question | None:
+        return next_question(self.knowledge, self.answers)
+
+    @property
+    def done(self) -> bool:
+        return is_settled(self.knowledge, self.answers)
+
+    def apply(self, question_id: str, raw: Any) -> AnswerError | None:
+        """Record one answer; a bad value leaves every answer as it was."""
+        try:
+            value = parse_value(self.knowledge.question(question_id), raw)
+        except AnswerError as error:
+            return error
+        self.answers[question_id] = value
+        if question_id in self.history:
+            self.history.remove(question_id)
+        self.history.append(question_id)
+        return None
+
+    def back(self) -> str | None:
+        """Forget the last answer; return its question id."""
+        if not self.history:
+            return None
+        question_id = self.history.pop()
+        self.answers.pop(question_id, None)
+        return question_id
+
+    def verdict(self) -> str:
+        return verdict_only(self.knowledge, self.answers)

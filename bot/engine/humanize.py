@@ -1,0 +1,47 @@
+"""Numbers and values written the way people read them: 6k, 20M, $40,000."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def compact(number: float) -> str:
+    """6000 -> 6k, 20_000_000 -> 20M, 2_083_334 -> 2.1M, 40e9 -> 40B, 950 -> 950."""
+    magnitude = abs(number)
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if magnitude >= size:
+            scaled = number / size
+            text = f"{scaled:.1f}".rstrip("0").rstrip(".") if scaled < 100 else f"{scaled:.0f}"
+            return text + suffix
+    return f"{number:g}" if not float(number).is_integer() else str(int(number))
+
+
+def usd(amount: float | None) -> str:
+    if amount is None:
+        return "n/a"
+    if abs(amount) >= 100:
+        return f"${amount:,.0f}"
+    return f"${amount:,.2f}"
+
+
+def months(value: float | None) -> str:
+    if value is None:
+        return "never"
+    if value < 0.1:
+        return "under 0.1 months"
+    return f"{value:.1f} months"
+
+
+def grouped(number: float) -> str:
+    """6000 -> 6,000; 1.5 -> 1.5."""
+    if float(number).is_integer():
+        return f"{int(number):,}"
+    return f"{number:,.2f}".rstrip("0").rstrip(".")
+
+
+def plain_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return grouped(value)
+    return str(value)

@@ -1,0 +1,290 @@
+"""The checks a model's explanation must pass before anyone sees it.
+
+``check(message, facts=..., verdict=..., allowed_numbers=...)`` takes the
+Messages API response as a plain dict (``{"stop_reason", "content": [...]}``)
+and returns a ``GroundingResult``. The first failing check names the reason:
+
+- ``max_tokens`` / ``stop_reason:<x>``: the model did not end its turn;
+- ``unexpected_content``: a block other than text;
+- ``empty``, ``too_short``, ``too_long``: length bounds (``MIN_TEXT_CHARS``..``MAX_TEXT_CHARS``);
+- ``bad_citation``: a citation that is not a block range of the facts document;
+- ``verdict_mismatch``: a sentence recommends another verdict (checked first);
+- ``verdict_missing``: no sentence states the engine's verdict;
+- ``unsupported_number``: a number that is neither in the decision nor in the facts;
+- ``uncited_claim``: a sentence that asserts something carries no citation.
+
+Definitions (the rules, not heuristics hidden in code):
+
+Verdict. A *recommendation cue* is one of ``recommend``, ``recommendation``,
+``verdict``, ``we suggest``, ``you should``, ``our advice``, ``best option``,
+``best choice``, ``go with``, ``stick with``, ``opt for`` (not preceded within a
+few words by a negation). The words right after the cue name a verdict when
+they start, after filler such as ``is``, ``:``, ``to``, ``using``, ``start
+with``, with that verdict's phrase: ``prompt now, fine-tune later`` (and the
+paraphrases in ``_PTFT``) for prompt_then_fine_tune; ``fine-tune``/``fine-tuning``
+for fine_tuning; ``prompt engineering``/``prompting`` for prompt_engineering. The
+text must have at least one cue naming the engine's verdict and none naming
+another. ``prompt now, fine-tune later`` anywhere also names that verdict.
+
+Numbers. Digits with optional ``$``/``USD``, thousands separators, decimals,
+``%``, ``x``, and scale words or suffixes (``k``, ``M``, ``B``, ``thousand``,
+``million``, ``billion``), and the words two to twelve. A number in the text is
+supported when it equals, at two significant digits (or within half a unit of
+the second significant digit), a number of the decision or of any supplied
+fact; a percentage may also match its fraction. List markers at line starts
+are not numbers.
+
+Citations. The text is split into sentences; a sentence is cited when a text
+block with at least one citation overlaps it. Exempt: sentences of fewer than
+four words, lead-ins ending in ``:``, and the verdict statement itself when it
+adds fewer than four words to the cue and verdict phrase (it is checked against
+the engine directly).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.explain.llm_request import MAX_TEXT_CHARS, MIN_TEXT_CHARS
+
+VERDICTS = ("prompt_engineering", "prompt_then_fine_tune", "fine_tuning")
+
+
+@dataclass(frozen=True)
+class GroundingResult:
+    ok: bool
+    reason: str | None
+    text: str
+    cited_blocks: tuple[int, ...] = ()
+    detail: str | None = None
+
+
+# --- verdict ---------------------------------------------------------------
+
+_FT = r"fine[- ]?tun(?:e|es|ed|ing)\b"
+_PE = r"prompt(?:[- ]engineering|ing)?\b"
+_PTFT = re.compile(
+    rf"^(?:{_PE}|a prompt|prompting)\s*(?:now|first|today|for now)?\s*[,;]?\s*"
+    rf"(?:and\s+|then\s+|and then\s+)?(?:move to\s+|switch to\s+)?{_FT}\s*"
+    rf"(?:later|afterwards|next|once|when|after)",
+    re.IGNORECASE,
+)
+_PTFT_ANYWHERE = re.compile(
+    rf"\bprompt(?:ing)?\s+now\s*,?\s*(?:and\s+|then\s+)?{_FT}\s+later", re.IGNORECASE
+)
+_CUE = re.compile(
+    r"\b(?:recommend(?:ation|ations|ed|s)?|verdict|we suggest|you should|our advice"
+    r"|best (?:option|choice|path)|go with|stick with|opt for)\b",
+    re.IGNORECASE,
+)
+_NEGATION = re.compile(
+    r"(?:\bnot|n't|\bnever|\bno|\bagainst)\W+(?:\w+\W+){0,2}$", re.IGNORECASE
+)
+_FILLER = re.compile(
+    r"^(?:\s|[:\-–—,]|\bis\b|\bare\b|\bto\b|\bthat\b|\byou\b|\bthe team\b|\bwe\b|\bhere\b"
+    r"|\buse\b|\busing\b|\bgo with\b|\bstart with\b|\bstarting with\b|\bstick with\b"
+    r"|\bsticking with\b|\bchoose\b|\bopt for\b|\badopt\b|\bthe\b|\bplain\b)*",
+    re.IGNORECASE,
+)
+_FT_AT = re.compile(rf"^{_FT}", re.IGNORECASE)
+_PE_AT = re.compile(rf"^{_PE}", re.IGNORECASE)
+
+
+def stated_verdicts(sentence: str) -> list[tuple[str, int, int]]:
+    """(verdict, start, end) for each recommendation cue in the sentence that names one."""
+    found = []
+    for cue in _CUE.finditer(sentence):
+        if _NEGATION.search(sentence[max(0, cue.start() - 30) : cue.start()]):
+            continue
+        rest = sentence[cue.end() :]
+        skip = _FILLER.match(rest)
+        offset = skip.end() if skip else 0
+        tail = rest[offset:]
+        for verdict, pattern in (
+            ("prompt_then_fine_tune", _PTFT),
+            ("fine_tuning", _FT_AT),
+            ("prompt_engineering", _PE_AT),
+        ):
+            match = pattern.match(tail)
+            if match:
+                found.append((verdict, cue.start(), cue.end() + offset + match.end()))
+                break
+    for match in _PTFT_ANYWHERE.finditer(sentence):
+        found.append(("prompt_then_fine_tune", match.start(), match.end()))
+    return found
+
+
+# --- numbers ---------------------------------------------------------------
+
+_SCALE = {
+    "k": 1e3, "thousand": 1e3,
+    "m": 1e6, "mn": 1e6, "million": 1e6,
+    "b": 1e9, "bn": 1e9, "billion": 1e9,
+    "trillion": 1e12,
+}
+_WORDS = {
+    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+}
+_NUMBER = re.compile(
+    r"(?<![\w.,])(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?P<frac>\.\d+)?"
+    r"(?:\s*(?P<pct>%|percent\b))?"
+    r"(?:(?P<suffix>k|K|M|mn|bn|B|m|b)|\s+(?P<word>thousand|million|billion|trillion)\b)?"
+    r"(?P<times>x|×)?"
+    r"(?![A-Za-z0-9])",
+)
+_WORD_NUMBER = re.compile(r"\b(" + "|".join(_WORDS) + r")\b", re.IGNORECASE)
+_LIST_MARKER = re.compile(r"(?m)^\s*(?:\d+[.)]|[-*•])\s+")
+
+
+@dataclass(frozen=True)
+class Number:
+    value: float
+    text: str
+    percent: bool = False
+
+
+def extract_numbers(text: str) -> list[Number]:
+    text = _LIST_MARKER.sub(" ", text)
+    found = []
+    for m in _NUMBER.finditer(text):
+        value = float(m["int"].replace(",", "") + (m["frac"] or ""))
+        scale = m["suffix"] or m["word"]
+        if scale:
+            value *= _SCALE[scale.lower()]
+        found.append(Number(value, m.group(0), percent=bool(m["pct"])))
+    for m in _WORD_NUMBER.finditer(text):
+        found.append(Number(float(_WORDS[m.group(1).lower()]), m.group(0)))
+    return found
+
+
+def _round_sig(value: float, digits: int) -> float:
+    if value == 0:
+        return 0.0
+    return round(value, digits - 1 - math.floor(math.log10(abs(value))))
+
+
+def same_number(said: float, known: float) -> bool:
+    """Equal at two significant digits, or within half a unit of the second one."""
+    said, known = abs(said), abs(known)
+    if said == known:
+        return True
+    if known == 0 or said == 0:
+        return False
+    if math.isclose(_round_sig(said, 2), _round_sig(known, 2), rel_tol=1e-9):
+        return True
+    half_unit = 0.5 * 10 ** (math.floor(math.log10(known)) - 1)
+    return abs(said - known) <= half_unit * (1 + 1e-9)
+
+
+def supported(number: Number, allowed: Sequence[float]) -> bool:
+    candidates = [number.value] + ([number.value / 100] if number.percent else [])
+    return any(same_number(c, a) for c in candidates for a in allowed)
+
+
+# --- text, sentences, citations ---------------------------------------------
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9$])|\n+")
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        spans.append((start, m.start()))
+        start = m.end()
+    spans.append((start, len(text)))
+    return [(s, e) for s, e in spans if text[s:e].strip()]
+
+
+def _words(text: str) -> int:
+    return len(re.findall(r"[A-Za-z0-9$][\w$,.%'-]*", text))
+
+
+def check(
+    message: Mapping[str, Any],
+    *,
+    facts: Sequence[str],
+    verdict: str,
+    allowed_numbers: Iterable[float],
+) -> GroundingResult:
+    stop = message.get("stop_reason")
+    blocks = list(message.get("content") or [])
+    text_blocks = [b for b in blocks if isinstance(b, Mapping) and b.get("type") == "text"]
+    text = "".join(str(b.get("text") or "") for b in text_blocks)
+
+    def fail(reason: str, detail: str | None = None) -> GroundingResult:
+        return GroundingResult(False, reason, text.strip(), detail=detail)
+
+    if stop != "end_turn":
+        return fail("max_tokens" if stop == "max_tokens" else f"stop_reason:{stop}")
+    if len(text_blocks) != len(blocks):
+        return fail("unexpected_content")
+    if not text.strip():
+        return fail("empty")
+    if len(text.strip()) < MIN_TEXT_CHARS:
+        return fail("too_short", f"{len(text.strip())} chars")
+    if len(text.strip()) > MAX_TEXT_CHARS:
+        return fail("too_long", f"{len(text.strip())} chars")
+
+    # Citations must be block ranges inside the one facts document.
+    spans: list[tuple[int, int, bool]] = []
+    cited: list[int] = []
+    pos = 0
+    for block in text_blocks:
+        chunk = str(block.get("text") or "")
+        citations = block.get("citations") or []
+        for c in citations:
+            if not isinstance(c, Mapping) or c.get("type") != "content_block_location":
+                return fail("bad_citation", "not a content_block_location")
+            start, end = c.get("start_block_index"), c.get("end_block_index")
+            if (
+                c.get("document_index") != 0
+                or not isinstance(start, int)
+                or not isinstance(end, int)
+                or not 0 <= start < end <= len(facts)
+            ):
+                return fail("bad_citation", f"blocks {start}..{end}")
+            cited.extend(i for i in range(start, end) if i not in cited)
+        spans.append((pos, pos + len(chunk), bool(citations)))
+        pos += len(chunk)
+
+    # Verdict: the engine's, and no other.
+    sentences = _sentences(text)
+    statements = []
+    for s, e in sentences:
+        for found, a, b in stated_verdicts(text[s:e]):
+            if found != verdict:
+                return fail("verdict_mismatch", f"names {found}")
+            statements.append((s, e, s + a, s + b))
+    if not statements:
+        return fail("verdict_missing")
+
+    # Numbers: each one in the decision or the facts.
+    allowed = list(allowed_numbers)
+    for fact in facts:
+        allowed.extend(n.value for n in extract_numbers(fact))
+    for number in extract_numbers(text):
+        if not supported(number, allowed):
+            return fail("unsupported_number", number.text)
+
+    # Citations: every asserting sentence overlaps a cited block.
+    for s, e in sentences:
+        sentence = text[s:e].strip()
+        if _words(sentence) < 4 or sentence.endswith(":"):
+            continue
+        if any(
+            ss == s and ee == e and _words(text[s:a] + " " + text[b:e]) < 4
+            for ss, ee, a, b in statements
+        ):
+            continue
+        if not any(
+            cited_block and bs < e and be > s and text[max(bs, s) : min(be, e)].strip()
+            for bs, be, cited_block in spans
+        ):
+            return fail("uncited_claim", sentence[:80])
+
+    return GroundingResult(True, None, text.strip(), tuple(cited))

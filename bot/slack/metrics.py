@@ -1,0 +1,85 @@
+"""Prometheus metrics of the serving process (exposed on `GET /metrics`).
+
+Import and increment from anywhere, e.g. the LLM phrasing code::
+
+    from bot.slack.metrics import LLM_FALLBACKS
+    LLM_FALLBACKS.labels(reason="timeout").inc()
+
+Counters (all prefixed `ptf_`):
+
+- `http_requests_total{route,status}`        every HTTP request the WSGI app answered
+- `slack_acks_total{kind}`                    acks sent to Slack (command, block_actions,
+                                              view_submission, event, ...)
+- `slack_ack_seconds{kind}` (histogram)       time from request to ack
+- `duplicate_events_total`                    Events API deliveries dropped as duplicates
+- `slack_retries_received_total`              deliveries carrying X-Slack-Retry-Num
+- `slack_api_calls_total{method}`             Web API calls made by listeners
+- `slack_api_errors_total{method,error}`      Web API calls that failed (after retries)
+- `llm_fallbacks_total{reason}`               LLM phrasing replaced by the template text
+- `consultations_finished_total{verdict}`     consultations finished (Store.finish hook)
+- `dedup_store_errors_total`                  events let through because the DB was down
+
+With several gunicorn workers, set `PROMETHEUS_MULTIPROC_DIR` to an empty writable
+directory; `/metrics` then aggregates all workers.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+
+HTTP_REQUESTS = Counter(
+    "ptf_http_requests", "HTTP requests answered, by route and status", ["route", "status"]
+)
+ACKS = Counter("ptf_slack_acks", "Acks sent to Slack, by payload kind", ["kind"])
+ACK_SECONDS = Histogram(
+    "ptf_slack_ack_seconds",
+    "Time to ack a Slack request, by payload kind",
+    ["kind"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 3.0, 5.0),
+)
+DUPLICATE_EVENTS = Counter("ptf_duplicate_events", "Events API deliveries dropped as duplicates")
+RETRIES_RECEIVED = Counter(
+    "ptf_slack_retries_received", "Events API deliveries with X-Slack-Retry-Num"
+)
+SLACK_API_CALLS = Counter("ptf_slack_api_calls", "Slack Web API calls, by method", ["method"])
+SLACK_API_ERRORS = Counter(
+    "ptf_slack_api_errors",
+    "Slack Web API calls that failed, by method and error",
+    ["method", "error"],
+)
+LLM_FALLBACKS = Counter(
+    "ptf_llm_fallbacks", "LLM phrasing replaced by the template text, by reason", ["reason"]
+)
+CONSULTATIONS_FINISHED = Counter(
+    "ptf_consultations_finished", "Consultations finished, by verdict", ["verdict"]
+)
+DEDUP_STORE_ERRORS = Counter(
+    "ptf_dedup_store_errors", "Events handled without dedup because the database was down"
+)
+
+
+def consultation_finished(consultation: Any) -> None:
+    """`Store(on_finish=...)` hook: count the finished consultation by its verdict."""
+    decision = getattr(consultation, "decision", None) or {}
+    verdict = decision.get("verdict") if isinstance(decision, dict) else None
+    CONSULTATIONS_FINISHED.labels(verdict=str(verdict or "unknown")).inc()
+
+
+def render_metrics() -> tuple[bytes, str]:
+    """The exposition text and its content type (multiprocess-aware)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(), CONTENT_TYPE_LATEST
