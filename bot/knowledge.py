@@ -547,9 +547,9 @@ def cross_check(k: Knowledge) -> list[Problem]:
                 parse_value(q, q.assume)
             except AnswerError as exc:
                 problems.append(Problem("questions.yaml", q.id, f"assume: {exc.reason}"))
-        if q.kind in ("int", "float") and q.min is not None and q.max is not None:
-            if q.min >= q.max:
-                problems.append(Problem("questions.yaml", q.id, "min must be below max"))
+        numeric = q.kind in ("int", "float") and q.min is not None and q.max is not None
+        if numeric and q.min >= q.max:
+            problems.append(Problem("questions.yaml", q.id, "min must be below max"))
 
     if k.has_question("price_model"):
         for value in k.question("price_model").option_values():

@@ -48,7 +48,7 @@ def _discrete(knowledge, answers, verdict, question: Question) -> list[Counterfa
             continue
         seen.add(other)
         shown = humanize.plain_value(value) if question.kind == "bool" else question.label_of(value)
-        text = f"If {question.short} were {shown.lower() if question.kind == 'bool' else shown}, the verdict would be {VERDICT_LABELS[other]}."
+        text = f"If {question.short} were {shown}, the verdict would be {VERDICT_LABELS[other]}."
         found.append(Counterfactual(question.id, value, other, text))
     return found
 
@@ -86,7 +86,8 @@ def _numeric(knowledge, answers, verdict, question: Question) -> list[Counterfac
         if qid in knowledge.policy.cost_inputs:
             costs = compute_costs(knowledge, _with(answers, qid, value))
             if costs.break_even_months is not None:
-                text += f" (fine-tuning would pay back in {humanize.months(costs.break_even_months)})"
+                payback = humanize.months(costs.break_even_months)
+                text += f" (fine-tuning would pay back in {payback})"
         found.append(Counterfactual(qid, value, other, text + "."))
     return found
 

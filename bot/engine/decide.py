@@ -73,6 +73,7 @@ class Decision:
     assumptions: tuple[Assumption, ...]
     counterfactuals: tuple[Counterfactual, ...]
     missing: tuple[str, ...]
+    open_questions: tuple[str, ...]
     answers: Mapping[str, Any]
     knowledge_version: str
     knowledge_as_of: str
@@ -99,6 +100,7 @@ class Decision:
             "assumptions": [a.to_dict() for a in self.assumptions],
             "counterfactuals": [c.to_dict() for c in self.counterfactuals],
             "missing": list(self.missing),
+            "open_questions": list(self.open_questions),
             "answers": dict(self.answers),
             "score": {"case_for_fine_tuning": self.score, "threshold": self.threshold},
             "knowledge_version": self.knowledge_version,
@@ -169,6 +171,9 @@ def decide(knowledge: Knowledge, answers: Mapping[str, Any]) -> Decision:
         assumptions=tuple(_assumptions(knowledge, answers, effective, words)),
         counterfactuals=tuple(counterfactuals(knowledge, answers, verdict)),
         missing=tuple(q.id for q in knowledge.questions if q.id not in answers),
+        open_questions=tuple(
+            q.id for q in knowledge.questions if q.ask and q.id not in answers
+        ),
         answers={q.id: answers[q.id] for q in knowledge.questions if q.id in answers},
         knowledge_version=knowledge.version,
         knowledge_as_of=knowledge.manifest.as_of,
@@ -244,17 +249,19 @@ def _assumptions(
             continue
         value = effective[question.id]
         source = question.assume_source or "project-assumptions"
-        text = f"{question.short}: {words[question.id]}"
+        shown = question.label_of(value) if question.kind == "choice" else words[question.id]
+        text = f"{question.short}: {shown}"
         if question.assume_from_price_row:
             row = knowledge.price_row(effective["price_model"])
             source = row.source
             text += f" (price of {row.label}, as of {row.as_of})"
         found.append(Assumption(question.id, value, text, source))
+    horizon = knowledge.policy.payback_horizon_months
     found.append(
         Assumption(
             "payback_horizon_months",
-            knowledge.policy.payback_horizon_months,
-            f"fine-tuning must pay back within {humanize.plain_value(knowledge.policy.payback_horizon_months)} months",
+            horizon,
+            f"fine-tuning must pay back within {humanize.plain_value(horizon)} months",
             "project-assumptions",
         )
     )

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 _UNANSWERED = object()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: a cache key
 class Factor:
     questions: frozenset[str]
     rules: tuple[Rule, ...]

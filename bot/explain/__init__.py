@@ -1,0 +1,1 @@
+"""Turning a decision into words, blocks, records and charts; never changes the verdict."""

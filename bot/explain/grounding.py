@@ -29,9 +29,10 @@ another. ``prompt now, fine-tune later`` anywhere also names that verdict.
 Numbers. Digits with optional ``$``/``USD``, thousands separators, decimals,
 ``%``, ``x``, and scale words or suffixes (``k``, ``M``, ``B``, ``thousand``,
 ``million``, ``billion``), and the words two to twelve. A number in the text is
-supported when it equals, at two significant digits (or within half a unit of
-the second significant digit), a number of the decision or of any supplied
-fact; a percentage may also match its fraction. List markers at line starts
+supported when it is a number of the decision or of any supplied fact,
+written with the same or fewer significant digits (at least two): 2.1M for
+2,083,334 passes, 40,000 for 43,000 does not; a percentage may also match its
+fraction. List markers at line starts
 are not numbers.
 
 Citations. The text is split into sentences; a sentence is cited when a text
@@ -162,23 +163,27 @@ def extract_numbers(text: str) -> list[Number]:
     return found
 
 
-def _round_sig(value: float, digits: int) -> float:
-    if value == 0:
-        return 0.0
-    return round(value, digits - 1 - math.floor(math.log10(abs(value))))
+def _significant_digits(value: float) -> int:
+    """Significant digits of a stated value: 120000 -> 2, 2.1e6 -> 2, 123457 -> 6."""
+    digits = f"{abs(value):.12e}".split("e")[0].replace(".", "").rstrip("0")
+    return max(1, len(digits))
 
 
 def same_number(said: float, known: float) -> bool:
-    """Equal at two significant digits, or within half a unit of the second one."""
+    """``said`` is ``known`` written with fewer digits: rounded to the stated
+    precision (at least two significant digits) it is the same value.
+
+    2.1M for 2,083,334 and 0.41 for 0.4123 pass; 40,000 for 43,000, 3 for 3.4 and
+    123,457 for 120,000 do not.
+    """
     said, known = abs(said), abs(known)
-    if said == known:
+    if math.isclose(said, known, rel_tol=1e-9, abs_tol=1e-12):
         return True
-    if known == 0 or said == 0:
+    if said == 0 or known == 0:
         return False
-    if math.isclose(_round_sig(said, 2), _round_sig(known, 2), rel_tol=1e-9):
-        return True
-    half_unit = 0.5 * 10 ** (math.floor(math.log10(known)) - 1)
-    return abs(said - known) <= half_unit * (1 + 1e-9)
+    digits = max(2, _significant_digits(said))
+    unit = 10 ** (math.floor(math.log10(said)) - digits + 1)
+    return abs(said - known) <= 0.5 * unit * (1 + 1e-9)
 
 
 def supported(number: Number, allowed: Sequence[float]) -> bool:

@@ -1,0 +1,163 @@
+"""`python -m bot ...`: decide, console, knowledge check, serve.
+
+Heavy imports (matplotlib, Slack, SQLAlchemy, the Anthropic SDK) happen inside
+the command that needs them, so `decide` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_OK = 0
+EXIT_INVALID = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Prompt engineering or fine-tuning? A rule-based advisor with sources.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    decide = commands.add_parser("decide", help="decide from an answers file (YAML or JSON)")
+    decide.add_argument("--answers", required=True, type=Path, help="answers file")
+    decide.add_argument("--format", choices=("json", "markdown", "text"), default="json")
+    decide.add_argument("--chart", type=Path, help="also write a break-even chart (PNG)")
+    decide.add_argument("--knowledge-dir", type=Path, help="knowledge folder (or KNOWLEDGE_DIR)")
+
+    console = commands.add_parser("console", help="the guided consultation in a terminal")
+    console.add_argument("--knowledge-dir", type=Path)
+
+    knowledge = commands.add_parser("knowledge", help="knowledge files")
+    knowledge_commands = knowledge.add_subparsers(dest="knowledge_command", required=True)
+    check = knowledge_commands.add_parser("check", help="validate every knowledge file")
+    check.add_argument("--knowledge-dir", type=Path)
+
+    commands.add_parser("serve", help="run the Slack bot (Socket Mode or HTTP)")
+    return parser
+
+
+def _load_knowledge(directory: Path | None):
+    """The knowledge, or None after printing every problem (file: entry: reason)."""
+    from bot.knowledge import KnowledgeError, load_knowledge
+
+    try:
+        return load_knowledge(directory)
+    except KnowledgeError as error:
+        for problem in error.problems:
+            print(f"knowledge: {problem}", file=sys.stderr)
+        return None
+
+
+def _read_answers(path: Path) -> tuple[dict[str, Any] | None, str | None]:
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        return None, f"answers: cannot read {path}: {error.strerror}"
+    try:
+        data = yaml.safe_load(text) if text.strip() else {}
+    except yaml.YAMLError as error:
+        return None, f"answers: {path} is not valid YAML or JSON: {error}".splitlines()[0]
+    if not isinstance(data, dict):
+        return None, f"answers: {path} must map question ids to values (e.g. prompt_tokens: 6k)"
+    return data, None
+
+
+def cmd_decide(args: argparse.Namespace) -> int:
+    from bot.engine import decide, parse_answers
+
+    knowledge = _load_knowledge(args.knowledge_dir)
+    if knowledge is None:
+        return EXIT_INVALID
+    raw, problem = _read_answers(args.answers)
+    if raw is None:
+        print(problem, file=sys.stderr)
+        return EXIT_INVALID
+    answers, errors = parse_answers(knowledge, raw)
+    if errors:
+        for error in errors:
+            print(f"answers: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    decision = decide(knowledge, answers).to_dict()
+    if args.chart is not None:
+        from bot.explain.chart import write_chart
+
+        try:
+            write_chart(decision, args.chart)
+        except ValueError as error:
+            print(f"chart: {error}", file=sys.stderr)
+            return EXIT_INVALID
+    explanation = _explain(decision, knowledge)
+    if args.format == "json":
+        if explanation is not None:
+            decision["explanation"] = explanation
+        sys.stdout.write(json.dumps(decision, indent=2, ensure_ascii=False) + "\n")
+    elif args.format == "markdown":
+        from bot.explain.markdown import render_markdown
+
+        sys.stdout.write(render_markdown(decision, knowledge, _phrased(explanation)))
+    else:
+        from bot.explain.text import render_text
+
+        sys.stdout.write(render_text(decision, _phrased(explanation)))
+    return EXIT_OK
+
+
+def _explain(decision: dict[str, Any], knowledge) -> dict[str, Any] | None:
+    """LLM phrasing when ANTHROPIC_API_KEY is set; None when the LLM layer is off."""
+    return None
+
+
+def _phrased(explanation: dict[str, Any] | None) -> str | None:
+    if explanation and explanation.get("source") == "llm":
+        return explanation["text"]
+    return None
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    from bot.console import run_console
+
+    knowledge = _load_knowledge(args.knowledge_dir)
+    if knowledge is None:
+        return EXIT_INVALID
+    return run_console(knowledge, sys.stdin, sys.stdout)
+
+
+def cmd_knowledge_check(args: argparse.Namespace) -> int:
+    knowledge = _load_knowledge(args.knowledge_dir)
+    if knowledge is None:
+        return EXIT_INVALID
+    print(
+        f"knowledge ok: {knowledge.directory} version {knowledge.version}: "
+        f"{len(knowledge.questions)} questions, {len(knowledge.rules)} rules, "
+        f"{len(knowledge.sources)} sources, {len(knowledge.criteria)} criteria, "
+        f"{len(knowledge.providers.prices)} price rows"
+    )
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from bot.config import get_settings
+
+    if _load_knowledge(get_settings().knowledge_dir) is None:
+        return EXIT_INVALID
+    from bot.slack.server import serve
+
+    return serve(get_settings()) or EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "decide":
+        return cmd_decide(args)
+    if args.command == "console":
+        return cmd_console(args)
+    if args.command == "knowledge":
+        return cmd_knowledge_check(args)
+    return cmd_serve(args)

@@ -1,0 +1,65 @@
+"""Break-even chart: cumulative cost of prompting vs fine-tuning, month by month.
+
+matplotlib is imported here only, so that nothing else pays for it.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+from typing import Any
+
+
+def chart_months(costs: dict[str, Any]) -> int:
+    break_even = costs.get("break_even_months")
+    if break_even is None:
+        return 12
+    return max(6, min(60, math.ceil(break_even * 2)))
+
+
+def render_chart_png(decision: dict[str, Any]) -> bytes:
+    """The chart as PNG bytes. Raises ValueError when no volume was given."""
+    costs = decision["costs"]
+    if costs.get("monthly_input_tokens") is None:
+        raise ValueError("no chart without prompt_tokens and monthly_calls")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    months = chart_months(costs)
+    steps = [m / 4 for m in range(months * 4 + 1)]
+    prompt = costs["monthly_prompt_cost_cached_usd"]
+    tuned = costs["monthly_fine_tuned_cost_usd"]
+    training = costs["training_cost_usd"]
+    figure, axes = plt.subplots(figsize=(7, 4), dpi=110)
+    axes.plot(steps, [prompt * m for m in steps], label="Prompt engineering", color="#1f77b4")
+    axes.plot(
+        steps, [training + tuned * m for m in steps], label="Fine-tuning (incl. training)",
+        color="#d62728",
+    )
+    break_even = costs.get("break_even_months")
+    if break_even is not None and break_even <= months:
+        axes.axvline(break_even, color="#555555", linestyle="--", linewidth=1)
+        axes.annotate(
+            f"break-even: {break_even:.1f} months",
+            xy=(break_even, prompt * break_even),
+            xytext=(8, -14),
+            textcoords="offset points",
+        )
+    axes.set_xlabel("months")
+    axes.set_ylabel("cumulative cost (USD)")
+    axes.set_title(f"Verdict: {decision['verdict_label']}")
+    axes.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("${x:,.0f}"))
+    axes.legend(loc="upper left")
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def write_chart(decision: dict[str, Any], path: Path) -> None:
+    path.write_bytes(render_chart_png(decision))

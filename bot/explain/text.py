@@ -1,0 +1,72 @@
+"""Plain-text rendering of a decision (the console, `decide --format text`, the LLM fallback)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.engine import humanize
+
+COST_LINES = (
+    ("monthly_input_tokens", "Input tokens a month"),
+    ("monthly_prompt_cost_usd", "Prompt cost a month"),
+    ("monthly_prompt_cost_cached_usd", "  with prompt caching"),
+    ("monthly_fine_tuned_cost_usd", "Fine-tuned cost a month"),
+    ("monthly_saving_usd", "Saving a month"),
+    ("training_cost_usd", "Training run (one-off)"),
+    ("break_even_months", "Break-even"),
+)
+
+
+def cost_value(key: str, value: Any) -> str:
+    if key == "monthly_input_tokens":
+        return "n/a" if value is None else f"{humanize.grouped(value)} ({humanize.compact(value)})"
+    if key == "break_even_months":
+        return humanize.months(value)
+    return humanize.usd(value)
+
+
+def cost_rows(decision: dict[str, Any]) -> list[tuple[str, str]]:
+    """Label/value rows of the cost table; empty when no volume was given."""
+    costs = decision["costs"]
+    if costs.get("monthly_input_tokens") is None:
+        return []
+    return [(label, cost_value(key, costs.get(key))) for key, label in COST_LINES]
+
+
+def _items(title: str, items: list[dict[str, Any]]) -> list[str]:
+    if not items:
+        return []
+    lines = [title]
+    for item in items:
+        lines.append(f"  - {item['text']} [{', '.join(item['sources'])}]")
+    return lines + [""]
+
+
+def render_text(decision: dict[str, Any], explanation: str | None = None) -> str:
+    """The whole decision as text. `explanation` replaces the reasons' prose when given."""
+    lines = [f"Verdict: {decision['verdict_label']} ({decision['verdict']})", ""]
+    if explanation:
+        lines += [explanation.strip(), ""]
+    lines += _items("Why:", decision["reasons"])
+    lines += _items("Fine-tune once:", decision["conditions"])
+    lines += _items("Cautions:", decision["cautions"])
+    lines += _items("How:", decision["advice"])
+    rows = cost_rows(decision)
+    if rows:
+        width = max(len(label) for label, _ in rows)
+        lines.append("Costs (USD, input tokens only):")
+        lines += [f"  {label.ljust(width)}  {value}" for label, value in rows]
+        lines.append("")
+    if decision["counterfactuals"]:
+        lines.append("What would change the verdict:")
+        lines += [f"  - {c['text']}" for c in decision["counterfactuals"]]
+        lines.append("")
+    lines.append("Assumptions:")
+    lines += [f"  - {a['text']} [{a['source']}]" for a in decision["assumptions"]]
+    lines.append("")
+    if decision["open_questions"]:
+        lines.append("Not answered: " + ", ".join(decision["open_questions"]))
+    lines.append(
+        f"Knowledge {decision['knowledge_version']} (as of {decision['knowledge_as_of']})"
+    )
+    return "\n".join(lines) + "\n"

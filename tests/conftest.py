@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.engine import parse_answers
+from bot.knowledge import Knowledge, load_knowledge
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def knowledge() -> Knowledge:
+    return load_knowledge(ROOT / "knowledge")
+
+
+@pytest.fixture
+def answers_of(knowledge):
+    """Parse human answers the way a user would write them; fail on any error."""
+
+    def parse(**raw):
+        answers, errors = parse_answers(knowledge, raw)
+        assert not errors, errors
+        return answers
+
+    return parse
+
+
+def run_bot(*args: str, stdin: str | None = None, cwd: Path | None = None, env=None):
+    """Run `python -m bot ...` as a user would, in a subprocess."""
+    full_env = {k: v for k, v in os.environ.items() if k != "ANTHROPIC_API_KEY"}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        env=full_env,
+        timeout=120,
+    )
