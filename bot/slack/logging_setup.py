@@ -31,9 +31,9 @@ _TOKEN_PATTERNS = [
     r"xox(?:[abeoprs]|e\.xox[bp])-[A-Za-z0-9-]+",  # Slack bot/user/refresh tokens
     r"xapp-[A-Za-z0-9-]+",  # Slack app-level token
     r"sk-ant-[A-Za-z0-9_-]+",  # Anthropic API keys
-    r"(?i)(?<=bearer )[A-Za-z0-9._~+/=-]{8,}",  # Authorization: Bearer <...>
+    r"(?<=(?i:bearer) )[A-Za-z0-9._~+/=-]{8,}",  # Authorization: Bearer <...>
     r"(?<=://)[^:/@\s]+:[^@\s]+(?=@)",  # user:password@ in URLs
-    r"(?i)(?<=password=)[^\s&;'\"]+",  # password=... in conninfo strings
+    r"(?<=(?i:password)=)[^\s&;'\"]+",  # password=... in conninfo strings
 ]
 _PATTERN = re.compile("|".join(f"(?:{p})" for p in _TOKEN_PATTERNS))
 

@@ -1,0 +1,379 @@
+"""Serving: the WSGI app, gunicorn, Socket Mode.
+
+- `serve(settings)`: what `python -m bot serve` runs. Socket Mode when
+  `SLACK_APP_TOKEN` is set (plus a small HTTP server on `PORT` for /healthz, /readyz,
+  /metrics); otherwise gunicorn (gthread) on `0.0.0.0:PORT`. Missing
+  `SLACK_BOT_TOKEN` (or `SLACK_SIGNING_SECRET` in HTTP mode): message on stderr, exit 2.
+- `build_wsgi_app(settings, ...) -> BotWsgiApp`: the WSGI app without any server
+  (tests, bench). Routes:
+    POST /slack/events  Slack events, slash commands, interactivity (Bolt)
+    GET  /healthz       200 "ok" (the process is up)
+    GET  /readyz        200 "ready" when the database answers, else 503 with the reason
+    GET  /metrics       Prometheus text format (`bot.slack.metrics`)
+- `serve_in_thread(wsgi_app) -> BackgroundServer`: a threaded stdlib HTTP server on
+  127.0.0.1 for tests and benchmarks (and for health in Socket Mode).
+
+`python -m bot.slack.server` is the same as `python -m bot serve`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socketserver
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from slack_bolt import App, BoltResponse
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
+from slack_bolt.request import BoltRequest
+from slack_sdk.signature import SignatureVerifier
+
+from bot.config import Settings
+from bot.slack import metrics
+from bot.slack.app import create_app
+from bot.slack.logging_setup import configure_logging
+from bot.store import Store, StoreError
+
+log = logging.getLogger("bot.slack.server")
+
+EVENTS_PATH = "/slack/events"
+MAX_BODY_BYTES = 1024 * 1024
+_ROUTES = (EVENTS_PATH, "/healthz", "/readyz", "/metrics")
+
+StartResponse = Callable[..., Any]
+
+
+def payload_kind(body: dict[str, Any]) -> str:
+    """A short label for a Slack payload: command, block_actions, view_submission, event..."""
+    if "command" in body:
+        return "command"
+    kind = body.get("type")
+    if kind == "event_callback":
+        return "event"
+    return str(kind) if isinstance(kind, str) and kind else "unknown"
+
+
+class BoltEventsHandler(SlackRequestHandler):
+    """Bolt's WSGI adapter, hardened for `POST /slack/events`.
+
+    Before Bolt sees a request: the body must be UTF-8 (400), the Slack signature and a
+    timestamp within 5 minutes must check out (401), and the body must parse (400); any
+    `X-Slack-Bolt-*` header (Bolt-internal lazy-listener routing) is dropped. Acks are
+    counted and timed by payload kind.
+    """
+
+    def __init__(self, app: App, signing_secret: str, path: str = EVENTS_PATH):
+        super().__init__(app, path=path)
+        self.verifier = SignatureVerifier(signing_secret)
+
+    def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
+        started = time.perf_counter()
+        try:
+            body = request.get_body()
+        except UnicodeDecodeError:
+            return BoltResponse(status=400, body="body is not UTF-8")
+        headers = {
+            k: v for k, v in request.get_headers().items() if not k.startswith("x-slack-bolt-")
+        }
+        if not self.verifier.is_valid_request(body, headers):  # type: ignore[arg-type]
+            return BoltResponse(status=401, body="invalid signature or timestamp")
+        try:
+            bolt_request = BoltRequest(body=body, query=request.query_string, headers=headers)
+        except Exception as exc:  # malformed JSON/form, unexpected shapes
+            log.warning("unparseable Slack request (%s)", type(exc).__name__)
+            return BoltResponse(status=400, body="malformed payload")
+        if not isinstance(bolt_request.body, dict):
+            return BoltResponse(status=400, body="malformed payload")
+        kind = payload_kind(bolt_request.body)
+        response = self.app.dispatch(bolt_request)
+        if response.status < 400:
+            metrics.ACKS.labels(kind=kind).inc()
+            metrics.ACK_SECONDS.labels(kind=kind).observe(time.perf_counter() - started)
+        return response
+
+
+class BotWsgiApp:
+    """The bot's WSGI application (see module docstring for routes).
+
+    Attributes: `bolt_app` (None in health-only mode), `store`, `settings`.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        bolt_app: App | None,
+        *,
+        max_body_bytes: int = MAX_BODY_BYTES,
+    ):
+        self.settings = settings
+        self.store = store
+        self.bolt_app = bolt_app
+        self.max_body_bytes = max_body_bytes
+        self.events: BoltEventsHandler | None = None
+        if bolt_app is not None:
+            secret = settings.slack_signing_secret
+            self.events = BoltEventsHandler(bolt_app, secret.get_secret_value() if secret else "")
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO") or "/"
+        route = path if path in _ROUTES else "other"
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+            captured["status"] = status
+            return start_response(status, headers, *exc_info)
+
+        try:
+            body = self._route(method, path, environ, capture)
+        except Exception:
+            log.exception("unhandled error on %s %s", method, route)
+            if "status" in captured:
+                raise
+            body = _plain(capture, 500, "internal error")
+        status = str(captured.get("status", "500")).split(" ", 1)[0]
+        metrics.HTTP_REQUESTS.labels(route=route, status=status).inc()
+        return body
+
+    def _route(
+        self, method: str, path: str, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
+        if path == EVENTS_PATH and self.events is not None:
+            if method != "POST":
+                return _plain(start_response, 405, "use POST", [("Allow", "POST")])
+            try:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                return _plain(start_response, 400, "bad content-length")
+            if length > self.max_body_bytes:
+                return _plain(start_response, 413, "request body too large")
+            return self.events(environ, start_response)
+        if path in ("/healthz", "/readyz", "/metrics") and method not in ("GET", "HEAD"):
+            return _plain(start_response, 405, "use GET", [("Allow", "GET, HEAD")])
+        if path == "/healthz":
+            return _plain(start_response, 200, "ok")
+        if path == "/readyz":
+            try:
+                self.store.ping()
+            except StoreError as exc:
+                return _plain(start_response, 503, f"not ready: database unavailable ({exc})")
+            return _plain(start_response, 200, "ready")
+        if path == "/metrics":
+            data, content_type = metrics.render_metrics()
+            headers = [("Content-Type", content_type), ("Content-Length", str(len(data)))]
+            start_response("200 OK", headers)
+            return [data]
+        return _plain(start_response, 404, "not found")
+
+
+def _plain(
+    start_response: StartResponse,
+    status: int,
+    text: str,
+    extra: list[tuple[str, str]] | None = None,
+) -> list[bytes]:
+    data = (text + "\n").encode()
+    headers = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(data)))]
+    start_response(f"{status} {HTTPStatus(status).phrase}", headers + (extra or []))
+    return [data]
+
+
+def build_store(settings: Settings) -> Store:
+    """The `Store` for `DATABASE_URL`, schema created if the database answers.
+
+    If it does not, the error is logged and serving goes on: `/readyz` answers 503 and
+    the schema is created on the first successful ping.
+    """
+    store = Store(settings.database_url, on_finish=metrics.consultation_finished)
+    try:
+        store.create_schema()
+    except StoreError:
+        log.warning("database not reachable at start-up (%s); /readyz says 503", store.safe_url)
+    return store
+
+
+def build_wsgi_app(
+    settings: Settings,
+    store: Store | None = None,
+    *,
+    app: App | None = None,
+    register_listeners: bool = True,
+    slack_events: bool = True,
+) -> BotWsgiApp:
+    """Build the WSGI app (no server). Creates the store and the Bolt app if not given.
+
+    `slack_events=False` serves only /healthz, /readyz and /metrics (Socket Mode).
+    """
+    if store is None:
+        store = build_store(settings)
+    if slack_events and app is None:
+        app = create_app(settings, store, register_listeners=register_listeners)
+    return BotWsgiApp(settings, store, app if slack_events else None)
+
+
+# ---------------------------------------------------------------- threaded stdlib server
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+class _ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+
+@dataclass
+class BackgroundServer:
+    """A running threaded WSGI server. `url` is like http://127.0.0.1:PORT."""
+
+    server: WSGIServer
+    thread: threading.Thread
+    host: str
+    port: int
+    wsgi_app: Any = field(repr=False, default=None)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+def serve_in_thread(wsgi_app: Any, host: str = "127.0.0.1", port: int = 0) -> BackgroundServer:
+    """Serve `wsgi_app` from a daemon thread (one thread per request); port 0 = any free."""
+    server = make_server(
+        host, port, wsgi_app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
+    )
+    thread = threading.Thread(target=server.serve_forever, name="wsgi-server", daemon=True)
+    thread.start()
+    return BackgroundServer(server, thread, host, server.server_port, wsgi_app)
+
+
+# ---------------------------------------------------------------- gunicorn
+
+
+def gunicorn_options(settings: Settings) -> dict[str, Any]:
+    """gunicorn settings: gthread workers, WEB_CONCURRENCY x WEB_THREADS, bind 0.0.0.0:PORT."""
+    debug = settings.log_level.upper() == "DEBUG"
+    options: dict[str, Any] = {
+        "bind": f"0.0.0.0:{settings.port}",
+        "workers": settings.web_concurrency,
+        "worker_class": "gthread",
+        "threads": settings.web_threads,
+        "timeout": 30,
+        "graceful_timeout": 20,
+        "keepalive": 5,
+        "accesslog": "-" if debug else None,
+        "errorlog": "-",
+        "loglevel": "debug" if debug else "info",
+        "proc_name": "ptf-bot",
+        "preload_app": False,
+    }
+    if os.path.isdir("/dev/shm"):
+        options["worker_tmp_dir"] = "/dev/shm"
+    return options
+
+
+def _gunicorn_application(factory: Callable[[], Any], options: dict[str, Any]) -> Any:
+    from gunicorn.app.base import BaseApplication
+
+    class GunicornApplication(BaseApplication):  # type: ignore[misc]
+        """Runs `factory()` in each worker (after fork) and serves it."""
+
+        def __init__(self) -> None:
+            self.options = options
+            self.factory = factory
+            super().__init__()
+
+        def load_config(self) -> None:
+            for key, value in self.options.items():
+                if key in self.cfg.settings and value is not None:
+                    self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return self.factory()
+
+    return GunicornApplication()
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def config_errors(settings: Settings) -> list[str]:
+    """What is missing to serve in the mode the settings select (empty when fine)."""
+    problems = []
+    if not _secret(settings.slack_bot_token):
+        problems.append("SLACK_BOT_TOKEN is not set (the bot token, xoxb-...)")
+    if not settings.socket_mode and not _secret(settings.slack_signing_secret):
+        problems.append(
+            "SLACK_SIGNING_SECRET is not set (needed in HTTP mode; or set SLACK_APP_TOKEN "
+            "for Socket Mode)"
+        )
+    return problems
+
+
+def _secret(value: Any) -> str:
+    return value.get_secret_value() if value is not None else ""
+
+
+def serve(settings: Settings) -> None:
+    """Run the bot until stopped (see module docstring). Exits 2 on missing settings."""
+    configure_logging(settings)
+    problems = config_errors(settings)
+    if problems:
+        for p in problems:
+            print(f"ptf-bot: cannot start: {p}", file=sys.stderr)
+        raise SystemExit(2)
+
+    if settings.socket_mode:
+        _serve_socket_mode(settings)
+        return
+
+    log.info(
+        "serving HTTP on 0.0.0.0:%d (%d worker(s) x %d threads), database %s",
+        settings.port,
+        settings.web_concurrency,
+        settings.web_threads,
+        Store(settings.database_url).safe_url,
+    )
+    _gunicorn_application(lambda: build_wsgi_app(settings), gunicorn_options(settings)).run()
+
+
+def _serve_socket_mode(settings: Settings) -> None:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    store = build_store(settings)
+    app = create_app(settings, store)
+    health_app = build_wsgi_app(settings, store, slack_events=False)
+    health = serve_in_thread(health_app, "0.0.0.0", settings.port)
+    log.info("Socket Mode; health and metrics on %s", health.url)
+    handler = SocketModeHandler(app, _secret(settings.slack_app_token))
+    try:
+        handler.start()
+    finally:
+        health.stop()
+
+
+def main() -> None:
+    from bot.config import get_settings
+
+    serve(get_settings())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,581 @@
+"""`FakeSlack`: a local stand-in for the Slack Web API (and response_url / file uploads).
+
+A threaded HTTP server on 127.0.0.1 (random port) that answers Web API methods in
+Slack's JSON shapes and records every call. Point the bot at it with
+`SLACK_API_URL=fake.api_url` (`http://127.0.0.1:PORT/api/`).
+
+    with FakeSlack() as fake:
+        ...
+        call = fake.wait_for("chat.postMessage")        # blocks until it arrives
+        assert call.params["channel"] == "C1"
+        fake.fail_next("chat.postMessage", 1, status=429, retry_after=1)
+        fake.fail_next("chat.update", 2, status=500)
+        fake.error_next("views.open", "expired_trigger_id")
+        fake.add_message("C1", "1700000000.000100", "hi", user="U1")   # for replies
+        fake.uploads[file_id]  -> {"filename", "length", "data", "title", "channel_id"}
+
+Methods answered: chat.postMessage, chat.update, chat.postEphemeral, chat.delete,
+chat.getPermalink, conversations.replies, conversations.history, conversations.open,
+conversations.info, views.open, views.update, views.push, views.publish, users.info,
+auth.test, files.getUploadURLExternal (+ the upload POST to the returned URL),
+files.completeUploadExternal, files.info. Anything else: `{"ok": false, "error":
+"unknown_method"}`. A wrong or missing bot token: `invalid_auth` / `not_authed`.
+
+`response_url`s: use `fake.response_url()` in payloads; what the bot posts there is
+recorded as method `response_url`.
+
+`fake.on(method, fn)` overrides a method: `fn(call) -> dict` (the JSON answer).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import default as email_policy
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+BOT_TOKEN = "xoxb-1111-2222-FAKEbotTOKENfortests"
+TEAM_ID = "T0TEAM001"
+BOT_USER_ID = "U0BOTUSER"
+BOT_ID = "B0BOT0001"
+
+
+@dataclass
+class Call:
+    """One recorded request to the fake."""
+
+    method: str
+    params: dict[str, Any]
+    headers: dict[str, str]
+    json: Any = None
+    body: bytes = b""
+    status: int = 200
+    response: Any = None
+    at: float = field(default_factory=time.monotonic)
+
+    @property
+    def token(self) -> str | None:
+        auth = self.headers.get("authorization", "")
+        if auth.lower().startswith("bearer "):
+            return auth[7:]
+        return self.params.get("token")
+
+    @property
+    def args(self) -> dict[str, Any]:
+        """Form/query params and JSON body merged (slack_sdk sends some methods as JSON)."""
+        merged = dict(self.params)
+        if isinstance(self.json, dict):
+            merged.update(self.json)
+        return merged
+
+    def arg(self, name: str, default: Any = None) -> Any:
+        """A parameter from the JSON body or the form/query params."""
+        if isinstance(self.json, dict) and name in self.json:
+            return self.json[name]
+        return self.params.get(name, default)
+
+    def arg_json(self, name: str, default: Any = None) -> Any:
+        """A parameter that may be JSON-encoded in a form field (blocks, view, files)."""
+        value = self.arg(name, default)
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except ValueError:
+                return value
+        return value
+
+
+@dataclass
+class _Failure:
+    remaining: int
+    status: int
+    retry_after: int | None
+    error: str | None
+
+
+class FakeSlack:
+    """The stand-in server. Start with `start()` (or use as a context manager)."""
+
+    def __init__(self, token: str | None = BOT_TOKEN, team_id: str = TEAM_ID):
+        self.token = token
+        self.team_id = team_id
+        self.bot_user_id = BOT_USER_ID
+        self.calls: list[Call] = []
+        self.uploads: dict[str, dict[str, Any]] = {}
+        self.messages: dict[str, list[dict[str, Any]]] = {}  # channel -> messages
+        self.users: dict[str, dict[str, Any]] = {}
+        self._failures: dict[str, list[_Failure]] = {}
+        self._overrides: dict[str, Callable[[Call], dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._seq = itertools.count(1)
+        self._ts_base = 1_700_000_000
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self) -> FakeSlack:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                pass
+
+            def do_POST(self) -> None:
+                fake._handle(self)
+
+            def do_GET(self) -> None:
+                fake._handle(self)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="fake-slack", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeSlack:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None, "FakeSlack not started"
+        return self._server.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        """The value for SLACK_API_URL."""
+        return f"{self.base_url}/api/"
+
+    def response_url(self, name: str | None = None) -> str:
+        """A response_url for a payload; posts to it are recorded as method `response_url`."""
+        return f"{self.base_url}/respond/{name or next(self._seq)}"
+
+    # ------------------------------------------------------------ test controls
+
+    def fail_next(
+        self,
+        method: str,
+        count: int = 1,
+        *,
+        status: int = 429,
+        retry_after: int | None = 1,
+    ) -> None:
+        """The next `count` calls to `method` answer HTTP `status` (429 has Retry-After)."""
+        with self._lock:
+            self._failures.setdefault(method, []).append(
+                _Failure(count, status, retry_after if status == 429 else None, None)
+            )
+
+    def error_next(self, method: str, error: str, count: int = 1) -> None:
+        """The next `count` calls to `method` answer 200 `{"ok": false, "error": error}`."""
+        with self._lock:
+            self._failures.setdefault(method, []).append(_Failure(count, 200, None, error))
+
+    def on(self, method: str, fn: Callable[[Call], dict[str, Any]]) -> None:
+        """Answer `method` with `fn(call)` instead of the built-in behaviour."""
+        self._overrides[method] = fn
+
+    def add_message(
+        self,
+        channel: str,
+        ts: str,
+        text: str,
+        *,
+        user: str = "U0ALICE01",
+        thread_ts: str | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """Register a message (served by conversations.replies / history)."""
+        msg = {"type": "message", "user": user, "text": text, "ts": ts, **extra}
+        if thread_ts:
+            msg["thread_ts"] = thread_ts
+        with self._lock:
+            self.messages.setdefault(channel, []).append(msg)
+        return msg
+
+    def add_user(self, user_id: str, **profile: Any) -> None:
+        self.users[user_id] = profile
+
+    def reset(self) -> None:
+        """Forget calls, failures and overrides (not messages/users)."""
+        with self._lock:
+            self.calls.clear()
+            self._failures.clear()
+            self._overrides.clear()
+
+    # ------------------------------------------------------------ inspection
+
+    def calls_to(self, method: str | None = None) -> list[Call]:
+        """Recorded calls (answered ones, including injected failures), oldest first."""
+        with self._lock:
+            return [c for c in self.calls if method is None or c.method == method]
+
+    def ok_calls(self, method: str) -> list[Call]:
+        """Calls to `method` that were answered 200 ok:true."""
+        return [
+            c
+            for c in self.calls_to(method)
+            if c.status == 200 and isinstance(c.response, dict) and c.response.get("ok")
+        ]
+
+    def wait_for(
+        self,
+        method: str,
+        count: int = 1,
+        timeout: float = 10.0,
+        predicate: Callable[[Call], bool] | None = None,
+        ok_only: bool = True,
+    ) -> Call:
+        """Block until `count` matching calls were answered; return the last. AssertionError
+        on timeout, listing what was called."""
+        deadline = time.monotonic() + timeout
+
+        def matching() -> list[Call]:
+            out = []
+            for c in self.calls:
+                if c.method != method:
+                    continue
+                if ok_only and not (c.status == 200 and (c.response or {}).get("ok")):
+                    continue
+                if predicate is not None and not predicate(c):
+                    continue
+                out.append(c)
+            return out
+
+        with self._cond:
+            while True:
+                found = matching()
+                if len(found) >= count:
+                    return found[count - 1]
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    seen = [f"{c.method}:{c.status}" for c in self.calls]
+                    raise AssertionError(
+                        f"timed out waiting for {count} x {method}; calls so far: {seen}"
+                    )
+                self._cond.wait(left)
+
+    def quiet_for(self, seconds: float = 0.3) -> None:
+        """Wait until no call arrived for `seconds` (to assert that nothing more happens)."""
+        while True:
+            with self._lock:
+                last = self.calls[-1].at if self.calls else 0.0
+            idle = time.monotonic() - last
+            if idle >= seconds:
+                return
+            time.sleep(seconds - idle)
+
+    # ------------------------------------------------------------ HTTP plumbing
+
+    def _next_ts(self) -> str:
+        return f"{self._ts_base + next(self._seq)}.{next(self._seq):06d}"
+
+    def _handle(self, h: BaseHTTPRequestHandler) -> None:
+        url = urlsplit(h.path)
+        length = int(h.headers.get("Content-Length") or 0)
+        raw = h.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in h.headers.items()}
+        if url.path.startswith("/upload/"):
+            self._upload(h, url.path.rsplit("/", 1)[-1], raw, headers)
+            return
+        params: dict[str, Any] = dict(parse_qsl(url.query, keep_blank_values=True))
+        body_json: Any = None
+        ctype = headers.get("content-type", "")
+        if raw and ctype.startswith("application/json"):
+            try:
+                body_json = json.loads(raw)
+            except ValueError:
+                body_json = None
+        elif raw and ctype.startswith("application/x-www-form-urlencoded"):
+            params.update(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+        elif raw and ctype.startswith("multipart/form-data"):
+            params.update(_parse_multipart(ctype, raw))
+
+        path = url.path
+        if path.startswith("/respond/"):
+            call = Call("response_url", params, headers, body_json, raw)
+            self._reply(h, call, 200, {"ok": True})
+            return
+        if not path.startswith("/api/"):
+            self._reply(h, Call(path, params, headers, body_json, raw), 404, {"ok": False})
+            return
+        method = path[len("/api/") :]
+        call = Call(method, params, headers, body_json, raw)
+
+        failure = self._take_failure(method)
+        if failure is not None:
+            if failure.error is not None:
+                self._reply(h, call, 200, {"ok": False, "error": failure.error})
+            else:
+                extra = {}
+                if failure.retry_after is not None:
+                    extra["Retry-After"] = str(failure.retry_after)
+                error = "ratelimited" if failure.status == 429 else "internal_error"
+                self._reply(h, call, failure.status, {"ok": False, "error": error}, extra)
+            return
+
+        if self.token is not None:
+            token = call.token
+            if not token:
+                self._reply(h, call, 200, {"ok": False, "error": "not_authed"})
+                return
+            if token != self.token:
+                self._reply(h, call, 200, {"ok": False, "error": "invalid_auth"})
+                return
+
+        try:
+            override = self._overrides.get(method)
+            answer = override(call) if override else self._answer(method, call)
+        except Exception as exc:  # a bug in a test override: make it visible
+            answer = {"ok": False, "error": f"fake_slack_exception: {exc!r}"}
+        self._reply(h, call, 200, answer)
+
+    def _take_failure(self, method: str) -> _Failure | None:
+        with self._lock:
+            queue = self._failures.get(method)
+            while queue:
+                head = queue[0]
+                if head.remaining <= 0:
+                    queue.pop(0)
+                    continue
+                head.remaining -= 1
+                return head
+        return None
+
+    def _reply(
+        self,
+        h: BaseHTTPRequestHandler,
+        call: Call,
+        status: int,
+        payload: Any,
+        extra_headers: dict[str, str] | None = None,
+    ) -> None:
+        data = json.dumps(payload).encode()
+        call.status = status
+        call.response = payload
+        h.send_response(status)
+        h.send_header("Content-Type", "application/json; charset=utf-8")
+        h.send_header("Content-Length", str(len(data)))
+        for k, v in (extra_headers or {}).items():
+            h.send_header(k, v)
+        h.end_headers()
+        h.wfile.write(data)
+        with self._cond:
+            self.calls.append(call)
+            self._cond.notify_all()
+
+    def _upload(
+        self, h: BaseHTTPRequestHandler, file_id: str, raw: bytes, headers: dict[str, str]
+    ) -> None:
+        call = Call("upload", {"file_id": file_id}, headers, None, raw)
+        with self._lock:
+            info = self.uploads.get(file_id)
+            if info is not None:
+                info["data"] = raw
+        data = f"OK - {len(raw)}".encode()
+        call.status = 200 if info is not None else 404
+        call.response = {"ok": info is not None}
+        h.send_response(call.status)
+        h.send_header("Content-Type", "text/plain")
+        h.send_header("Content-Length", str(len(data)))
+        h.end_headers()
+        h.wfile.write(data)
+        with self._cond:
+            self.calls.append(call)
+            self._cond.notify_all()
+
+    # ------------------------------------------------------------ Slack method shapes
+
+    def _message(self, call: Call, channel: str, ts: str) -> dict[str, Any]:
+        msg: dict[str, Any] = {
+            "type": "message",
+            "user": self.bot_user_id,
+            "bot_id": BOT_ID,
+            "app_id": "A0FAKEAPP",
+            "text": call.arg("text", "") or "",
+            "ts": ts,
+            "team": self.team_id,
+        }
+        blocks = call.arg_json("blocks")
+        if blocks:
+            msg["blocks"] = blocks
+        thread_ts = call.arg("thread_ts")
+        if thread_ts:
+            msg["thread_ts"] = thread_ts
+        return msg
+
+    def _answer(self, method: str, call: Call) -> dict[str, Any]:
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://fake-workspace.slack.com/",
+                "team": "Fake Workspace",
+                "user": "ptf-bot",
+                "team_id": self.team_id,
+                "user_id": self.bot_user_id,
+                "bot_id": BOT_ID,
+                "is_enterprise_install": False,
+            }
+        if method == "chat.postMessage":
+            channel = call.arg("channel")
+            if not channel:
+                return {"ok": False, "error": "channel_not_found"}
+            ts = self._next_ts()
+            msg = self._message(call, channel, ts)
+            with self._lock:
+                self.messages.setdefault(channel, []).append(msg)
+            return {"ok": True, "channel": channel, "ts": ts, "message": msg}
+        if method == "chat.update":
+            channel, ts = call.arg("channel"), call.arg("ts")
+            if not channel or not ts:
+                return {"ok": False, "error": "cant_update_message"}
+            msg = self._message(call, channel, ts)
+            with self._lock:
+                for m in self.messages.get(channel, []):
+                    if m.get("ts") == ts:
+                        m.update({k: v for k, v in msg.items() if k != "thread_ts"})
+            return {"ok": True, "channel": channel, "ts": ts, "text": msg["text"], "message": msg}
+        if method == "chat.postEphemeral":
+            if not call.arg("channel") or not call.arg("user"):
+                return {"ok": False, "error": "channel_not_found"}
+            return {"ok": True, "message_ts": self._next_ts()}
+        if method == "chat.delete":
+            return {"ok": True, "channel": call.arg("channel"), "ts": call.arg("ts")}
+        if method == "chat.getPermalink":
+            channel, ts = call.arg("channel"), str(call.arg("message_ts", ""))
+            return {
+                "ok": True,
+                "channel": channel,
+                "permalink": f"https://fake-workspace.slack.com/archives/{channel}/p"
+                + ts.replace(".", ""),
+            }
+        if method in ("conversations.replies", "conversations.history"):
+            channel = call.arg("channel")
+            with self._lock:
+                msgs = [dict(m) for m in self.messages.get(channel, [])]
+            if method == "conversations.replies":
+                root = call.arg("ts")
+                msgs = [m for m in msgs if m.get("ts") == root or m.get("thread_ts") == root]
+                if not msgs:
+                    return {"ok": False, "error": "thread_not_found"}
+            msgs.sort(key=lambda m: float(m["ts"]), reverse=method == "conversations.history")
+            return {"ok": True, "messages": msgs, "has_more": False,
+                    "response_metadata": {"next_cursor": ""}}
+        if method == "conversations.open":
+            users = str(call.arg("users", "") or "")
+            first = users.split(",")[0] if users else "UNKNOWN"
+            return {"ok": True, "channel": {"id": "D" + first.lstrip("UW")[:10]}}
+        if method == "conversations.info":
+            channel = call.arg("channel")
+            return {"ok": True, "channel": {"id": channel, "name": f"chan-{channel}",
+                                            "is_im": str(channel).startswith("D")}}
+        if method in ("views.open", "views.push", "views.update", "views.publish"):
+            view = call.arg_json("view") or {}
+            if not isinstance(view, dict):
+                return {"ok": False, "error": "invalid_arguments"}
+            pointer = call.arg("trigger_id") or call.arg("interactivity_pointer")
+            if method in ("views.open", "views.push") and not pointer:
+                return {"ok": False, "error": "invalid_arguments"}
+            view_id = call.arg("view_id") or f"V{next(self._seq):08d}"
+            out = {
+                "id": view_id,
+                "team_id": self.team_id,
+                "hash": f"{time.time():.6f}.fakehash",
+                "state": {"values": {}},
+                **view,
+            }
+            return {"ok": True, "view": out}
+        if method == "users.info":
+            user = call.arg("user")
+            profile = self.users.get(user, {})
+            return {
+                "ok": True,
+                "user": {
+                    "id": user,
+                    "team_id": self.team_id,
+                    "name": profile.get("name", f"user-{user}"),
+                    "real_name": profile.get("real_name", f"User {user}"),
+                    "tz": profile.get("tz", "Europe/London"),
+                    "is_bot": False,
+                    "profile": {"display_name": profile.get("display_name", f"user-{user}")},
+                },
+            }
+        if method == "files.getUploadURLExternal":
+            filename, length = call.arg("filename"), call.arg("length")
+            if not filename or length in (None, ""):
+                return {"ok": False, "error": "invalid_arguments"}
+            file_id = f"F{next(self._seq):08d}"
+            with self._lock:
+                self.uploads[file_id] = {
+                    "filename": filename,
+                    "length": int(length),
+                    "data": None,
+                    "title": None,
+                    "channel_id": None,
+                    "completed": False,
+                }
+            return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}",
+                    "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            files = call.arg_json("files") or []
+            out = []
+            with self._lock:
+                for f in files:
+                    info = self.uploads.get(f.get("id"))
+                    if info is None or info["data"] is None:
+                        return {"ok": False, "error": "file_not_found"}
+                    info.update(
+                        title=f.get("title"),
+                        channel_id=call.arg("channel_id"),
+                        thread_ts=call.arg("thread_ts"),
+                        initial_comment=call.arg("initial_comment"),
+                        completed=True,
+                    )
+                    out.append({"id": f["id"], "name": info["filename"],
+                                "title": f.get("title") or info["filename"],
+                                "size": len(info["data"])})
+            return {"ok": True, "files": out}
+        if method == "files.info":
+            info = self.uploads.get(call.arg("file"))
+            if info is None:
+                return {"ok": False, "error": "file_not_found"}
+            return {"ok": True, "file": {"id": call.arg("file"), "name": info["filename"]}}
+        return {"ok": False, "error": "unknown_method"}
+
+
+def _parse_multipart(ctype: str, raw: bytes) -> dict[str, Any]:
+    msg = BytesParser(policy=email_policy).parsebytes(
+        b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + raw
+    )
+    out: dict[str, Any] = {}
+    for part in msg.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if name:
+            payload = part.get_payload(decode=True) or b""
+            out[name] = payload if part.get_filename() else payload.decode("utf-8", "replace")
+    return out
