@@ -74,9 +74,6 @@ _PTFT = re.compile(
     rf"(?:later|afterwards|next|once|when|after)",
     re.IGNORECASE,
 )
-_PTFT_ANYWHERE = re.compile(
-    rf"\bprompt(?:ing)?\s+now\s*,?\s*(?:and\s+|then\s+)?{_FT}\s+later", re.IGNORECASE
-)
 _CUE = re.compile(
     r"\b(?:recommend(?:ation|ations|ed|s)?|verdict|we suggest|you should|our advice"
     r"|best (?:option|choice|path)|go with|stick with|opt for)\b",
@@ -95,8 +92,40 @@ _FT_AT = re.compile(rf"^{_FT}", re.IGNORECASE)
 _PE_AT = re.compile(rf"^{_PE}", re.IGNORECASE)
 
 
-def stated_verdicts(sentence: str) -> list[tuple[str, int, int]]:
-    """(verdict, start, end) for each recommendation cue in the sentence that names one."""
+_OPENING = re.compile(r"^[\s\"'(*_]*(?:so\s*,?\s*|overall\s*,?\s*|in short\s*,?\s*)?", re.I)
+_IMPERATIVE_PE = re.compile(
+    rf"^(?:use|stick with|stay with|start with|go with|keep to|choose|adopt)\s+{_PE}"
+    rf"(?![^.;]*\b(?:then|later|once)\b[^.;]*{_FT})",
+    re.IGNORECASE,
+)
+_IMPERATIVE_FT = re.compile(r"^(?:go ahead and\s+)?fine[- ]?tune\b(?!\s+later)", re.IGNORECASE)
+_PREDICATE = re.compile(
+    r"^\s+(?:is|are|remains)\s+(?:the\s+|your\s+|a\s+)?"
+    r"(?:right|best|better|recommended|preferred|way to go|answer|choice|call)\b",
+    re.IGNORECASE,
+)
+
+
+def _classify(tail: str) -> tuple[str, re.Match[str]] | None:
+    for verdict, pattern in (
+        ("prompt_then_fine_tune", _PTFT),
+        ("fine_tuning", _FT_AT),
+        ("prompt_engineering", _PE_AT),
+    ):
+        match = pattern.match(tail)
+        if match:
+            return verdict, match
+    return None
+
+
+def stated_verdicts(sentence: str) -> list[tuple[str, int, int, str]]:
+    """(verdict, start, end, how) for each place the sentence recommends a verdict.
+
+    ``how`` is ``cue`` (after a recommendation cue), ``imperative`` (the
+    sentence opens with "Fine-tune ..." or "Stick with prompt engineering ...")
+    or ``predicate`` (it opens with a verdict phrase followed by "is the right /
+    best / recommended ...").
+    """
     found = []
     for cue in _CUE.finditer(sentence):
         if _NEGATION.search(sentence[max(0, cue.start() - 30) : cue.start()]):
@@ -104,19 +133,34 @@ def stated_verdicts(sentence: str) -> list[tuple[str, int, int]]:
         rest = sentence[cue.end() :]
         skip = _FILLER.match(rest)
         offset = skip.end() if skip else 0
-        tail = rest[offset:]
-        for verdict, pattern in (
-            ("prompt_then_fine_tune", _PTFT),
-            ("fine_tuning", _FT_AT),
-            ("prompt_engineering", _PE_AT),
-        ):
-            match = pattern.match(tail)
-            if match:
-                found.append((verdict, cue.start(), cue.end() + offset + match.end()))
-                break
-    for match in _PTFT_ANYWHERE.finditer(sentence):
-        found.append(("prompt_then_fine_tune", match.start(), match.end()))
+        hit = _classify(rest[offset:])
+        if hit:
+            verdict, match = hit
+            found.append((verdict, cue.start(), cue.end() + offset + match.end(), "cue"))
+    lead = _OPENING.match(sentence)
+    at = lead.end() if lead else 0
+    opening = sentence[at:]
+    if _PTFT.match(opening):
+        found.append(("prompt_then_fine_tune", at, at + _PTFT.match(opening).end(), "imperative"))
+    elif m := _IMPERATIVE_FT.match(opening):
+        found.append(("fine_tuning", at, at + m.end(), "imperative"))
+    elif m := _IMPERATIVE_PE.match(opening):
+        found.append(("prompt_engineering", at, at + m.end(), "imperative"))
+    hit = _classify(opening)
+    if hit and _PREDICATE.match(opening[hit[1].end() :]):
+        verdict, match = hit
+        end = at + match.end() + _PREDICATE.match(opening[match.end() :]).end()
+        found.append((verdict, at, end, "predicate"))
     return found
+
+
+def _conflicts(stated: str, engine: str, how: str) -> bool:
+    """A prompt-now-fine-tune-later verdict covers both halves when they are
+    phrased as steps (imperatives): "Fine-tune the instruct model with LoRA"
+    is how to do the later step. Cues and predicates must name it exactly."""
+    if stated == engine:
+        return False
+    return not (engine == "prompt_then_fine_tune" and how == "imperative")
 
 
 # --- numbers ---------------------------------------------------------------
@@ -261,10 +305,11 @@ def check(
     sentences = _sentences(text)
     statements = []
     for s, e in sentences:
-        for found, a, b in stated_verdicts(text[s:e]):
-            if found != verdict:
+        for found, a, b, how in stated_verdicts(text[s:e]):
+            if _conflicts(found, verdict, how):
                 return fail("verdict_mismatch", f"names {found}")
-            statements.append((s, e, s + a, s + b))
+            if found == verdict:
+                statements.append((s, e, s + a, s + b))
     if not statements:
         return fail("verdict_missing")
 

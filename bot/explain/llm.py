@@ -123,18 +123,16 @@ def phrase(
     if not settings.llm_enabled:
         return Explanation(_template(decision, template_text), "template")
     started = time.monotonic()
+    # The budget covers everything from here: building the client, every try,
+    # back-off and wait. phrase() returns by the deadline whatever happens.
+    deadline = started + settings.bot_llm_timeout_s
     try:
         verdict = decision.get("verdict")
         if verdict not in VERDICT_LABELS:
             raise _Fallback("bad_decision", f"verdict {verdict!r}")
         request = build_request(decision)
-        client = warm_up(settings)
-        # The budget covers every try, back-off and wait, from the first byte sent.
-        deadline = time.monotonic() + settings.bot_llm_timeout_s
-        message = _call(
-            client, request.params(settings.bot_llm_model, settings.bot_llm_max_tokens),
-            settings, deadline,
-        )
+        params = request.params(settings.bot_llm_model, settings.bot_llm_max_tokens)
+        message = _call(params, settings, deadline)
         result = grounding.check(
             message,
             facts=[fact.text for fact in request.facts],
@@ -201,9 +199,9 @@ def _template(decision: Mapping[str, Any], template_text: TemplateText) -> str:
 def warm_up(settings: Settings) -> Anthropic | None:
     """Import the SDK and build the client (about a second, once per process).
 
-    ``phrase`` does this before its budget starts; a server can call it at
-    start-up so the first explanation does not pay for it. None when LLM
-    phrasing is off.
+    ``phrase`` does this inside its budget; a server calls it at start-up so
+    the first explanation does not spend a second of the budget on imports.
+    None when LLM phrasing is off.
     """
     if not settings.llm_enabled:
         return None
@@ -213,15 +211,15 @@ def warm_up(settings: Settings) -> Anthropic | None:
     return client
 
 
-def _call(
-    client: Anthropic, params: dict[str, Any], settings: Settings, deadline: float
-) -> dict[str, Any]:
+def _call(params: dict[str, Any], settings: Settings, deadline: float) -> dict[str, Any]:
     """Run the tries in a worker thread; stop waiting at the deadline."""
     box: dict[str, Any] = {}
     done = threading.Event()
 
     def work() -> None:
         try:
+            client = warm_up(settings)
+            assert client is not None
             box["message"] = _attempts(client, params, deadline)
         except _Fallback as failed:
             box["fallback"] = failed
