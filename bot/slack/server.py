@@ -61,11 +61,63 @@ def payload_kind(body: dict[str, Any]) -> str:
     return str(kind) if isinstance(kind, str) and kind else "unknown"
 
 
+_DICT_FIELDS = ("user", "team", "channel", "container", "message", "state", "enterprise")
+_INTERACTIVE = {
+    "block_actions",
+    "block_suggestion",
+    "view_submission",
+    "view_closed",
+    "shortcut",
+    "message_action",
+    "interactive_message",
+    "dialog_submission",
+}
+
+
+def payload_shape_error(body: Any) -> str | None:
+    """Why `body` is not shaped like a Slack payload Bolt can route, or None.
+
+    Bolt assumes the shapes (it raises, answering 500, on e.g. `"user": 5`); signed
+    garbage gets a 400 here instead.
+    """
+    if not isinstance(body, dict):
+        return "payload is not an object"
+    kind = body.get("type")
+    if kind is not None and not isinstance(kind, str):
+        return "type is not a string"
+    if kind == "event_callback":
+        if not isinstance(body.get("event_id"), str):
+            return "event_id is not a string"
+        event = body.get("event")
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            return "event is not an object with a type"
+        for key in ("channel", "user", "ts", "thread_ts", "text"):
+            if event.get(key) is not None and not isinstance(event[key], str | dict):
+                return f"event.{key} has an unexpected type"
+        return None
+    if kind in _INTERACTIVE:
+        for key in _DICT_FIELDS:
+            if body.get(key) is not None and not isinstance(body[key], dict):
+                return f"{key} is not an object"
+        if not isinstance(body.get("user"), dict):
+            return "user is missing"
+        if kind.startswith("view_") and not isinstance(body.get("view"), dict):
+            return "view is not an object"
+        if body.get("view") is not None and not isinstance(body["view"], dict):
+            return "view is not an object"
+        if kind == "block_actions":
+            actions = body.get("actions")
+            if not isinstance(actions, list) or not all(isinstance(a, dict) for a in actions):
+                return "actions is not a list of objects"
+    return None
+
+
 class BoltEventsHandler(SlackRequestHandler):
     """Bolt's WSGI adapter, hardened for `POST /slack/events`.
 
     Before Bolt sees a request: the body must be UTF-8 (400), the Slack signature and a
-    timestamp within 5 minutes must check out (401), and the body must parse (400); any
+    timestamp within 5 minutes must check out (401), and the body must parse and be
+    shaped like a Slack payload (400, `payload_shape_error`); any
     `X-Slack-Bolt-*` header (Bolt-internal lazy-listener routing) is dropped. Acks are
     counted and timed by payload kind.
     """
@@ -90,8 +142,10 @@ class BoltEventsHandler(SlackRequestHandler):
         except Exception as exc:  # malformed JSON/form, unexpected shapes
             log.warning("unparseable Slack request (%s)", type(exc).__name__)
             return BoltResponse(status=400, body="malformed payload")
-        if not isinstance(bolt_request.body, dict):
-            return BoltResponse(status=400, body="malformed payload")
+        problem = payload_shape_error(bolt_request.body)
+        if problem is not None:
+            log.warning("malformed Slack payload: %s", problem)
+            return BoltResponse(status=400, body=f"malformed payload: {problem}")
         kind = payload_kind(bolt_request.body)
         response = self.app.dispatch(bolt_request)
         if response.status < 400:
@@ -259,7 +313,9 @@ def serve_in_thread(wsgi_app: Any, host: str = "127.0.0.1", port: int = 0) -> Ba
     server = make_server(
         host, port, wsgi_app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
     )
-    thread = threading.Thread(target=server.serve_forever, name="wsgi-server", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="wsgi-server", daemon=True
+    )
     thread.start()
     return BackgroundServer(server, thread, host, server.server_port, wsgi_app)
 

@@ -1,0 +1,119 @@
+"""`python -m bot serve` as a real process: gunicorn, health, signed requests, refusal to start."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.fake_slack import BOT_TOKEN
+from tests.support.fixtures import SIGNING_SECRET
+from tests.support.slack_requests import SlackSender, http_request, message_event
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _env(**values: str | None) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "ANTHROPIC_", "DATABASE_URL", "PORT", "WEB_", "LOG_LEVEL"))
+    }
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    for k, v in values.items():
+        if v is not None:
+            env[k] = v
+    return env
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited early: {proc.returncode}")
+        try:
+            if http_request(url + "/healthz", timeout=1).status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("server did not become healthy")
+
+
+def test_gunicorn_serves_and_stops(fake_slack, tmp_path):
+    port = _free_port()
+    env = _env(
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=fake_slack.api_url,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}",
+        PORT=str(port),
+        WEB_CONCURRENCY="1",
+        WEB_THREADS="4",
+        LOG_LEVEL="INFO",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc)
+        assert http_request(url + "/readyz").status == 200
+        sender = SlackSender(url, SIGNING_SECRET, fake=fake_slack)
+        assert sender.post("{}", "application/json", timestamp=int(time.time()) - 600).status == 401
+        ev = message_event("hello gunicorn")
+        assert sender.event(ev, event_id="EvGunicorn1").status in (200, 404)
+        assert sender.event(ev, event_id="EvGunicorn1", retry_num=1).status == 200
+        metrics = http_request(url + "/metrics").text
+        assert "ptf_duplicate_events_total 1.0" in metrics
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            out, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+    assert proc.returncode == 0, err[-2000:]
+    assert "gthread" in err or "Booting worker" in err
+    assert BOT_TOKEN not in out + err
+    assert SIGNING_SECRET not in out + err
+
+
+@pytest.mark.parametrize(
+    ("missing", "present"),
+    [
+        ("SLACK_SIGNING_SECRET", {"SLACK_BOT_TOKEN": BOT_TOKEN}),
+        ("SLACK_BOT_TOKEN", {"SLACK_SIGNING_SECRET": SIGNING_SECRET}),
+    ],
+)
+def test_refuses_to_start_without_credentials(tmp_path, missing, present):
+    env = _env(DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}", PORT=str(_free_port()), **present)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "serve"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert missing in proc.stderr
+    for value in present.values():
+        assert value not in proc.stderr + proc.stdout
