@@ -93,9 +93,8 @@ _PE_AT = re.compile(rf"^{_PE}", re.IGNORECASE)
 
 
 _OPENING = re.compile(r"^[\s\"'(*_]*(?:so\s*,?\s*|overall\s*,?\s*|in short\s*,?\s*)?", re.I)
-_IMPERATIVE_PE = re.compile(
-    rf"^(?:use|stick with|stay with|start with|go with|keep to|choose|adopt)\s+{_PE}"
-    rf"(?![^.;]*\b(?:then|later|once)\b[^.;]*{_FT})",
+_STEP_VERB = re.compile(
+    r"^(?:use|stick with|stay with|start with|begin with|go with|keep to|choose|adopt)\s+",
     re.IGNORECASE,
 )
 _IMPERATIVE_FT = re.compile(r"^(?:go ahead and\s+)?fine[- ]?tune\b(?!\s+later)", re.IGNORECASE)
@@ -126,8 +125,10 @@ def stated_verdicts(sentence: str) -> list[tuple[str, int, int, str]]:
     or ``predicate`` (it opens with a verdict phrase followed by "is the right /
     best / recommended ...").
     """
-    found = []
+    found: list[tuple[str, int, int, str]] = []
     for cue in _CUE.finditer(sentence):
+        if any(a <= cue.start() < b for _, a, b, _ in found):
+            continue  # "you should stick with ...": one statement, not two
         if _NEGATION.search(sentence[max(0, cue.start() - 30) : cue.start()]):
             continue
         rest = sentence[cue.end() :]
@@ -139,13 +140,16 @@ def stated_verdicts(sentence: str) -> list[tuple[str, int, int, str]]:
             found.append((verdict, cue.start(), cue.end() + offset + match.end(), "cue"))
     lead = _OPENING.match(sentence)
     at = lead.end() if lead else 0
+    verb = _STEP_VERB.match(sentence[at:])
+    step_at = at + (verb.end() if verb else 0)
+    step = sentence[step_at:]
+    if m := _PTFT.match(step):
+        found.append(("prompt_then_fine_tune", at, step_at + m.end(), "imperative"))
+    elif m := _IMPERATIVE_FT.match(step):
+        found.append(("fine_tuning", at, step_at + m.end(), "imperative"))
+    elif verb and (m := _PE_AT.match(step)):
+        found.append(("prompt_engineering", at, step_at + m.end(), "imperative"))
     opening = sentence[at:]
-    if _PTFT.match(opening):
-        found.append(("prompt_then_fine_tune", at, at + _PTFT.match(opening).end(), "imperative"))
-    elif m := _IMPERATIVE_FT.match(opening):
-        found.append(("fine_tuning", at, at + m.end(), "imperative"))
-    elif m := _IMPERATIVE_PE.match(opening):
-        found.append(("prompt_engineering", at, at + m.end(), "imperative"))
     hit = _classify(opening)
     if hit and _PREDICATE.match(opening[hit[1].end() :]):
         verdict, match = hit
