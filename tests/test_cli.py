@@ -1,0 +1,206 @@
+"""`python -m bot ...` exactly as a user or a script runs it."""
+
+import json
+import shutil
+
+import pytest
+
+from tests.conftest import ROOT, run_bot
+
+SCENARIOS = ROOT / "tests" / "scenarios"
+CONTRACT_KEYS = {"verdict", "reasons", "cautions", "costs", "counterfactuals", "missing",
+                 "knowledge_version"}
+
+
+def test_decide_json_follows_the_contract(knowledge):
+    result = run_bot("decide", "--answers", str(SCENARIOS / "open_weights_ready.yaml"),
+                     "--format", "json")
+    assert result.returncode == 0, result.stderr
+    decision = json.loads(result.stdout)
+    assert set(decision) >= CONTRACT_KEYS
+    assert decision["verdict"] == "fine_tuning"
+    source_ids = {s.id for s in knowledge.sources}
+    for item in decision["reasons"] + decision["cautions"]:
+        assert {"rule", "text", "sources"} <= set(item)
+        assert item["sources"] and set(item["sources"]) <= source_ids
+    assert {"monthly_input_tokens", "monthly_prompt_cost_usd", "break_even_months"} <= set(
+        decision["costs"]
+    )
+    assert decision["costs"]["monthly_input_tokens"] == 6000 * 20_000_000
+    for change in decision["counterfactuals"]:
+        assert {"question", "value", "verdict"} <= set(change)
+    assert "deadline" in decision["missing"] and "prompt_tokens" not in decision["missing"]
+    assert decision["knowledge_version"] == knowledge.version
+
+
+def test_same_input_same_output_byte_for_byte(tmp_path):
+    shuffled = tmp_path / "shuffled.json"
+    shuffled.write_text(json.dumps({
+        "spec_stable": True, "format_resisted": "yes", "prompt_engineering_tried": "yes",
+        "has_eval_set": "yes", "labelled_examples": "8,000", "monthly_calls": "20M",
+        "prompt_tokens": "6k", "model_access": "open_weights",
+    }))
+    first = run_bot("decide", "--answers", str(SCENARIOS / "open_weights_ready.yaml"))
+    second = run_bot("decide", "--answers", str(SCENARIOS / "open_weights_ready.yaml"))
+    from_json = run_bot("decide", "--answers", str(shuffled))
+    assert first.returncode == second.returncode == from_json.returncode == 0
+    assert first.stdout == second.stdout == from_json.stdout
+
+
+def test_invalid_answers_exit_2_with_one_line_per_problem(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("prompt_tokens: lots\ndeadline: yesterday\nmonthly_calls: 20M\nfoo: 1\n")
+    result = run_bot("decide", "--answers", str(bad))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 3
+    assert any("prompt_tokens" in line and "whole number" in line for line in lines)
+    assert any("deadline" in line and "this_week" in line for line in lines)
+    assert any("foo" in line and "unknown question id" in line for line in lines)
+
+
+@pytest.mark.parametrize("content", ["- just\n- a list\n", "prompt_tokens: [unclosed\n"])
+def test_answers_that_are_not_a_mapping_exit_2(tmp_path, content):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(content)
+    result = run_bot("decide", "--answers", str(bad))
+    assert result.returncode == 2 and result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_missing_answers_file_exit_2(tmp_path):
+    result = run_bot("decide", "--answers", str(tmp_path / "nope.yaml"))
+    assert result.returncode == 2 and "cannot read" in result.stderr
+
+
+def test_markdown_is_a_decision_record(knowledge):
+    result = run_bot("decide", "--answers", str(SCENARIOS / "open_weights_no_prompt_step.yaml"),
+                     "--format", "markdown")
+    assert result.returncode == 0
+    record = result.stdout
+    assert record.startswith("# Decision record")
+    assert "**Verdict: Prompt now, fine-tune later**" in record
+    assert "## Fine-tune once" in record and "## Sources" in record
+    assert "| Input tokens a month | 120,000,000,000 (120B) |" in record
+    assert knowledge.source("seed").title in record
+
+
+def test_text_format_reads_like_a_summary():
+    result = run_bot("decide", "--answers", str(SCENARIOS / "ship_this_week.yaml"),
+                     "--format", "text")
+    assert result.returncode == 0
+    assert result.stdout.startswith("Verdict: Prompt engineering (prompt_engineering)")
+    assert "It has to ship this week" in result.stdout
+    assert "Not answered:" in result.stdout
+
+
+def test_chart_is_written_as_png(tmp_path):
+    chart = tmp_path / "break-even.png"
+    result = run_bot("decide", "--answers", str(SCENARIOS / "open_weights_ready.yaml"),
+                     "--chart", str(chart))
+    assert result.returncode == 0, result.stderr
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert chart.stat().st_size > 5_000
+
+
+def test_chart_without_volume_is_refused(tmp_path):
+    result = run_bot("decide", "--answers", str(SCENARIOS / "ship_this_week.yaml"),
+                     "--chart", str(tmp_path / "c.png"))
+    assert result.returncode == 2 and "prompt_tokens" in result.stderr
+
+
+def test_knowledge_check_passes_on_the_shipped_knowledge():
+    result = run_bot("knowledge", "check")
+    assert result.returncode == 0, result.stderr
+    assert "knowledge ok" in result.stdout
+
+
+def test_knowledge_check_names_file_entry_and_reason(tmp_path):
+    broken = tmp_path / "knowledge"
+    shutil.copytree(ROOT / "knowledge", broken)
+    rules = (broken / "rules.yaml").read_text()
+    rules = rules.replace("{q: format_resisted, is: true}", "{q: format_resistance, is: true}")
+    rules = rules.replace("sources: [seed, bedrock-custom-models]", "sources: [seed, made-up]")
+    (broken / "rules.yaml").write_text(rules)
+    result = run_bot("knowledge", "check", "--knowledge-dir", str(broken))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert "knowledge: rules.yaml: format_the_model_resists: condition names unknown question "\
+        "`format_resistance`" in lines
+    assert "knowledge: rules.yaml: smaller_model_on_narrow_task: cites unknown source `made-up`"\
+        in lines
+    # The bot refuses to decide on it too, the same way.
+    decide = run_bot("decide", "--answers", str(SCENARIOS / "ship_this_week.yaml"),
+                     "--knowledge-dir", str(broken))
+    assert decide.returncode == 2 and decide.stdout == ""
+    assert lines[0] in decide.stderr
+
+
+class ScriptedUser:
+    """Stands in for the person at the terminal: reads the last question the console
+    printed and answers it from `answers` (by question text), after any `detours`
+    queued for that question (help, bad values, back)."""
+
+    def __init__(self, knowledge, screen, answers, detours, save_as):
+        self.by_text = {q.text: q.id for q in knowledge.questions}
+        self.screen, self.answers, self.detours, self.save_as = screen, answers, detours, save_as
+        self.asked = []
+
+    def readline(self):
+        shown = self.screen.getvalue()
+        if shown.rstrip().endswith("(Enter to skip):"):
+            return self.save_as + "\n"
+        last = [line for line in shown.splitlines() if line.startswith("[")][-1]
+        question_id = self.by_text[last.split("] ", 1)[1]]
+        self.asked.append(question_id)
+        pending = self.detours.get(question_id)
+        if pending:
+            return pending.pop(0) + "\n"
+        return str(self.answers[question_id]) + "\n"
+
+
+def test_console_guides_accepts_human_forms_and_saves_the_record(knowledge, tmp_path):
+    import io
+
+    from bot.console import run_console
+
+    record = tmp_path / "decision.md"
+    screen = io.StringIO()
+    answers = {
+        "model_access": "3", "gap": "not sure", "format_resisted": "yes",
+        "labelled_examples": "8,000", "prompt_tokens": "6k", "monthly_calls": "20M",
+        "smaller_model_wanted": "no", "latency_critical": "no", "task_type": "format",
+        "general_capability_needed": "no", "prompt_engineering_tried": "yes",
+        "has_eval_set": "yes", "spec_stable": "yes", "deadline": "this month",
+    }
+    detours = {"labelled_examples": ["?", "lots"], "prompt_engineering_tried": ["maybe"]}
+    user = ScriptedUser(knowledge, screen, answers, detours, str(record))
+    assert run_console(knowledge, user, screen) == 0
+    out = screen.getvalue()
+    assert "Input/output pairs you would be happy to ship" in out  # the help text
+    assert "Sorry, 'lots' is not a number" in out
+    assert "Sorry, 'maybe' is not yes or no; accepted: yes or no" in out
+    assert "Verdict: Fine-tune (fine_tuning)" in out
+    assert f"Saved {record}" in out
+    assert record.read_text().startswith("# Decision record")
+    assert len(set(user.asked)) < len(answers)  # it stopped before asking everything
+
+
+def test_console_back_asks_the_previous_question_again(knowledge):
+    import io
+
+    from bot.console import run_console
+
+    screen = io.StringIO()
+    user = ScriptedUser(knowledge, screen, {"model_access": "open_weights", "gap": "knowledge"},
+                        {"gap": ["back"]}, "")
+    run_console(knowledge, user, screen)
+    assert user.asked[:3] == ["model_access", "gap", "model_access"]
+    assert "Verdict: Prompt engineering" in screen.getvalue()
+
+
+def test_console_quit_saves_nothing():
+    result = run_bot("console", stdin="quit\n")
+    assert result.returncode == 0
+    assert "Stopped. Nothing was saved." in result.stdout

@@ -1,0 +1,125 @@
+"""The guided flow stops as soon as no remaining answer can change the verdict,
+and never earlier. Checked against a brute-force oracle that tries every
+combination of remaining answers (including leaving them unanswered) plus
+random values the engine never looked at."""
+
+from itertools import product
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.engine import Consultation, is_settled, next_question, possible_verdicts, verdict_only
+from bot.knowledge import load_knowledge
+
+KNOWLEDGE = load_knowledge()
+ASKED = [q for q in KNOWLEDGE.questions if q.ask]
+UNANSWERED = object()
+
+
+# The oracle's own grid for numbers, written independently of the engine's
+# candidate values: round numbers and both sides of every figure the seed uses.
+ORACLE_NUMBERS = (0, 1, 20, 99, 100, 101, 999, 1000, 1001, 3999, 4000, 4001, 50_000,
+                  999_999, 1_000_000, 1_000_001, 30_000_000, 10**9, 10**11)
+
+
+def oracle_values(question):
+    if question.kind == "choice":
+        return question.option_values()
+    if question.kind == "bool":
+        return [True, False]
+    low = int(question.min) + (1 if question.min_exclusive else 0)
+    return [n for n in ORACLE_NUMBERS if low <= n <= question.max]
+
+
+def value_strategy(question):
+    grid = st.sampled_from(oracle_values(question))
+    if question.kind == "int":
+        low = int(question.min) + (1 if question.min_exclusive else 0)
+        log_uniform = st.floats(0, 11).map(lambda e: int(10**e)).filter(
+            lambda n: low <= n <= question.max
+        )
+        return st.one_of(grid, log_uniform)
+    return grid
+
+
+complete_answers = st.fixed_dictionaries({q.id: value_strategy(q) for q in ASKED})
+
+
+@st.composite
+def partial_with_extras(draw):
+    """(answers given so far, open question ids, extra random values per open question)."""
+    full = draw(complete_answers)
+    open_ids = draw(st.lists(st.sampled_from([q.id for q in ASKED]), max_size=4, unique=True))
+    if sum(KNOWLEDGE.question(q).kind == "int" for q in open_ids) > 2:
+        open_ids = open_ids[:3]
+    extras = {qid: draw(st.lists(value_strategy(KNOWLEDGE.question(qid)), max_size=2))
+              for qid in open_ids}
+    given_answers = {k: v for k, v in full.items() if k not in open_ids}
+    return given_answers, open_ids, extras
+
+
+def brute_force_verdicts(given_answers, open_ids, extras):
+    choices = [
+        [*oracle_values(KNOWLEDGE.question(q)), *extras[q], UNANSWERED] for q in open_ids
+    ]
+    found = set()
+    for combo in product(*choices):
+        trial = dict(given_answers)
+        for qid, value in zip(open_ids, combo, strict=True):
+            if value is not UNANSWERED:
+                trial[qid] = value
+        found.add(verdict_only(KNOWLEDGE, trial))
+    return found
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(partial_with_extras())
+def test_stops_exactly_when_no_remaining_answer_can_change_the_verdict(case):
+    given_answers, open_ids, extras = case
+    reachable = brute_force_verdicts(given_answers, open_ids, extras)
+    assert possible_verdicts(KNOWLEDGE, given_answers) == reachable
+    assert is_settled(KNOWLEDGE, given_answers) == (len(reachable) == 1)
+    question = next_question(KNOWLEDGE, given_answers)
+    if len(reachable) == 1:
+        assert question is None  # never asks a question that cannot matter
+    else:
+        assert question is not None and question.id in open_ids  # never stops early
+
+
+@settings(max_examples=150, deadline=None)
+@given(complete_answers)
+def test_the_flow_reaches_the_full_questionnaires_verdict(truth):
+    consultation = Consultation(KNOWLEDGE)
+    asked = []
+    while (question := consultation.next_question()) is not None:
+        assert question.id not in asked
+        asked.append(question.id)
+        assert consultation.apply(question.id, truth[question.id]) is None
+    assert consultation.done
+    assert consultation.verdict() == verdict_only(KNOWLEDGE, truth)
+    assert len(asked) <= len(ASKED)
+
+
+def test_the_first_question_is_the_most_decisive_one():
+    # Only two answers settle a consultation on their own: a model that cannot be
+    # fine-tuned, and a knowledge gap; model access settles it for more of its values.
+    assert next_question(KNOWLEDGE, {}).id == "model_access"
+    assert next_question(KNOWLEDGE, {"model_access": "closed_no_fine_tuning"}) is None
+
+
+def test_a_closed_model_ends_the_consultation_after_one_question():
+    consultation = Consultation(KNOWLEDGE)
+    assert consultation.apply("model_access", "closed API, no fine-tuning offered") is None
+    assert consultation.done and consultation.verdict() == "prompt_engineering"
+
+
+def test_a_bad_answer_keeps_every_other_answer_and_back_undoes_one():
+    consultation = Consultation(KNOWLEDGE)
+    assert consultation.apply("model_access", "open_weights") is None
+    assert consultation.apply("prompt_tokens", "6k") is None
+    error = consultation.apply("monthly_calls", "lots")
+    assert error is not None and error.question == "monthly_calls"
+    assert "6k" in str(error) or "whole number" in str(error)
+    assert consultation.answers == {"model_access": "open_weights", "prompt_tokens": 6000}
+    assert consultation.back() == "prompt_tokens"
+    assert consultation.answers == {"model_access": "open_weights"}
