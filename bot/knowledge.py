@@ -305,11 +305,6 @@ class Policy(Strict):
     cost_inputs: list[str]
 
 
-class RulesFile(Strict):
-    policy: Policy
-    rules: list[Rule]
-
-
 class Manifest(Strict):
     version: str
     as_of: str
@@ -349,52 +344,31 @@ class Knowledge:
     version: str
     directory: Path
 
+    def __post_init__(self) -> None:
+        # Look-up tables, built once; frozen dataclass, hence object.__setattr__.
+        object.__setattr__(self, "_questions", {q.id: q for q in self.questions})
+        object.__setattr__(self, "_sources", {s.id: s for s in self.sources})
+        object.__setattr__(self, "_rules", {r.id: r for r in self.rules})
+        object.__setattr__(self, "_prices", {p.model: p for p in self.providers.prices})
+
     def question(self, question_id: str) -> Question:
-        return self._questions_by_id[question_id]
+        return self._questions[question_id]
 
     def has_question(self, question_id: str) -> bool:
-        return question_id in self._questions_by_id
+        return question_id in self._questions
 
     def source(self, source_id: str) -> Source:
-        return self._sources_by_id[source_id]
+        return self._sources[source_id]
 
     def rule(self, rule_id: str) -> Rule:
-        return self._rules_by_id[rule_id]
+        return self._rules[rule_id]
 
     def price_row(self, model: str) -> PriceRow:
-        return self._prices_by_model[model]
-
-    @property
-    def _questions_by_id(self) -> dict[str, Question]:
-        return _index(self.questions, "id")
-
-    @property
-    def _sources_by_id(self) -> dict[str, Source]:
-        return _index(self.sources, "id")
-
-    @property
-    def _rules_by_id(self) -> dict[str, Rule]:
-        return _index(self.rules, "id")
-
-    @property
-    def _prices_by_model(self) -> dict[str, PriceRow]:
-        return _index(self.providers.prices, "model")
+        return self._prices[model]
 
     @property
     def asked_questions(self) -> list[Question]:
         return [q for q in self.questions if q.ask]
-
-
-_INDEX_CACHE: dict[tuple[int, str], dict[str, Any]] = {}
-
-
-def _index(items: tuple[Any, ...] | list[Any], key: str) -> dict[str, Any]:
-    cache_key = (id(items), key)
-    found = _INDEX_CACHE.get(cache_key)
-    if found is None:
-        found = {getattr(item, key): item for item in items}
-        _INDEX_CACHE[cache_key] = found
-    return found
 
 
 def default_knowledge_dir() -> Path:
