@@ -1,0 +1,544 @@
+"""Free text -> answers: "6k token prompt, 20M calls a month, 8000 examples, llama, no evals".
+
+A pure, deterministic parser for what people write in `/ptf some text` or when they
+mention the bot in a thread. It only sets an answer when the text says it plainly;
+anything ambiguous (two different prompt lengths, a model whose fine-tuning is being
+wound down, "tokens a month" instead of a prompt length) is left unanswered, and the
+guided flow asks. What it picked up comes back as human-readable phrases, so the user
+can check it, plus notes on what it deliberately did not assume.
+
+    found = parse_freetext("6k token prompt, 20M calls, 8000 examples, llama", knowledge)
+    found.answers    # {"prompt_tokens": 6000, "monthly_calls": 20000000, ...}
+    found.understood # ['prompt length: 6,000 tokens ("6k token prompt")', ...]
+    found.notes      # ["You mentioned GPT-4o: ..."]
+
+Nothing here touches Slack, the network or a database.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bot.engine import humanize
+from bot.engine.answers import AnswerError, Value, parse_number, parse_value
+
+if TYPE_CHECKING:
+    from bot.knowledge import Knowledge
+
+__all__ = ["Finding", "FreeText", "parse_freetext", "number_in"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One answer read from the text: the question, the typed value, where it came from."""
+
+    question: str
+    value: Value
+    phrase: str
+    snippet: str
+
+
+@dataclass
+class FreeText:
+    """What `parse_freetext` found."""
+
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def answers(self) -> dict[str, Value]:
+        return {f.question: f.value for f in self.findings}
+
+    @property
+    def understood(self) -> list[str]:
+        """Human-readable phrases, one per answer, e.g. `prompt length: 6,000 tokens ("6k")`."""
+        return [f.phrase for f in self.findings]
+
+    def __bool__(self) -> bool:
+        return bool(self.findings or self.notes)
+
+
+# ---------------------------------------------------------------- text helpers
+
+_MENTION = re.compile(r"<[@#!][^>]*>")
+_LINK = re.compile(r"<(https?://[^|>]+)(?:\|([^>]*))?>")
+_SPACES = re.compile(r"[ \t\u00a0]+")
+
+
+def clean(text: str) -> str:
+    """Drop Slack mentions/links markup, normalise quotes and spaces."""
+    text = _LINK.sub(lambda m: m.group(2) or m.group(1), text or "")
+    text = _MENTION.sub(" ", text)
+    text = (
+        text.replace("\u2019", "'").replace("\u2018", "'").replace("&amp;", "&")
+        .replace("&lt;", "<").replace("&gt;", ">").replace("\u2013", "-").replace("\u2014", "-")
+    )
+    return _SPACES.sub(" ", text).strip()
+
+
+_CLAUSE_SPLIT = re.compile(
+    r"(?:[.;!?]+(?=\s|$)|,(?=\s)|\n+|\s-\s|\bbut\b|\bhowever\b|\balthough\b)"
+)
+
+
+def clauses(text: str) -> list[str]:
+    """Split into clauses on sentence punctuation, `, `, new lines and "but"."""
+    return [c.strip() for c in _CLAUSE_SPLIT.split(text) if c and c.strip()]
+
+
+_NUMBER = re.compile(
+    r"(?<![\w.$€£])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    r"(?:\s?(?P<suffix>k|mm|mn|m|bn|b|thousand|million|billion)(?![a-z]))?",
+    re.IGNORECASE,
+)
+
+
+def _number(match: re.Match[str]) -> float | None:
+    suffix = match.group("suffix") or ""
+    return parse_number(match.group("num") + suffix)
+
+
+def number_in(text: str) -> float | None:
+    """The one number in `text` ("about 6k tokens" -> 6000), or None if none or several."""
+    found = {_number(m) for m in _NUMBER.finditer(clean(text))}
+    found.discard(None)
+    return found.pop() if len(found) == 1 else None
+
+
+# ---------------------------------------------------------------- numbers with units
+
+_PERIOD = r"(?:\s*(?:a|an|per|/|each|every)\s*|\s+)(?P<period>month|mo|day|week|year|yr)\b"
+_PERIOD_WORD = r"\s+(?P<periodword>monthly|daily|weekly|yearly|annually)\b"
+_TOKENS_AFTER = re.compile(r"^\s*-?\s*(?:input\s+)?tok(?:en)?s?\b", re.IGNORECASE)
+_NOT_PROMPT_AFTER = re.compile(
+    rf"^\s*-?\s*(?:input\s+)?tok(?:en)?s?\b(?:{_PERIOD}|{_PERIOD_WORD}"
+    r"|\s+(?:of\s+)?(?:context|window|output|completion|response|answer|total|in total))",
+    re.IGNORECASE,
+)
+_NOT_PROMPT_BEFORE = re.compile(
+    r"(?:output|completion|context|response|answer|max|maximum|window)\s*(?:of|is|:)?\s*$",
+    re.IGNORECASE,
+)
+_CALLS_AFTER = re.compile(
+    r"^\s*-?\s*(?:api\s+|llm\s+|model\s+|inference\s+)?"
+    r"(?:calls?|requests?|queries|query|invocations?|inferences?|completions?|generations?)\b"
+    rf"(?:{_PERIOD}|{_PERIOD_WORD})?",
+    re.IGNORECASE,
+)
+_PER_SECOND = re.compile(r"^\s*(?:a|per|/|each)\s*(?:second|sec|s|minute|min|hour|hr)\b", re.I)
+_EXAMPLE_WORDS = (
+    r"(?:(?:clean|labell?ed|hand[- ]labell?ed|human[- ]labell?ed|annotated|training|gold|"
+    r"golden|good|high[- ]quality|curated|input[- /]output|supervised|real)\s+)*"
+)
+_EXAMPLES_AFTER = re.compile(
+    rf"^\s*-?\s*{_EXAMPLE_WORDS}(?:examples?|samples?|pairs|demonstrations|data ?points"
+    r"|labels|labell?ed rows|rows of labell?ed data)\b",
+    re.IGNORECASE,
+)
+_IN_PROMPT = re.compile(r"^[^,.;]{0,20}\b(?:in|into|inside)\s+(?:the\s+|my\s+|our\s+)?prompt", re.I)
+_FEW_SHOT_BEFORE = re.compile(r"(?:few[- ]shot|in[- ]context|shot)\s*$", re.IGNORECASE)
+_NO_EXAMPLES = re.compile(
+    rf"\b(?:no|zero|none of the|not any|without(?: any)?)\s+{_EXAMPLE_WORDS}"
+    r"(?:examples|samples|labell?ed data|training data|labels)\b"
+    r"|\b(?:don't|do not|haven't|have not)\s+(?:have\s+|got\s+)?any\s+"
+    rf"{_EXAMPLE_WORDS}(?:examples|samples|labell?ed data|training data|labels)\b",
+    re.IGNORECASE,
+)
+
+_PERIOD_FACTOR = {"month": 1.0, "mo": 1.0, "monthly": 1.0, "day": 30.0, "daily": 30.0,
+                  "week": 52 / 12, "weekly": 52 / 12, "year": 1 / 12, "yr": 1 / 12,
+                  "yearly": 1 / 12, "annually": 1 / 12}
+
+
+def _snippet(text: str, start: int, end: int) -> str:
+    return text[start:end].strip(" ,;.")
+
+
+def _numbers(text: str, out: list[tuple[str, float, str, str]]) -> None:
+    """Append (question, value, snippet, period-note) for each number with a clear unit."""
+    for m in _NUMBER.finditer(text):
+        value = _number(m)
+        if value is None:
+            continue
+        before, after = text[: m.start()], text[m.end():]
+        if before.endswith(("$", "€", "£", "USD ", "usd ")):
+            continue
+        if (t := _TOKENS_AFTER.match(after)) is not None:
+            if _NOT_PROMPT_AFTER.match(after) or _NOT_PROMPT_BEFORE.search(before):
+                continue
+            end = m.end() + t.end()
+            word = re.match(r"^\s*-?\s*prompts?\b", text[end:], re.IGNORECASE)
+            if word:
+                end += word.end()
+            out.append(("prompt_tokens", value, _snippet(text, m.start(), end), ""))
+            continue
+        if (c := _CALLS_AFTER.match(after)) is not None:
+            rest = after[c.end():]
+            if _PER_SECOND.match(rest):
+                continue  # a rate, not a monthly volume: do not convert on a guess
+            period = (c.group("period") or c.group("periodword") or "month").lower()
+            factor = _PERIOD_FACTOR[period]
+            note = "" if factor == 1.0 else f"{humanize.compact(value)} a {_unit(period)}"
+            snippet = _snippet(text, m.start(), m.end() + c.end())
+            out.append(("monthly_calls", round(value * factor), snippet, note))
+            continue
+        if (e := _EXAMPLES_AFTER.match(after)) is not None:
+            if _IN_PROMPT.match(after[e.end():]) or _FEW_SHOT_BEFORE.search(before):
+                continue  # few-shot examples inside the prompt, not training data
+            out.append(
+                ("labelled_examples", value, _snippet(text, m.start(), m.end() + e.end()), "")
+            )
+
+
+def _unit(period: str) -> str:
+    return {"mo": "month", "monthly": "month", "daily": "day", "weekly": "week",
+            "yr": "year", "yearly": "year", "annually": "year"}.get(period, period)
+
+
+# ---------------------------------------------------------------- model hints
+
+_OPEN_WEIGHTS = re.compile(
+    r"\b(?:(?:llama|mistral|mixtral|qwen|gemma|deepseek|olmo|falcon)(?![a-z])|phi-?[234]\b|"
+    r"open[- ]weights?\b|open[- ]source (?:model|llm)\b|self[- ]hosted (?:model|llm)\b)",
+    re.IGNORECASE,
+)
+_OPENAI = re.compile(r"\b(?:gpt-?4o(?:-mini)?|gpt-?4(?:\.1)?(?:-mini)?|gpt-?3\.5|openai|chatgpt)\b",
+                     re.IGNORECASE)
+_CLAUDE = re.compile(r"\b(?:claude|anthropic)\b", re.IGNORECASE)
+_GEMINI_API = re.compile(r"\bgemini(?: developer)? api\b|\bai studio\b", re.IGNORECASE)
+_VERTEX_GEMINI = re.compile(r"\bvertex(?: ai)?\b", re.IGNORECASE)
+_GEMINI = re.compile(r"\bgemini\b", re.IGNORECASE)
+
+
+def _availability(knowledge: Knowledge | None, row_id: str) -> Any:
+    if knowledge is None:
+        return None
+    for row in knowledge.providers.availability:
+        if row.id == row_id:
+            return row
+    return None
+
+
+def _model_hint(text: str, knowledge: Knowledge | None) -> tuple[str | None, str, list[str]]:
+    """(model_access value or None, snippet, notes). Any doubt leaves it unset."""
+    hits: dict[str, str] = {}
+    notes: list[str] = []
+    mentioned: list[str] = []
+    if m := _OPEN_WEIGHTS.search(text):
+        hits["open_weights"] = m.group(0)
+    if m := _CLAUDE.search(text):
+        hits["closed_no_fine_tuning"] = m.group(0)
+    if m := _GEMINI_API.search(text):
+        hits.setdefault("closed_no_fine_tuning", m.group(0))
+    elif (m := _GEMINI.search(text)) and _VERTEX_GEMINI.search(text):
+        hits["closed_with_fine_tuning"] = "Gemini on Vertex AI"
+    elif m := _GEMINI.search(text):
+        mentioned.append(m.group(0))
+        notes.append(
+            f"You mentioned {m.group(0)}: whether it can be tuned depends on where you run it "
+            "(not on the Gemini API, yes on Vertex AI), so I did not assume either."
+        )
+    if m := _OPENAI.search(text):
+        mentioned.append(m.group(0))
+        row = _availability(knowledge, "openai")
+        detail = ""
+        if row is not None:
+            text_ = row.detail.rstrip(".")
+            detail = f" ({text_[:1].lower()}{text_[1:]}; as of {row.as_of})"
+        notes.append(
+            f"You mentioned {m.group(0)}: OpenAI fine-tuning is winding down{detail}, "
+            "so I did not assume you can fine-tune it."
+        )
+    if len(hits) == 1 and not mentioned:
+        value, snippet = next(iter(hits.items()))
+        return value, snippet, notes
+    if hits:
+        named = ", ".join(dict.fromkeys([*hits.values(), *mentioned]))
+        notes.append(f"You mentioned several models ({named}); I left model access for you.")
+    return None, "", notes
+
+
+# ---------------------------------------------------------------- deadlines
+
+_WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|wed|thu|fri)"
+_FEW = r"(?:a|one|1|2|3|two|three|a few|few|a couple of|couple of|a couple)"
+_DEADLINES = (
+    ("this_week", re.compile(
+        rf"\b(?:this week|by (?:the )?end of (?:the |this )?week|end of (?:the )?week|eow|"
+        rf"tomorrow|in {_FEW} days?|by {_WEEKDAY}|next {_WEEKDAY}|"
+        r"within (?:a|the) week|this sprint)\b", re.IGNORECASE)),
+    ("this_month", re.compile(
+        rf"\b(?:this month|next week|in {_FEW} weeks?|within {_FEW} weeks?|"
+        r"by (?:the )?end of (?:the |this )?month|end of (?:the )?month|eom|within (?:a|the) "
+        r"month|next sprint)\b", re.IGNORECASE)),
+    ("this_quarter", re.compile(
+        rf"\b(?:this quarter|next month|in {_FEW} months?|within {_FEW} months?|"
+        r"by (?:the )?end of (?:the |this )?quarter|end of (?:the )?quarter|eoq|"
+        r"within (?:a|the) quarter)\b", re.IGNORECASE)),
+    ("no_deadline", re.compile(
+        r"\b(?:no (?:fixed |hard |real |firm |set )?deadline|no rush|no hurry|not urgent|"
+        r"no time pressure|whenever it'?s ready|there'?s no deadline)\b", re.IGNORECASE)),
+)
+
+
+# A date phrase is only a deadline when its clause talks about shipping.
+_DEADLINE_CUE = re.compile(
+    r"\b(?:ship(?:s|ping|ped)?|launch(?:es|ing)?|release|deliver(?:y|ed)?|due|deadline|"
+    r"need(?:s|ed)? (?:it|this|to)|go(?:es|ing)? live|live|ready|demo|by|must|has to|have to)\b",
+    re.IGNORECASE,
+)
+
+
+def _deadlines(parts: list[str]) -> list[tuple[str, str]]:
+    found = []
+    for clause in parts:
+        for value, pattern in _DEADLINES:
+            m = pattern.search(clause)
+            if m and (value == "no_deadline" or _DEADLINE_CUE.search(clause)):
+                found.append((value, m.group(0)))
+    return found
+
+
+# ---------------------------------------------------------------- yes/no facts
+
+_NEG = re.compile(
+    r"\b(?:no|not|never|without|lack(?:s|ing)?|missing|zero|nor|none|neither|"
+    r"don'?t|doesn'?t|didn'?t|haven'?t|hasn'?t|isn'?t|aren'?t|wasn'?t|won'?t|can'?t|"
+    r"do not|does not|did not|have not|has not|is not|are not|yet to)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class _BoolRule:
+    question: str
+    topic: re.Pattern[str]
+    yes_first: tuple[re.Pattern[str], ...] = ()  # checked before negation: these mean yes
+    no_first: tuple[re.Pattern[str], ...] = ()  # checked before anything: these mean no
+    yes: re.Pattern[str] | None = None  # affirmative cue required for yes (None: topic is enough)
+    negation_means_no: bool = True
+    no: re.Pattern[str] | None = None  # further cues that mean no
+
+
+def _re(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+_BOOL_RULES = (
+    _BoolRule(
+        "has_eval_set",
+        topic=_re(r"\bevals?\b|\bevaluation(?:s| set| suite| data(?:set)?| harness)?\b|"
+                  r"\beval(?:uation)? (?:set|suite|data(?:set)?|harness)\b"),
+        yes=_re(r"\b(?:have|has|had|got|with|built|ready|our|existing|in place|we've|\d+)\b"),
+    ),
+    _BoolRule(
+        "prompt_engineering_tried",
+        topic=_re(r"\bprompt(?:s|ing| engineering)?\b"),
+        no_first=(
+            _re(r"\b(?:haven'?t|have not|hasn'?t|has not|didn'?t|did not|never|not yet|yet to)\s+"
+                r"(?:really\s+|seriously\s+|properly\s+|even\s+)?(?:tried|try|done|do|attempted|"
+                r"iterated on|worked on|measured|tested)\s+(?:\w+\s+){0,2}?prompt"),
+            _re(r"\bno (?:serious |real )?prompt(?:ing| engineering)\b"),
+            _re(r"\bprompt(?:s|ing| engineering)? (?:not|hasn'?t been|has not been|wasn'?t|was not)"
+                r" (?:yet |really )?(?:tried|done|attempted|measured)"),
+        ),
+        yes_first=(
+            _re(r"\bprompt(?:s|ing| engineering)?\s+(?:alone\s+)?(?:didn'?t|did not|doesn'?t|"
+                r"does not|isn'?t|is not|wasn'?t|was not|won'?t|can'?t)\s+"
+                r"(?:work|help|cut it|enough|get|fix|good enough|do it|seem)"),
+            _re(r"\b(?:prompting|prompt engineering) (?:is |was |has )?(?:exhausted|maxed out|"
+                r"not enough|insufficient|hit a wall|plateaued|done)"),
+        ),
+        yes=_re(r"\b(?:tried|attempted|iterated|tuned|optimi[sz]ed|exhausted|measured|tested|"
+                r"worked on|spent \w+ on)\b(?:\s+\w+){0,3}?\s+prompt|"
+                r"\bprompt(?:s|ing| engineering)? (?:was |has been |is )?"
+                r"(?:tried|tuned|optimi[sz]ed|measured|tested|iterated)"),
+        negation_means_no=False,
+    ),
+    _BoolRule(
+        "spec_stable",
+        topic=_re(r"\b(?:spec|specs|specification|requirements?|task definition|output format "
+                  r"is)\b"),
+        no_first=(
+            _re(r"\b(?:not|isn'?t|aren'?t|never|not yet|nowhere near)\s+(?:yet\s+|really\s+|"
+                r"fully\s+|quite\s+)?(?:stable|settled|fixed|final|locked|frozen|agreed|"
+                r"finali[sz]ed|done)\b"),
+        ),
+        yes_first=(
+            _re(r"\b(?:won'?t|doesn'?t|does not|will not|not) (?:change|changing|move|moving)\b"),
+        ),
+        yes=_re(r"\b(?:stable|settled|fixed|final|finali[sz]ed|locked|frozen|agreed|signed off"
+                r"|nailed down)\b"),
+        no=_re(r"\b(?:chang(?:e|es|ing)|moving|moves|evolv(?:e|es|ing)|flux|unstable|unsettled|"
+               r"still|in progress|draft|tbd|wip|shifting|churn(?:s|ing)?|unclear)\b"),
+        negation_means_no=False,
+    ),
+    _BoolRule(
+        "format_resisted",
+        topic=_re(r"\b(?:format|formatting|style|schema|json|tone|structure)\b"),
+        yes=_re(r"\b(?:keeps?|kept) (?:missing|breaking|ignoring|drifting|getting \w+ wrong|"
+                r"failing)|\b(?:ignores|drifts|breaks|misses) (?:the |our )?(?:format|style|"
+                r"schema|json|tone|structure)|\bwon'?t (?:follow|stick to|keep)\b|"
+                r"\bdoesn'?t (?:follow|stick to|keep)\b|\bcan'?t get it to (?:follow|keep)\b"),
+        negation_means_no=False,
+    ),
+    _BoolRule(
+        "latency_critical",
+        topic=_re(r"\blatency\b|\breal[- ]time\b|\blow[- ]latency\b"),
+        no_first=(
+            _re(r"\blatency (?:doesn'?t|does not|isn'?t|is not) (?:matter|important|critical|"
+                r"an issue|a concern)|\bnot latency[- ](?:critical|sensitive)\b"),
+        ),
+        yes=_re(r"\blatency (?:matters|is critical|is key|is important|critical|sensitive)|"
+                r"\blatency[- ](?:critical|sensitive|bound)\b|\blow[- ]latency\b|\breal[- ]time\b"),
+        negation_means_no=False,
+    ),
+    _BoolRule(
+        "smaller_model_wanted",
+        topic=_re(r"\b(?:smaller|small|cheaper|tiny|distil(?:l|led|ling|lation)?)\b"),
+        no_first=(
+            _re(r"\b(?:don'?t|do not|no need to|not looking to) (?:want|need)?\s*(?:a |to )?"
+                r"(?:smaller|small|cheaper|distil)"),
+        ),
+        yes=_re(r"\b(?:want|wants|need|needs|like|planning|plan|hoping|looking) (?:to |for )?"
+                r"(?:use |move to |switch to |get |have )?(?:a |an )?(?:smaller|small|cheaper|"
+                r"tiny|distil)|\bdistil(?:l|ling|lation)? (?:it |this |the task )?(?:in)?to\b|"
+                r"\b(?:smaller|cheaper|small) model (?:to )?match"),
+        negation_means_no=False,
+    ),
+)
+
+
+def _bool_in(rule: _BoolRule, clause: str) -> bool | None:
+    if not rule.topic.search(clause):
+        return None
+    if any(p.search(clause) for p in rule.no_first):
+        return False
+    if any(p.search(clause) for p in rule.yes_first):
+        return True
+    if rule.negation_means_no and _NEG.search(clause):
+        return False
+    if rule.no is not None and rule.no.search(clause):
+        return False
+    if rule.yes is None or rule.yes.search(clause):
+        return True
+    return None
+
+
+# ---------------------------------------------------------------- task type
+
+_TASK_TYPES = (
+    ("classification_extraction", _re(r"\b(?:classif(?:y|ier|iers|ication)|extract(?:ion|ing|or)?|"
+                                      r"tagging|categori[sz](?:e|ation|ing)|ner)\b")),
+    ("tool_use", _re(r"\b(?:tool[- ]use|tool[- ]calling|function[- ]calling|tools|agentic)\b")),
+)
+
+
+# ---------------------------------------------------------------- assembling
+
+
+def _shown_number(value: Value) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) >= 1e6:
+        return humanize.compact(value)
+    return humanize.plain_value(value)
+
+
+def _phrase(question_id: str, value: Value, knowledge: Knowledge | None, extra: str = "") -> str:
+    name, shown = question_id.replace("_", " "), _shown_number(value)
+    if knowledge is not None and knowledge.has_question(question_id):
+        question = knowledge.question(question_id)
+        name = question.short
+        if question.kind == "choice":
+            shown = question.label_of(value)
+        elif question.unit and question.kind in ("int", "float"):
+            unit = "calls a month" if question_id == "monthly_calls" else question.unit
+            shown = f"{shown} {unit}"
+    if extra:
+        shown = f"{shown}, from {extra}"
+    return f"{name}: {shown}"
+
+
+def _validated(question_id: str, value: Any, knowledge: Knowledge | None) -> Value | None:
+    if knowledge is None:
+        return value
+    if not knowledge.has_question(question_id):
+        return None
+    try:
+        return parse_value(knowledge.question(question_id), value)
+    except AnswerError:
+        return None
+
+
+def _unique(
+    candidates: Iterable[tuple[str, Any, str, str]],
+) -> tuple[dict[str, tuple[Any, str, str]], dict[str, list[str]]]:
+    chosen: dict[str, tuple[Any, str, str]] = {}
+    conflicts: dict[str, list[str]] = {}
+    for qid, value, snippet, note in candidates:
+        if qid in conflicts:
+            conflicts[qid].append(snippet)
+            continue
+        if qid in chosen and chosen[qid][0] != value:
+            conflicts[qid] = [chosen.pop(qid)[1], snippet]
+            continue
+        chosen.setdefault(qid, (value, snippet, note))
+    return chosen, conflicts
+
+
+def parse_freetext(text: str, knowledge: Knowledge | None = None) -> FreeText:
+    """Read answers from free text. Pure and deterministic; never guesses.
+
+    With `knowledge`, every value is checked against its question (bounds, options) and
+    the phrases use the questions' short names and units; notes cite dated knowledge.
+    """
+    body = clean(text)
+    result = FreeText()
+    if not body:
+        return result
+    candidates: list[tuple[str, Any, str, str]] = []
+    _numbers(body, candidates)
+    if m := _NO_EXAMPLES.search(body):
+        candidates.append(("labelled_examples", 0, m.group(0), ""))
+
+    access, snippet, notes = _model_hint(body, knowledge)
+    result.notes.extend(notes)
+    if access is not None:
+        candidates.append(("model_access", access, snippet, ""))
+
+    parts = clauses(body)
+    deadlines = _deadlines(parts)
+    if len({v for v, _ in deadlines}) == 1:
+        candidates.append(("deadline", deadlines[0][0], deadlines[0][1], ""))
+    elif deadlines:
+        result.notes.append(
+            "I read more than one deadline ("
+            + ", ".join(f'"{s}"' for _, s in deadlines) + "); I left the deadline for you."
+        )
+
+    for rule in _BOOL_RULES:
+        seen = [(v, c) for c in parts if (v := _bool_in(rule, c)) is not None]
+        candidates.extend((rule.question, v, c, "") for v, c in seen)
+
+    kinds = [(value, m.group(0)) for value, pattern in _TASK_TYPES for m in [pattern.search(body)]
+             if m]
+    if len(kinds) == 1:
+        candidates.append(("task_type", kinds[0][0], kinds[0][1], ""))
+
+    chosen, conflicts = _unique(candidates)
+    order = {q.id: i for i, q in enumerate(knowledge.questions)} if knowledge else {}
+    for qid in sorted(chosen, key=lambda q: (order.get(q, 999), q)):
+        raw, snip, note = chosen[qid]
+        value = _validated(qid, raw, knowledge)
+        if value is None:
+            result.notes.append(f'I could not use "{snip}" as {qid.replace("_", " ")}.')
+            continue
+        phrase = _phrase(qid, value, knowledge, note)
+        result.findings.append(Finding(qid, value, f'{phrase} ("{snip}")', snip))
+    for qid, snippets in sorted(conflicts.items()):
+        name = knowledge.question(qid).short if knowledge and knowledge.has_question(qid) else qid
+        shown = ", ".join(f'"{s}"' for s in dict.fromkeys(snippets))
+        result.notes.append(f"I read different values for {name} ({shown}); I left it for you.")
+    return result

@@ -1,0 +1,216 @@
+"""Free text -> answers: plain statements are read, anything doubtful is left to the flow."""
+
+import pytest
+
+from bot.engine import decide
+from bot.engine.freetext import clean, number_in, parse_freetext
+
+
+def answers(text, knowledge):
+    return parse_freetext(text, knowledge).answers
+
+
+def test_the_issue_example(knowledge):
+    found = parse_freetext(
+        "6k token prompt, 20M calls a month, 8000 examples, llama, ship this week, no evals",
+        knowledge,
+    )
+    assert found.answers == {
+        "model_access": "open_weights",
+        "labelled_examples": 8000,
+        "prompt_tokens": 6000,
+        "monthly_calls": 20_000_000,
+        "has_eval_set": False,
+        "deadline": "this_week",
+    }
+    text = " | ".join(found.understood)
+    assert "prompt length: 6,000 tokens" in text
+    assert "20M calls a month" in text
+    assert "labelled examples: 8,000 examples" in text
+    assert "Open-weights model" in text and "This week" in text
+    assert '("no evals")' in text  # each phrase quotes what it was read from
+    assert found.notes == []
+
+
+def test_answers_are_valid_for_the_engine(knowledge):
+    found = parse_freetext("6k token prompt, 20M calls, 8,000 labelled examples, qwen", knowledge)
+    decision = decide(knowledge, found.answers).to_dict()
+    assert decision["costs"]["monthly_input_tokens"] == 6000 * 20_000_000
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a prompt of 6,000 tokens", {"prompt_tokens": 6000}),
+        ("our 1.5k-token prompt", {"prompt_tokens": 1500}),
+        ("prompt is about 12k tokens long", {"prompt_tokens": 12000}),
+        ("20M calls", {"monthly_calls": 20_000_000}),
+        ("1.5 million requests per month", {"monthly_calls": 1_500_000}),
+        ("20M calls/month", {"monthly_calls": 20_000_000}),
+        ("500k requests a day", {"monthly_calls": 15_000_000}),
+        ("2M queries monthly", {"monthly_calls": 2_000_000}),
+        ("8000 examples", {"labelled_examples": 8000}),
+        ("8k clean labelled examples", {"labelled_examples": 8000}),
+        ("we have 300 input/output pairs", {"labelled_examples": 300}),
+        ("no labelled data yet", {"labelled_examples": 0}),
+    ],
+)
+def test_numbers_with_units(knowledge, text, expected):
+    assert answers(text, knowledge) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "120B tokens a month",  # monthly volume in tokens, not a prompt length
+        "a 128k tokens context window",
+        "max 500 tokens of output",
+        "5 examples in the prompt",  # few-shot examples, not training data
+        "a 3-shot prompt with 3 examples in the prompt",
+        "50 requests per second",  # a rate: no conversion on a guess
+        "$20k a month",
+        "20M a month",  # 20M of what?
+        "a 6k prompt",  # characters? words? tokens? ask.
+        "llama 3 70b",
+    ],
+)
+def test_no_guess_on_numbers(knowledge, text):
+    found = answers(text, knowledge)
+    assert not {"prompt_tokens", "monthly_calls", "labelled_examples"} & set(found), found
+
+
+def test_two_values_for_one_question_are_left_open(knowledge):
+    found = parse_freetext("3k tokens or maybe 8k tokens", knowledge)
+    assert "prompt_tokens" not in found.answers
+    assert any("prompt length" in note for note in found.notes)
+
+
+@pytest.mark.parametrize(
+    ("text", "access"),
+    [
+        ("we run llama 3 on our own GPUs", "open_weights"),
+        ("Mistral 7B", "open_weights"),
+        ("Qwen2.5", "open_weights"),
+        ("an open-weights model", "open_weights"),
+        ("we call Claude", "closed_no_fine_tuning"),
+        ("gemini api", "closed_no_fine_tuning"),
+        ("Gemini on Vertex AI", "closed_with_fine_tuning"),
+    ],
+)
+def test_model_hints(knowledge, text, access):
+    assert answers(text, knowledge).get("model_access") == access
+
+
+@pytest.mark.parametrize("text", ["we use gpt-4o", "OpenAI", "gpt-4o-mini via the API"])
+def test_openai_is_not_assumed_tunable_given_the_wind_down(knowledge, text):
+    found = parse_freetext(text, knowledge)
+    assert "model_access" not in found.answers
+    assert any("winding down" in note and "2027-01-06" in note for note in found.notes)
+
+
+def test_mixed_models_are_left_open(knowledge):
+    found = parse_freetext("moving from claude to llama", knowledge)
+    assert "model_access" not in found.answers
+    assert any("several models" in note for note in found.notes)
+
+
+def test_plain_gemini_is_not_guessed(knowledge):
+    found = parse_freetext("we use gemini", knowledge)
+    assert "model_access" not in found.answers and found.notes
+
+
+@pytest.mark.parametrize(
+    ("text", "deadline"),
+    [
+        ("ship this week", "this_week"),
+        ("we need it by Friday", "this_week"),
+        ("launch next week", "this_month"),
+        ("due by end of month", "this_month"),
+        ("has to ship this quarter", "this_quarter"),
+        ("no deadline", "no_deadline"),
+        ("no rush", "no_deadline"),
+    ],
+)
+def test_deadlines(knowledge, text, deadline):
+    assert answers(text, knowledge).get("deadline") == deadline
+
+
+def test_a_date_without_shipping_is_not_a_deadline(knowledge):
+    assert "deadline" not in answers("we got 5k complaints this week", knowledge)
+    assert "deadline" not in answers("ship this week or next month", knowledge)
+
+
+@pytest.mark.parametrize(
+    ("text", "question", "value"),
+    [
+        ("no evals", "has_eval_set", False),
+        ("we don't have an eval set", "has_eval_set", False),
+        ("we have an eval set", "has_eval_set", True),
+        ("we tried prompting", "prompt_engineering_tried", True),
+        ("prompting didn't work", "prompt_engineering_tried", True),
+        ("we haven't tried prompting yet", "prompt_engineering_tried", False),
+        ("no prompt engineering yet", "prompt_engineering_tried", False),
+        ("the spec is stable", "spec_stable", True),
+        ("spec is still changing", "spec_stable", False),
+        ("the spec is not settled", "spec_stable", False),
+        ("requirements won't change", "spec_stable", True),
+        ("latency matters", "latency_critical", True),
+        ("it keeps missing the JSON format", "format_resisted", True),
+    ],
+)
+def test_yes_no_phrases(knowledge, text, question, value):
+    assert answers(text, knowledge).get(question) is value
+
+
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [
+        ("6k token prompt", "prompt_engineering_tried"),
+        ("a prompt with no examples", "prompt_engineering_tried"),
+        ("we want to try prompting", "prompt_engineering_tried"),
+        ("evals?", "has_eval_set"),
+        ("what about the spec", "spec_stable"),
+    ],
+)
+def test_no_guess_on_yes_no(knowledge, text, absent):
+    assert absent not in answers(text, knowledge)
+
+
+def test_contradictions_are_left_open(knowledge):
+    found = parse_freetext("we have evals. no evals for the new task", knowledge)
+    assert "has_eval_set" not in found.answers
+
+
+def test_slack_markup_is_ignored(knowledge):
+    text = "<@U0BOTUSER> 6k token prompt, see <https://example.com/a|the doc> &amp; <#C123|ml>"
+    assert clean(text) == "6k token prompt, see the doc & ml" or "<" not in clean(text)
+    assert answers(text, knowledge) == {"prompt_tokens": 6000}
+
+
+def test_deterministic(knowledge):
+    text = "We use llama with a 6k token prompt, 20M calls, no evals, spec is settled, no rush"
+    first = parse_freetext(text, knowledge)
+    for _ in range(3):
+        again = parse_freetext(text, knowledge)
+        assert again.answers == first.answers and again.understood == first.understood
+        assert list(again.answers) == list(first.answers)
+
+
+def test_nothing_found(knowledge):
+    found = parse_freetext("hello there", knowledge)
+    assert not found and found.answers == {} and found.understood == []
+
+
+def test_without_knowledge_still_parses():
+    assert parse_freetext("6k token prompt, 20M calls").answers == {
+        "prompt_tokens": 6000, "monthly_calls": 20_000_000,
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("6k", 6000), ("about 6k tokens", 6000), ("20 million", 20e6), ("6,000.", 6000),
+     ("3 or 4", None), ("lots", None)],
+)
+def test_number_in(text, number):
+    assert number_in(text) == number
