@@ -86,7 +86,9 @@ def test_closed_api_without_fine_tuning_never_gets_fine_tuning(decide_for):
     d = decide_for(**{**OPEN_WEIGHTS_READY, "model_access": "closed_no_fine_tuning",
                       "smaller_model_wanted": "yes", "latency_critical": "yes"})
     assert d.verdict == "prompt_engineering"
-    assert "model_cannot_be_fine_tuned" in rules(d.reasons)
+    assert rules(d.reasons)[:2] == ["model_cannot_be_fine_tuned", "case_ruled_out"]
+    assert any(c.question == "model_access" and c.verdict == "fine_tuning"
+               for c in d.counterfactuals)
 
 
 # --- "Choose fine-tuning if ..." and the verdict's three conditions -------------------

@@ -8,6 +8,7 @@ so "at 2.1M calls a month fine-tuning pays back" is computed, not guessed.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -76,9 +77,12 @@ def _numeric(knowledge, answers, verdict, question: Question) -> list[Counterfac
     for other in ("prompt_engineering", "prompt_then_fine_tune", "fine_tuning"):
         if other not in nearest:
             continue
-        value = nearest[other]
-        value = int(value) if question.kind == "int" else round(value, 4)
-        direction = "or more" if value > current else "or less"
+        exact = nearest[other]
+        upward = exact > current
+        value = _readable(question, exact, upward)
+        if verdict_only(knowledge, _with(answers, qid, value)) != other:
+            value = int(exact) if question.kind == "int" else exact
+        direction = "or more" if upward else "or less"
         text = (
             f"With {question.short} at {_shown(question, value)} {direction}, "
             f"the verdict would be {VERDICT_LABELS[other]}"
@@ -90,6 +94,22 @@ def _numeric(knowledge, answers, verdict, question: Question) -> list[Counterfac
                 text += f" (fine-tuning would pay back in {payback})"
         found.append(Counterfactual(qid, value, other, text + "."))
     return found
+
+
+def _readable(question: Question, value: float, upward: bool) -> float:
+    """Round to what a person would type (cents, whole dollars, whole percent),
+    toward the side where the verdict still changes."""
+    if question.kind == "int":
+        return int(value)
+    if question.unit == "share":
+        step = 0.01
+    elif value >= 100:
+        step = 1.0
+    else:
+        step = 0.01
+    scaled = value / step
+    rounded = math.ceil(scaled - 1e-9) if upward else math.floor(scaled + 1e-9)
+    return round(rounded * step, 4)
 
 
 def _below(question: Question, value: float) -> float:

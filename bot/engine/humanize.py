@@ -19,6 +19,8 @@ def compact(number: float) -> str:
 def usd(amount: float | None) -> str:
     if amount is None:
         return "n/a"
+    if amount < 0:
+        return "-" + usd(-amount)
     if abs(amount) >= 100:
         return f"${amount:,.0f}"
     return f"${amount:,.2f}"

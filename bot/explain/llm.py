@@ -13,7 +13,8 @@
   in a daemon worker thread).
 - The answer goes through ``bot.explain.grounding.check``. Any failure, any API
   error or timeout gives the template text with ``fallback_reason``, a log line
-  (no secrets, no request content) and ``ptf_llm_fallbacks_total{reason}`` + 1.
+  (no secrets, no request content) and ``ptf_llm_fallbacks_total{reason}`` + 1
+  (the counter is ``bot.slack.metrics.LLM_FALLBACKS``, re-exported here).
 - The verdict is never read from the model: callers keep using the decision's.
 """
 
@@ -61,13 +62,16 @@ def _counter(name: str, documentation: str, labels: tuple[str, ...] = ()) -> Cou
         return REGISTRY._names_to_collectors[name]  # type: ignore[return-value]
 
 
-LLM_FALLBACKS = _counter(
-    "ptf_llm_fallbacks_total",
-    "LLM explanations replaced by the template text, by reason.",
-    ("reason",),
-)
+try:  # one definition per process: the serving metrics module owns it (no Slack import)
+    from bot.slack.metrics import LLM_FALLBACKS
+except ImportError:  # pragma: no cover - a build without bot/slack
+    LLM_FALLBACKS = _counter(
+        "ptf_llm_fallbacks",
+        "LLM phrasing replaced by the template text, by reason",
+        ("reason",),
+    )
 LLM_PHRASED = _counter(
-    "ptf_llm_phrased_total", "LLM explanations that passed the grounding checks and were used."
+    "ptf_llm_phrased", "LLM explanations that passed the grounding checks and were used"
 )
 
 
