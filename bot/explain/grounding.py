@@ -15,16 +15,22 @@ and returns a ``GroundingResult``. The first failing check names the reason:
 
 Definitions (the rules, not heuristics hidden in code):
 
-Verdict. A *recommendation cue* is one of ``recommend``, ``recommendation``,
-``verdict``, ``we suggest``, ``you should``, ``our advice``, ``best option``,
-``best choice``, ``go with``, ``stick with``, ``opt for`` (not preceded within a
-few words by a negation). The words right after the cue name a verdict when
-they start, after filler such as ``is``, ``:``, ``to``, ``using``, ``start
-with``, with that verdict's phrase: ``prompt now, fine-tune later`` (and the
-paraphrases in ``_PTFT``) for prompt_then_fine_tune; ``fine-tune``/``fine-tuning``
-for fine_tuning; ``prompt engineering``/``prompting`` for prompt_engineering. The
-text must have at least one cue naming the engine's verdict and none naming
-another. ``prompt now, fine-tune later`` anywhere also names that verdict.
+Verdict. A sentence *states* a verdict in three ways:
+(1) after a recommendation cue (``recommend``, ``recommendation``, ``verdict``,
+``we suggest``, ``you should``, ``our advice``, ``best option``/``choice``/``path``,
+``go with``, ``stick with``, ``opt for``; not after a negation such as "do not"),
+when the words after the cue (past filler like ``is``, ``:``, ``to``, ``using``,
+``start with``) begin with a verdict phrase; (2) as an imperative opening the
+sentence: "Fine-tune ..." (not "Fine-tune later ..."), "Stick with / Use / Start
+with prompt engineering", "Prompt now, fine-tune later"; (3) as a predicate:
+"<verdict phrase> is the right / best / recommended ...". Verdict phrases:
+``prompt now, fine-tune later`` and the paraphrases in ``_PTFT`` for
+prompt_then_fine_tune (tried first); ``fine-tune``/``fine-tuning`` for
+fine_tuning; ``prompt engineering``/``prompting`` for prompt_engineering.
+Conditionals ("the verdict would be ...", "Fine-tuning would pay back ...") state
+nothing. The text must state the engine's verdict at least once and no other;
+for prompt_then_fine_tune an imperative "Fine-tune the instruct model ..." is the
+later step, not a conflict.
 
 Numbers. Digits with optional ``$``/``USD``, thousands separators, decimals,
 ``%``, ``x``, and scale words or suffixes (``k``, ``M``, ``B``, ``thousand``,
@@ -32,8 +38,7 @@ Numbers. Digits with optional ``$``/``USD``, thousands separators, decimals,
 supported when it is a number of the decision or of any supplied fact,
 written with the same or fewer significant digits (at least two): 2.1M for
 2,083,334 passes, 40,000 for 43,000 does not; a percentage may also match its
-fraction. List markers at line starts
-are not numbers.
+fraction. List markers at line starts are not numbers.
 
 Citations. The text is split into sentences; a sentence is cited when a text
 block with at least one citation overlaps it. Exempt: sentences of fewer than
