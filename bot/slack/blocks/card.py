@@ -1,0 +1,98 @@
+"""The result card posted where the consultation happened (channel, thread or ephemeral).
+
+Short on purpose: the verdict, the summary, the top reasons with their sources, one cost
+line, what would change the verdict, and buttons (the full record in DMs; in a thread
+also "Change an answer" and "Start over"; after the modal "Adjust answers").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from bot.engine import humanize
+from bot.slack.blocks import ids
+from bot.slack.blocks.common import VERDICT_EMOJI, cited
+from bot.slack.blocks.limits import (
+    Block,
+    actions,
+    bullets,
+    button,
+    clip,
+    context,
+    escape,
+    fit_blocks,
+    header,
+    section,
+)
+from bot.slack.blocks.question import nav_elements
+
+if TYPE_CHECKING:
+    from bot.knowledge import Knowledge
+
+TOP_REASONS = 3
+TOP_CONDITIONS = 2
+TOP_COUNTERFACTUALS = 2
+
+
+def cost_line(decision: Mapping[str, Any]) -> str | None:
+    """One line: monthly prompt cost, tuned cost and break-even; None without volume."""
+    costs = decision.get("costs") or {}
+    if costs.get("monthly_input_tokens") is None:
+        return None
+    prompt = costs.get("monthly_prompt_cost_cached_usd", costs.get("monthly_prompt_cost_usd"))
+    parts = [f"prompt {humanize.usd(prompt)} a month"]
+    if costs.get("monthly_fine_tuned_cost_usd") is not None:
+        parts.append(f"fine-tuned {humanize.usd(costs['monthly_fine_tuned_cost_usd'])} a month")
+    parts.append(f"break-even {humanize.months(costs.get('break_even_months'))}")
+    return " \u00b7 ".join(parts)
+
+
+def result_card(
+    decision: Mapping[str, Any],
+    knowledge: Knowledge | None,
+    *,
+    consultation_id: str,
+    owner: str,
+    explanation: str | None = None,
+    note: str | None = None,
+    thread: bool = False,
+    adjustable: bool = False,
+) -> tuple[str, list[Block]]:
+    """(notification text, blocks) of the result card."""
+    verdict = decision.get("verdict", "")
+    label = decision.get("verdict_label", verdict)
+    summary = explanation if explanation is not None else decision.get("summary", "")
+    blocks: list[Block] = []
+    if note:
+        blocks.append(context(f":warning: {escape(note)}"))
+    blocks.append(header(f"Verdict: {label}"))
+    blocks.append(section(f"{VERDICT_EMOJI.get(verdict, '')} {escape(summary)}".strip()))
+    reasons = list(decision.get("reasons") or [])[:TOP_REASONS]
+    if reasons:
+        blocks.append(section(bullets([cited(r, knowledge) for r in reasons], title="*Why*")))
+    conditions = list(decision.get("conditions") or [])[:TOP_CONDITIONS]
+    if conditions:
+        blocks.append(section(bullets([cited(c, knowledge) for c in conditions],
+                                      title="*Fine-tune once*")))
+    line = cost_line(decision)
+    if line:
+        blocks.append(section(f"*Cost* \u00b7 {escape(line)}"))
+    changes = list(decision.get("counterfactuals") or [])[:TOP_COUNTERFACTUALS]
+    if changes:
+        blocks.append(section(bullets([escape(c["text"]) for c in changes],
+                                      title="*What would change it*")))
+    answered = len(decision.get("answers") or {})
+    blocks.append(context(
+        f"Asked by <@{owner}> \u00b7 {answered} answer{'s' if answered != 1 else ''}, the rest "
+        f"assumed \u00b7 knowledge {escape(decision.get('knowledge_version', '?'))} (as of "
+        f"{escape(decision.get('knowledge_as_of', '?'))})"
+    ))
+    elements = [button("Full record in my DMs", ids.RECORD_DM, consultation_id, style="primary")]
+    if adjustable:
+        elements.append(button("Adjust answers", ids.ADJUST, consultation_id))
+    if thread and knowledge is not None:
+        elements += nav_elements(knowledge, consultation_id, decision.get("answers") or {})
+    blocks.append(actions(ids.CARD_ACTIONS_BLOCK, elements))
+    text = clip(summary if summary.startswith(label) else f"Verdict: {label}. {summary}", 300)
+    return text, fit_blocks(blocks)

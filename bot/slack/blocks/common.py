@@ -1,0 +1,100 @@
+"""Formatting shared by the builders: answers, assumptions, sources, dates."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.engine import humanize
+from bot.slack.blocks.limits import escape, link
+
+if TYPE_CHECKING:
+    from bot.knowledge import Knowledge, Question
+
+VERDICT_EMOJI = {
+    "prompt_engineering": ":memo:",
+    "prompt_then_fine_tune": ":hourglass_flowing_sand:",
+    "fine_tuning": ":gear:",
+}
+
+
+def shown_value(question: Question, value: Any) -> str:
+    """An answer the way a person reads it: option label, yes/no, 6,000 tokens, 25%, $1,224."""
+    if question.kind == "choice":
+        return question.label_of(value)
+    if question.kind == "bool" or isinstance(value, bool):
+        return humanize.plain_value(value)
+    number = float(value)
+    unit = question.unit or ""
+    if unit == "share":
+        return f"{number * 100:g}%"
+    if unit == "times":
+        return f"{number:g}x"
+    if unit.startswith("USD"):
+        rest = unit[3:].strip()
+        return f"{humanize.usd(number)} {rest}".strip()
+    text = humanize.compact(number) if abs(number) >= 1e6 else humanize.plain_value(value)
+    return f"{text} {unit}".strip()
+
+
+def input_value(question: Question, value: Any) -> str:
+    """A value as typed into a text input (round-trips through `parse_value`)."""
+    if question.kind == "bool" or isinstance(value, bool):
+        return "yes" if value else "no"
+    if question.kind == "choice":
+        return str(value)
+    if isinstance(value, float) and value.is_integer() and question.kind == "int":
+        value = int(value)
+    if question.kind == "int":
+        return f"{int(value):,}"
+    return f"{float(value):g}"
+
+
+def assumption(knowledge: Knowledge, question: Question) -> str:
+    """What the engine uses while `question` is unanswered, for hints and "Not sure" buttons."""
+    if question.assume_from_price_row == "input":
+        model = knowledge.question("price_model").assume if knowledge.has_question(
+            "price_model") else None
+        try:
+            row = knowledge.price_row(str(model))
+        except KeyError:
+            return "the input price of the chosen price row"
+        return f"the chosen price row's input price ({humanize.usd(row.input)} for {row.label})"
+    return shown_value(question, question.assume)
+
+
+def source_refs(knowledge: Knowledge | None, ids: Iterable[str]) -> str:
+    """Source titles, linked when the source has a URL; unknown ids shown as they are."""
+    out = []
+    for sid in dict.fromkeys(ids):
+        try:
+            src = knowledge.source(sid) if knowledge is not None else None
+        except KeyError:
+            src = None
+        out.append(link(src.url, src.title) if src is not None else escape(sid))
+    return ", ".join(out)
+
+
+def cited(item: Mapping[str, Any], knowledge: Knowledge | None) -> str:
+    refs = source_refs(knowledge, item.get("sources", []))
+    text = escape(item.get("text", ""))
+    return f"{text} _({refs})_" if refs else text
+
+
+def slack_date(when: datetime | None) -> str:
+    """A date Slack shows in the reader's time zone, with a UTC fallback."""
+    if when is None:
+        return "unknown date"
+    stamp = int(when.timestamp())
+    fallback = when.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{stamp}^{{date_short}} {{time}}|{fallback}>"
+
+
+def answered_pairs(knowledge: Knowledge, answers: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(question id, "short: shown value") in the knowledge's question order."""
+    out = []
+    for q in knowledge.questions:
+        if q.id in answers:
+            out.append((q.id, f"{q.short}: {shown_value(q, answers[q.id])}"))
+    return out

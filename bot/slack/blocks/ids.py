@@ -1,0 +1,45 @@
+"""Callback, block and action ids shared by the Block Kit builders and the listeners.
+
+Values carried by buttons and select options are packed as `part|part|...` (a
+consultation id is 32 hex characters, question ids and option values have no `|`),
+short enough for an option value (150 characters).
+"""
+
+from __future__ import annotations
+
+import re
+
+MODAL_CALLBACK = "ptf_consultation"
+VALUE_ACTION = "value"  # the action_id of every input in the modal (block_id = question id)
+PRIVATE_BLOCK = "ptf_private"
+PRIVATE_ACTION = "private"
+
+ANSWER_PREFIX = "ptf_answer"  # buttons ptf_answer_0.., select ptf_answer_select
+ANSWER_PATTERN = re.compile(r"^ptf_answer_(?:\d+|select)$")
+SKIP = "ptf_skip"
+CHANGE = "ptf_change"  # static_select of answered questions
+START_OVER = "ptf_start_over"
+RECORD_DM = "ptf_record_dm"  # card: the full record in my DMs
+RECORD_MD = "ptf_record_md"  # DM: upload the Markdown decision record
+ADJUST = "ptf_adjust"  # modal card: open the modal prefilled with these answers
+HOME_NEW = "ptf_home_new"  # App Home: open the modal
+
+QUESTION_BLOCK = "ptf_q"
+NAV_BLOCK = "ptf_nav"
+CARD_ACTIONS_BLOCK = "ptf_card"
+SUMMARY_ACTIONS_BLOCK = "ptf_summary"
+HOME_ACTIONS_BLOCK = "ptf_home"
+
+SEP = "|"
+
+
+def pack(*parts: object) -> str:
+    return SEP.join(str(p) for p in parts)
+
+
+def unpack(value: str | None, count: int) -> list[str] | None:
+    """Split a packed value into exactly `count` parts (the last keeps any `|`), or None."""
+    if not value:
+        return None
+    parts = value.split(SEP, count - 1)
+    return parts if len(parts) == count and all(parts[:-1]) else None

@@ -1,0 +1,208 @@
+"""The consultation modal (`/ptf`, App Home, "Adjust answers") and reading it back.
+
+Every asked question is an optional input: a select for choices, radio buttons for
+yes/no, a text input for numbers (human forms such as 6k or 20M; the accepted forms are
+the placeholder). The hint under each input is the question's help plus what is assumed
+when it is left empty. Cost parameters (`ask: false`) follow in an optional "Cost
+assumptions" section. A "Keep the result private" checkbox closes the form.
+
+`read_submission` is the inverse: `view.state.values` -> typed answers, per-field errors
+(keyed by block id, ready for `response_action: errors`) and the private flag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bot.engine.answers import AnswerError, Value, accepted, parse_value
+from bot.slack.blocks import ids
+from bot.slack.blocks.common import assumption, input_value
+from bot.slack.blocks.limits import (
+    MAX_HINT,
+    MAX_LABEL,
+    MAX_PLACEHOLDER,
+    MAX_PRIVATE_METADATA,
+    Block,
+    clip,
+    context,
+    divider,
+    escape,
+    header,
+    option,
+    plain,
+    section,
+    static_select,
+)
+
+if TYPE_CHECKING:
+    from bot.knowledge import Knowledge, Question
+
+TITLE = "Prompt or fine-tune?"
+SUBMIT = "Get the verdict"
+INTRO = (
+    "Answer what you know and leave the rest empty: I use the assumption shown under each "
+    "field. Numbers take human forms like *6k*, *20M* or *1.5 million*."
+)
+PRIVATE_LABEL = "Keep the result private"
+PRIVATE_VALUE = "private"
+
+
+def _placeholder(question: Question) -> str:
+    if question.kind in ("int", "float"):
+        if question.unit == "share":
+            return "e.g. 0.25 or 25% (a share from 0 to 1)"
+        return clip(accepted(question), MAX_PLACEHOLDER)
+    return clip(f"Assumed if empty: {question.label_of(question.assume)}", MAX_PLACEHOLDER)
+
+
+def _hint(knowledge: Knowledge, question: Question) -> str:
+    return clip(f"{question.help} If empty: {assumption(knowledge, question)}.", MAX_HINT)
+
+
+def _element(question: Question, prefill: Any) -> Block:
+    has = prefill is not None
+    if question.kind == "choice":
+        opts = [option(o.label, o.value) for o in question.options]
+        return static_select(
+            ids.VALUE_ACTION, _placeholder(question), opts, initial=str(prefill) if has else None
+        )
+    if question.kind == "bool":
+        opts = [option("Yes", "yes"), option("No", "no")]
+        element: Block = {"type": "radio_buttons", "action_id": ids.VALUE_ACTION, "options": opts}
+        if has:
+            element["initial_option"] = opts[0] if prefill else opts[1]
+        return element
+    element = {
+        "type": "plain_text_input",
+        "action_id": ids.VALUE_ACTION,
+        "placeholder": plain(_placeholder(question), MAX_PLACEHOLDER),
+    }
+    if has:
+        element["initial_value"] = input_value(question, prefill)
+    return element
+
+
+def question_input(knowledge: Knowledge, question: Question, prefill: Any = None) -> Block:
+    return {
+        "type": "input",
+        "block_id": question.id,
+        "optional": True,
+        "label": plain(question.text, MAX_LABEL),
+        "hint": plain(_hint(knowledge, question), MAX_HINT),
+        "element": _element(question, prefill),
+    }
+
+
+def consultation_modal(
+    knowledge: Knowledge,
+    *,
+    prefill: Mapping[str, Value] | None = None,
+    understood: Sequence[str] = (),
+    notes: Sequence[str] = (),
+    metadata: str = "",
+    private: bool = False,
+    parsed_text: str | None = None,
+) -> dict[str, Any]:
+    """The modal view. `prefill` sets initial values; `understood`/`notes` come from the
+    free-text parser and are shown on top ("I understood: ...")."""
+    prefill = prefill or {}
+    blocks: list[Block] = [section(INTRO)]
+    if understood:
+        blocks.append(context(":mag: *I understood:* " + escape("; ".join(understood))))
+    elif parsed_text:
+        blocks.append(context(
+            f":mag: I could not pick out any answers from \u201c{escape(clip(parsed_text, 200))}"
+            "\u201d; please fill in what you know."
+        ))
+    if notes:
+        blocks.append(context(*[":information_source: " + escape(n) for n in notes]))
+    asked = [q for q in knowledge.questions if q.ask]
+    costs = [q for q in knowledge.questions if not q.ask]
+    blocks += [question_input(knowledge, q, prefill.get(q.id)) for q in asked]
+    if costs:
+        blocks += [
+            divider(),
+            header("Cost assumptions (optional)"),
+            context("Used for the monthly cost and the break-even. Empty fields use the "
+                    "assumption in their hint."),
+        ]
+        blocks += [question_input(knowledge, q, prefill.get(q.id)) for q in costs]
+    checkbox_option = option(PRIVATE_LABEL, PRIVATE_VALUE)
+    checkbox: Block = {"type": "checkboxes", "action_id": ids.PRIVATE_ACTION,
+                       "options": [checkbox_option]}
+    if private:
+        checkbox["initial_options"] = [checkbox_option]
+    blocks += [
+        divider(),
+        {
+            "type": "input",
+            "block_id": ids.PRIVATE_BLOCK,
+            "optional": True,
+            "label": plain("Who sees the result"),
+            "hint": plain("Private: only you see the result card; the full record comes to "
+                          "your DMs either way."),
+            "element": checkbox,
+        },
+    ]
+    return {
+        "type": "modal",
+        "callback_id": ids.MODAL_CALLBACK,
+        "title": plain(TITLE, 24),
+        "submit": plain(SUBMIT, 24),
+        "close": plain("Cancel", 24),
+        "private_metadata": metadata[:MAX_PRIVATE_METADATA],
+        "blocks": blocks,
+    }
+
+
+@dataclass
+class Submission:
+    """What the user submitted: typed answers, errors by block id, the private flag."""
+
+    answers: dict[str, Value] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    private: bool = False
+
+
+def _raw(state: Mapping[str, Any]) -> str | None:
+    """The submitted value of one input's state (None when empty)."""
+    if not isinstance(state, Mapping):
+        return None
+    if "selected_option" in state:
+        selected = state.get("selected_option")
+        return selected.get("value") if isinstance(selected, Mapping) else None
+    value = state.get("value")
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def read_submission(knowledge: Knowledge, values: Mapping[str, Any]) -> Submission:
+    """Parse `view.state.values`. Unknown blocks are ignored; every bad value is an error
+    on its own block, saying what is accepted; the good values are kept."""
+    result = Submission()
+    private_state = (values.get(ids.PRIVATE_BLOCK) or {}).get(ids.PRIVATE_ACTION) or {}
+    chosen = private_state.get("selected_options") or []
+    result.private = any(
+        isinstance(o, Mapping) and o.get("value") == PRIVATE_VALUE for o in chosen
+    )
+    for question in knowledge.questions:
+        block = values.get(question.id)
+        if not isinstance(block, Mapping):
+            continue
+        raw = _raw(block.get(ids.VALUE_ACTION) or next(iter(block.values()), {}))
+        if raw is None:
+            continue
+        try:
+            result.answers[question.id] = parse_value(question, raw)
+        except AnswerError as error:
+            result.errors[question.id] = clip(_error_text(error), 150 * 2)
+    return result
+
+
+def _error_text(error: AnswerError) -> str:
+    reason = error.reason
+    return reason[:1].upper() + reason[1:] + "."

@@ -1,0 +1,138 @@
+"""The one thread message that asks the questions, updated in place after each answer.
+
+Layout: the question (numbered) with its help and what "Not sure" assumes; the answer
+buttons (a select for long option lists; numbers are typed as a thread reply); what the
+bot understood from the thread; the answers so far; "Change an answer" (a select of the
+answered questions) and "Start over"; and who may answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bot.engine.answers import accepted
+from bot.slack.blocks import ids
+from bot.slack.blocks.common import answered_pairs, assumption, shown_value
+from bot.slack.blocks.limits import (
+    MAX_BUTTON_TEXT,
+    Block,
+    actions,
+    button,
+    clip,
+    confirm_dialog,
+    context,
+    escape,
+    option,
+    section,
+    static_select,
+)
+
+if TYPE_CHECKING:
+    from bot.knowledge import Knowledge, Question
+
+MAX_BUTTONS = 5  # more options than this: a select
+
+
+@dataclass(frozen=True)
+class QuestionState:
+    """Everything the question message shows (plain data, no store objects)."""
+
+    consultation_id: str
+    owner: str
+    question: Question
+    number: int
+    answers: Mapping[str, Any] = field(default_factory=dict)
+    understood: Sequence[str] = ()
+    notes: Sequence[str] = ()
+    bot_user_id: str | None = None
+    command: str = "/ptf"
+
+
+def nav_elements(knowledge: Knowledge, cid: str, answers: Mapping[str, Any]) -> list[Block]:
+    """ "Change an answer" (select of answered questions) and "Start over" (with confirm)."""
+    pairs = answered_pairs(knowledge, answers)
+    if not pairs:
+        return []
+    change = static_select(
+        ids.CHANGE,
+        "Change an answer",
+        [option(label, ids.pack(cid, qid)) for qid, label in pairs],
+    )
+    start_over = button(
+        "Start over",
+        ids.START_OVER,
+        cid,
+        confirm=confirm_dialog("Start over?", "This forgets every answer so far.", "Start over"),
+    )
+    return [change, start_over]
+
+
+def owner_line(owner: str, bot_user_id: str | None, command: str) -> str:
+    bot = f"<@{bot_user_id}>" if bot_user_id else "me"
+    return (f"Only <@{owner}> can answer here. Want your own verdict? Mention {bot} in a new "
+            f"thread or use `{command}`.")
+
+
+def _answer_elements(state: QuestionState) -> list[Block]:
+    q, cid = state.question, state.consultation_id
+    current = state.answers.get(q.id)
+    elements: list[Block] = []
+    if q.kind == "choice" and len(q.options) > MAX_BUTTONS:
+        opts = [option(o.label, ids.pack(cid, q.id, o.value)) for o in q.options]
+        initial = ids.pack(cid, q.id, current) if current is not None else None
+        elements.append(
+            static_select(f"{ids.ANSWER_PREFIX}_select", "Choose an answer", opts, initial=initial)
+        )
+    elif q.kind in ("choice", "bool"):
+        choices = (
+            [(o.label, o.value) for o in q.options]
+            if q.kind == "choice"
+            else [("Yes", "yes"), ("No", "no")]
+        )
+        for i, (label, value) in enumerate(choices):
+            chosen = current is not None and (
+                value == current if q.kind == "choice" else (value == "yes") == current
+            )
+            elements.append(
+                button(label, f"{ids.ANSWER_PREFIX}_{i}", ids.pack(cid, q.id, value),
+                       style="primary" if chosen else None)
+            )
+    guess = assumption_short(state)
+    elements.append(button(clip(f"Not sure ({guess})", MAX_BUTTON_TEXT), ids.SKIP,
+                           ids.pack(cid, q.id)))
+    return elements
+
+
+def assumption_short(state: QuestionState) -> str:
+    return f"assume {shown_value(state.question, state.question.assume)}"
+
+
+def question_message(knowledge: Knowledge, state: QuestionState) -> tuple[str, list[Block]]:
+    """(notification text, blocks) of the question message."""
+    q = state.question
+    title = f"*{state.number}. {escape(q.text)}*"
+    current = state.answers.get(q.id)
+    blocks: list[Block] = []
+    if state.understood:
+        blocks.append(context(":mag: *I understood:* " + escape("; ".join(state.understood))))
+    if state.notes:
+        blocks.append(context(*[":information_source: " + escape(n) for n in state.notes]))
+    if q.kind in ("int", "float"):
+        title += (f"\nType your answer as a reply in this thread \u2014 {escape(accepted(q))}.")
+    blocks.append(section(title, block_id="ptf_question"))
+    hint = f"{escape(q.help)} Not sure? I will assume {escape(assumption(knowledge, q))}."
+    if current is not None:
+        hint += f" *Current answer:* {escape(shown_value(q, current))}."
+    blocks.append(context(hint))
+    blocks.append(actions(ids.QUESTION_BLOCK, _answer_elements(state)))
+    pairs = answered_pairs(knowledge, state.answers)
+    if pairs:
+        blocks.append(context("*So far:* " + escape(" \u00b7 ".join(label for _, label in pairs))))
+    nav = nav_elements(knowledge, state.consultation_id, state.answers)
+    if nav:
+        blocks.append(actions(ids.NAV_BLOCK, nav))
+    blocks.append(context(owner_line(state.owner, state.bot_user_id, state.command)))
+    text = clip(f"Question {state.number}: {q.text}", 300)
+    return text, blocks
