@@ -69,10 +69,13 @@ def nav_elements(knowledge: Knowledge, cid: str, answers: Mapping[str, Any]) -> 
     return [change, start_over]
 
 
-def owner_line(owner: str, bot_user_id: str | None, command: str) -> str:
+def start_your_own(bot_user_id: str | None, command: str) -> str:
     bot = f"<@{bot_user_id}>" if bot_user_id else "me"
-    return (f"Only <@{owner}> can answer here. Want your own verdict? Mention {bot} in a new "
-            f"thread or use `{command}`.")
+    return f"Want your own verdict? Mention {bot} in a new thread or use `{command}`."
+
+
+def owner_line(owner: str, bot_user_id: str | None, command: str) -> str:
+    return f"Only <@{owner}> can answer here. {start_your_own(bot_user_id, command)}"
 
 
 def _answer_elements(state: QuestionState) -> list[Block]:
@@ -99,9 +102,10 @@ def _answer_elements(state: QuestionState) -> list[Block]:
                 button(label, f"{ids.ANSWER_PREFIX}_{i}", ids.pack(cid, q.id, value),
                        style="primary" if chosen else None)
             )
-    guess = assumption_short(state)
-    elements.append(button(clip(f"Not sure ({guess})", MAX_BUTTON_TEXT), ids.SKIP,
-                           ids.pack(cid, q.id)))
+    if not any(o.label.lower().startswith("not sure") for o in q.options):
+        guess = assumption_short(state)
+        elements.append(button(clip(f"Not sure ({guess})", MAX_BUTTON_TEXT), ids.SKIP,
+                               ids.pack(cid, q.id)))
     return elements
 
 

@@ -1,7 +1,12 @@
-"""Listener packages. Each sub-package (or module) here has a `register(app)`.
+"""Listener packages, laid out like Slack's bolt-python starter template.
 
-`register(app)` imports every sub-package of `bot.slack.listeners`, in name order, and
-calls its `register(app)`; nothing else. Add a listener package and it is picked up.
+    commands/  /ptf (modal, help, history)
+    views/     the consultation modal's submission
+    actions/   buttons and selects (answers, change, start over, records, App Home)
+    events/    app_mention, message (thread replies, DMs), app_home_opened
+
+One listener per file; each package's `register(app)` wires its listeners. `register(app)`
+here calls them all, then any other sub-package/module that defines `register`.
 """
 
 from __future__ import annotations
@@ -10,13 +15,22 @@ import importlib
 import pkgutil
 from typing import Any
 
+from bot.slack.listeners import actions, commands, events, views
+
+_PACKAGES = (commands, views, actions, events)
+
 
 def register(app: Any) -> None:
-    """Call `register(app)` of each sub-package/module that defines one."""
+    """Register every listener on `app`."""
+    done = set()
+    for package in _PACKAGES:
+        package.register(app)
+        done.add(package.__name__)
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
+        name = f"{__name__}.{info.name}"
+        if info.name.startswith("_") or name in done:
             continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
+        module = importlib.import_module(name)
         sub_register = getattr(module, "register", None)
         if callable(sub_register):
             sub_register(app)

@@ -1,0 +1,25 @@
+"""Block action listeners (buttons and selects in messages, App Home and DMs)."""
+
+from slack_bolt import App
+
+from bot.slack.blocks import ids
+
+from .adjust_answers import adjust_answers_callback
+from .answer_question import answer_question_callback
+from .change_answer import change_answer_callback
+from .markdown_record import markdown_record_callback
+from .new_consultation import new_consultation_callback
+from .send_record import send_record_callback
+from .skip_question import skip_question_callback
+from .start_over import start_over_callback
+
+
+def register(app: App) -> None:
+    app.action(ids.ANSWER_PATTERN)(answer_question_callback)
+    app.action(ids.SKIP)(skip_question_callback)
+    app.action(ids.CHANGE)(change_answer_callback)
+    app.action(ids.START_OVER)(start_over_callback)
+    app.action(ids.RECORD_DM)(send_record_callback)
+    app.action(ids.RECORD_MD)(markdown_record_callback)
+    app.action(ids.ADJUST)(adjust_answers_callback)
+    app.action(ids.HOME_NEW)(new_consultation_callback)

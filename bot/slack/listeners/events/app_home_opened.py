@@ -1,0 +1,25 @@
+"""App Home opened: publish the user's recent consultations and the New button.
+
+If `views.publish` fails the failure is logged and the tab keeps its previous content
+(a DM for every failed tab refresh would be noise).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from slack_bolt import BoltContext
+from slack_sdk import WebClient
+
+from bot.slack.consultations import SlackCallFailed, deps_from, publish_home
+
+
+def app_home_opened_callback(
+    event: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    if event.get("tab", "home") != "home" or not event.get("user"):
+        return
+    deps = deps_from(context, client)
+    with contextlib.suppress(SlackCallFailed):
+        publish_home(deps, str(event["user"]), context.get("team_id"))

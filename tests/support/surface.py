@@ -1,0 +1,152 @@
+"""Helpers for the user-facing surface tests: act on what the bot actually rendered.
+
+They read the blocks the bot posted to `FakeSlack` and send the Slack requests a user's
+click, selection or form submission would produce (signed, through the real server):
+
+    msg = question_message(fake, CHANNEL_ID, thread_ts)     # the live question message
+    click(bot, msg, "Open-weights model")                   # a button, by its label
+    choose(bot, msg, "ptf_answer_select", "Reasoning")       # a select option, by label
+    values = modal_values(view, {"prompt_tokens": "6k", "has_eval_set": "Yes"})
+    bot.sender.view_submission("ptf_consultation", values, private_metadata=...)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_requests import CHANNEL_ID, USER_ID, Response
+
+
+def _text(obj: Any) -> str:
+    return obj.get("text", "") if isinstance(obj, dict) else ""
+
+
+def elements(blocks: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """(block, element) for every interactive element in `blocks`."""
+    for block in blocks:
+        if block.get("type") == "actions":
+            for el in block.get("elements", []):
+                yield block, el
+        elif block.get("type") == "section" and "accessory" in block:
+            yield block, block["accessory"]
+        elif block.get("type") == "input":
+            yield block, block["element"]
+
+
+def all_text(blocks: list[dict[str, Any]]) -> str:
+    """Every text in the blocks, joined (for assertions)."""
+    out = []
+    for block in blocks:
+        out.append(_text(block.get("text")))
+        out += [_text(e) for e in block.get("elements", []) if e.get("type") in ("mrkdwn",
+                                                                                 "plain_text")]
+        out += [_text(f) for f in block.get("fields", [])]
+        for _, el in elements([block]):
+            out.append(_text(el.get("text")))
+            out += [_text(o.get("text")) for o in el.get("options", [])]
+    return "\n".join(t for t in out if t)
+
+
+def message(fake: FakeSlack, channel: str, ts: str) -> dict[str, Any]:
+    """The message as it is now (after any chat.update)."""
+    for m in fake.messages.get(channel, []):
+        if m.get("ts") == ts:
+            return m
+    raise AssertionError(f"no message {ts} in {channel}")
+
+
+def bot_thread_messages(fake: FakeSlack, channel: str, thread_ts: str) -> list[dict[str, Any]]:
+    return [m for m in fake.messages.get(channel, [])
+            if m.get("thread_ts") == thread_ts and m.get("bot_id")]
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        time.sleep(0.02)
+
+
+def click(
+    bot: Any,
+    msg: dict[str, Any],
+    label: str,
+    *,
+    channel: str = CHANNEL_ID,
+    user: str = USER_ID,
+) -> Response:
+    """Click the button labelled `label` in `msg` (as rendered now)."""
+    for block, el in elements(msg.get("blocks", [])):
+        if el.get("type") == "button" and _text(el.get("text")) == label:
+            return bot.sender.block_action(
+                el["action_id"], value=el.get("value"), block_id=block.get("block_id", "b"),
+                user_id=user, channel_id=channel, message_ts=msg["ts"],
+                thread_ts=msg.get("thread_ts"), message=dict(msg),
+            )
+    labels = [_text(el.get("text")) for _, el in elements(msg.get("blocks", []))]
+    raise AssertionError(f"no button {label!r} in the message; buttons: {labels}")
+
+
+def choose(
+    bot: Any,
+    msg: dict[str, Any],
+    action_id: str,
+    option_label: str,
+    *,
+    channel: str = CHANNEL_ID,
+    user: str = USER_ID,
+) -> Response:
+    """Pick `option_label` in the select `action_id` of `msg`."""
+    for block, el in elements(msg.get("blocks", [])):
+        if el.get("action_id") != action_id:
+            continue
+        for opt in el.get("options", []):
+            if _text(opt.get("text")) == option_label or opt.get("value", "").endswith(
+                "|" + option_label
+            ):
+                return bot.sender.block_action(
+                    action_id, action_type="static_select", selected_option=opt,
+                    block_id=block.get("block_id", "b"), user_id=user, channel_id=channel,
+                    message_ts=msg["ts"], thread_ts=msg.get("thread_ts"), message=dict(msg),
+                )
+        raise AssertionError(
+            f"no option {option_label!r} in {action_id}: "
+            f"{[_text(o.get('text')) for o in el.get('options', [])]}"
+        )
+    raise AssertionError(f"no select {action_id!r} in the message")
+
+
+def modal_values(view: Mapping[str, Any], typed: Mapping[str, str]) -> dict[str, Any]:
+    """`view.state.values` for a submission of `view` where the user typed/chose `typed`
+    (question id -> text for text inputs, option label for selects/radios; "private" -> any
+    to tick the private checkbox). Prefilled values the user left alone are included, as
+    Slack does."""
+    values: dict[str, Any] = {}
+    for block in view.get("blocks", []):
+        if block.get("type") != "input":
+            continue
+        bid, el = block["block_id"], block["element"]
+        aid, kind = el["action_id"], el["type"]
+        given = typed.get(bid)
+        if kind == "plain_text_input":
+            value = given if given is not None else el.get("initial_value")
+            values[bid] = {aid: {"type": kind, "value": value}}
+        elif kind in ("static_select", "radio_buttons"):
+            chosen = el.get("initial_option")
+            if given is not None:
+                chosen = next(o for o in el["options"]
+                              if _text(o["text"]) == given or o["value"] == given)
+            values[bid] = {aid: {"type": kind, "selected_option": chosen}}
+        elif kind == "checkboxes":
+            chosen = list(el.get("initial_options", []))
+            if given:
+                chosen = list(el["options"])
+            values[bid] = {aid: {"type": kind, "selected_options": chosen}}
+    return values
