@@ -95,8 +95,7 @@ def cmd_decide(args: argparse.Namespace) -> int:
             return EXIT_INVALID
     explanation = _explain(decision, knowledge)
     if args.format == "json":
-        if explanation is not None:
-            decision["explanation"] = explanation
+        decision["explanation"] = explanation
         sys.stdout.write(json.dumps(decision, indent=2, ensure_ascii=False) + "\n")
     elif args.format == "markdown":
         from bot.explain.markdown import render_markdown
@@ -109,15 +108,25 @@ def cmd_decide(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _explain(decision: dict[str, Any], knowledge) -> dict[str, Any] | None:
-    """LLM phrasing when ANTHROPIC_API_KEY is set; None when the LLM layer is off."""
-    return None
+def _explain(decision: dict[str, Any], knowledge) -> dict[str, Any]:
+    """The explanation: LLM phrasing when ANTHROPIC_API_KEY is set and its text passes
+    the grounding checks, else the deterministic template text. Never the verdict."""
+    from bot.config import get_settings
+    from bot.explain.text import explanation_text
+
+    settings = get_settings()
+    if not settings.llm_enabled:
+        return {"text": explanation_text(decision), "source": "template", "cited_sources": []}
+    from bot.explain.llm import phrase, source_titles
+
+    return phrase(
+        decision, source_titles(knowledge), settings,
+        template_text=lambda: explanation_text(decision),
+    ).to_dict()
 
 
-def _phrased(explanation: dict[str, Any] | None) -> str | None:
-    if explanation and explanation.get("source") == "llm":
-        return explanation["text"]
-    return None
+def _phrased(explanation: dict[str, Any]) -> str | None:
+    return explanation["text"] if explanation.get("source") == "llm" else None
 
 
 def cmd_console(args: argparse.Namespace) -> int:

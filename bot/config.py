@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     anthropic_base_url: str | None = None
     bot_llm_model: str = "claude-haiku-4-5"
     bot_llm_timeout_s: float = Field(default=8.0, gt=0)
-    bot_llm_max_tokens: int = Field(default=400, gt=0)
+    bot_llm_max_tokens: int = Field(default=300, gt=0)
     bot_slash_command: str = "/ptf"
     port: int = Field(default=3000, gt=0, lt=65536)
     log_level: str = "INFO"

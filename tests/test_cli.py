@@ -204,3 +204,31 @@ def test_console_quit_saves_nothing():
     result = run_bot("console", stdin="quit\n")
     assert result.returncode == 0
     assert "Stopped. Nothing was saved." in result.stdout
+
+
+def test_decide_uses_the_phrased_explanation_only_when_it_passes(tmp_path):
+    """Through the real Anthropic client against a local Messages API stand-in."""
+    from tests.support.fake_anthropic import FakeAnthropic, faithful, flipped_verdict
+
+    scenario = str(SCENARIOS / "open_weights_no_prompt_step.yaml")
+    plain = json.loads(run_bot("decide", "--answers", scenario).stdout)
+    assert plain["explanation"]["source"] == "template"
+    with FakeAnthropic() as api:
+        env = {"ANTHROPIC_API_KEY": "sk-ant-test-key", "ANTHROPIC_BASE_URL": api.url,
+               "BOT_LLM_TIMEOUT_S": "5"}
+        api.script(faithful())
+        phrased = json.loads(run_bot("decide", "--answers", scenario, env=env).stdout)
+        assert phrased["explanation"]["source"] == "llm"
+        assert phrased["explanation"]["cited_sources"]
+        text = run_bot("decide", "--answers", scenario, "--format", "text", env=env).stdout
+        assert phrased["explanation"]["text"].split(".")[0] in text
+        api.script(flipped_verdict())
+        flipped = run_bot("decide", "--answers", scenario, env=env)
+        assert len(api.requests) == 3
+    fallback = json.loads(flipped.stdout)
+    assert fallback["explanation"]["source"] == "template"
+    assert fallback["explanation"]["fallback_reason"] == "verdict_mismatch"
+    assert fallback["verdict"] == plain["verdict"] == "prompt_then_fine_tune"
+    del fallback["explanation"], plain["explanation"]
+    assert fallback == plain  # nothing else changed
+    assert "sk-ant-test-key" not in flipped.stderr

@@ -42,6 +42,17 @@ def _items(title: str, items: list[dict[str, Any]]) -> list[str]:
     return lines + [""]
 
 
+def explanation_text(decision: dict[str, Any]) -> str:
+    """The deterministic explanation: what the LLM may rephrase, and its fallback."""
+    parts = [f"{decision['verdict_label']}."]
+    parts += [item["text"] for item in decision["reasons"]]
+    if decision["conditions"]:
+        parts.append(
+            "Fine-tune once " + "; ".join(item["text"] for item in decision["conditions"]) + "."
+        )
+    return " ".join(parts)
+
+
 def render_text(decision: dict[str, Any], explanation: str | None = None) -> str:
     """The whole decision as text. `explanation` replaces the reasons' prose when given."""
     lines = [f"Verdict: {decision['verdict_label']} ({decision['verdict']})", ""]
