@@ -6,7 +6,7 @@ What the app does before any listener runs:
    (cached; `token_verification_enabled=False` so building the app never calls Slack,
    which keeps start-up working offline and in tests), ignore the bot's own events,
    `url_verification`.
-2. Our global middleware (`_services_and_dedup`):
+2. Our global middleware (`ServicesAndDedup`):
    - puts `context["store"]` (`bot.store.Store`), `context["settings"]`
      (`bot.config.Settings`) and `context["services"]` (`Services`) in every request's
      context, and swaps `context["client"]` for an instrumented `WebClient` (same
@@ -44,11 +44,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import weakref
+from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import App, BoltResponse
+from slack_bolt.middleware import Middleware
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -156,23 +158,39 @@ def _event_keys(body: dict[str, Any]) -> tuple[str, str | None, str | None] | No
     )
 
 
-def _make_middleware(services: Services, base_client: WebClient) -> Any:
-    store = services.store
+class ServicesAndDedup(Middleware):
+    """Global middleware: services in the context, instrumented client, events dedup.
 
-    def _services_and_dedup(req: BoltRequest, resp: BoltResponse, next: Any) -> BoltResponse:  # noqa: A002
+    A `Middleware` subclass rather than a function: Bolt then skips its per-request
+    argument injection, which matters in the ack path.
+    """
+
+    def __init__(self, services: Services, base_client: WebClient):
+        self.services = services
+        self.store = services.store
+        self.base_client = base_client
+
+    def process(
+        self,
+        *,
+        req: BoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], BoltResponse],  # noqa: A002
+    ) -> BoltResponse | None:
         ctx = req.context
-        ctx["services"] = services
-        ctx["store"] = store
-        ctx["settings"] = services.settings
+        ctx["services"] = self.services
+        ctx["store"] = self.store
+        ctx["settings"] = self.services.settings
+        base = self.base_client
         current = ctx.get("client")
         ctx["client"] = InstrumentedWebClient(
-            token=current.token if current is not None else base_client.token,
-            base_url=base_client.base_url,
-            timeout=base_client.timeout,
-            headers=base_client.headers,
+            token=current.token if current is not None else base.token,
+            base_url=base.base_url,
+            timeout=base.timeout,
+            headers=base.headers,
             team_id=ctx.team_id,
-            logger=base_client.logger,
-            retry_handlers=list(base_client.retry_handlers or []),
+            logger=base.logger,
+            retry_handlers=list(base.retry_handlers or []),
         )
 
         keys = _event_keys(req.body)
@@ -181,7 +199,7 @@ def _make_middleware(services: Services, base_client: WebClient) -> Any:
             if retry_num is not None:
                 metrics.RETRIES_RECEIVED.inc()
             try:
-                first = store.claim_event(*keys)
+                first = self.store.claim_event(*keys)
             except StoreError:
                 metrics.DEDUP_STORE_ERRORS.inc()
                 log.warning("event %s handled without dedup: database unavailable", keys[0])
@@ -194,8 +212,6 @@ def _make_middleware(services: Services, base_client: WebClient) -> Any:
                 )
                 return BoltResponse(status=200, body="")
         return next()
-
-    return _services_and_dedup
 
 
 def create_app(
@@ -236,7 +252,7 @@ def create_app(
     )
     services = Services(settings=settings, store=store)
     _services[app] = services
-    app.use(_make_middleware(services, client))
+    app.use(ServicesAndDedup(services, client))
     if register_listeners:
         from bot.slack import listeners
 

@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -120,11 +121,30 @@ class BoltEventsHandler(SlackRequestHandler):
     shaped like a Slack payload (400, `payload_shape_error`); any
     `X-Slack-Bolt-*` header (Bolt-internal lazy-listener routing) is dropped. Acks are
     counted and timed by payload kind.
+
+    Events API deliveries (`event_callback`) are acked at once with an empty 200 (Slack
+    ignores the body of an event ack) and dispatched to Bolt from `events_executor`:
+    the dedup claim and the listeners run after the ack, so a slow database never
+    delays it. Commands and interactivity go through Bolt in the request thread,
+    because their ack may carry a body (`response_action`, ephemeral text).
     """
 
-    def __init__(self, app: App, signing_secret: str, path: str = EVENTS_PATH):
+    def __init__(
+        self,
+        app: App,
+        signing_secret: str,
+        path: str = EVENTS_PATH,
+        events_executor: Executor | None = None,
+    ):
         super().__init__(app, path=path)
         self.verifier = SignatureVerifier(signing_secret)
+        self.events_executor = events_executor
+
+    def _dispatch_later(self, bolt_request: BoltRequest) -> None:
+        try:
+            self.app.dispatch(bolt_request)
+        except Exception:  # Bolt catches listener errors; this is a last resort
+            log.exception("event dispatch failed")
 
     def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
         started = time.perf_counter()
@@ -147,7 +167,11 @@ class BoltEventsHandler(SlackRequestHandler):
             log.warning("malformed Slack payload: %s", problem)
             return BoltResponse(status=400, body=f"malformed payload: {problem}")
         kind = payload_kind(bolt_request.body)
-        response = self.app.dispatch(bolt_request)
+        if kind == "event" and self.events_executor is not None:
+            self.events_executor.submit(self._dispatch_later, bolt_request)
+            response = BoltResponse(status=200, body="")
+        else:
+            response = self.app.dispatch(bolt_request)
         if response.status < 400:
             metrics.ACKS.labels(kind=kind).inc()
             metrics.ACK_SECONDS.labels(kind=kind).observe(time.perf_counter() - started)
@@ -175,7 +199,10 @@ class BotWsgiApp:
         self.events: BoltEventsHandler | None = None
         if bolt_app is not None:
             secret = settings.slack_signing_secret
-            self.events = BoltEventsHandler(bolt_app, secret.get_secret_value() if secret else "")
+            executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="slack-events")
+            self.events = BoltEventsHandler(
+                bolt_app, secret.get_secret_value() if secret else "", events_executor=executor
+            )
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
@@ -345,7 +372,8 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
     return options
 
 
-def _gunicorn_application(factory: Callable[[], Any], options: dict[str, Any]) -> Any:
+def gunicorn_application(factory: Callable[[], Any], options: dict[str, Any]) -> Any:
+    """A gunicorn application serving `factory()` (called in each worker); `.run()` blocks."""
     from gunicorn.app.base import BaseApplication
 
     class GunicornApplication(BaseApplication):  # type: ignore[misc]
@@ -407,7 +435,7 @@ def serve(settings: Settings) -> None:
         settings.web_threads,
         Store(settings.database_url).safe_url,
     )
-    _gunicorn_application(lambda: build_wsgi_app(settings), gunicorn_options(settings)).run()
+    gunicorn_application(lambda: build_wsgi_app(settings), gunicorn_options(settings)).run()
 
 
 def _serve_socket_mode(settings: Settings) -> None:

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, event, select, text
+from sqlalchemy import delete, event, insert, select, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -42,6 +42,8 @@ from sqlalchemy.pool import StaticPool
 from bot.store.models import SURFACES, Base, ConsultationRow, ProcessedEventRow, utcnow
 
 log = logging.getLogger("bot.store")
+
+_CLAIM = insert(ProcessedEventRow.__table__)
 
 #: processed_events rows are kept at least this long (Slack retries within minutes).
 EVENT_RETENTION = timedelta(hours=36)
@@ -207,9 +209,10 @@ class Store:
         u = self.url
         if u.get_backend_name() == "sqlite":
             memory = u.database in (None, "", ":memory:")
+            # No pre-ping: a local file connection cannot go stale, and the ping would
+            # cost a round trip in the ack path (claim_event). Network databases ping.
             kwargs: dict[str, Any] = {
                 "connect_args": {"timeout": 30, "check_same_thread": False},
-                "pool_pre_ping": True,
             }
             if memory:
                 kwargs["poolclass"] = StaticPool  # one shared connection, or each sees its own DB
@@ -487,15 +490,22 @@ class Store:
         `event_retention` (default 36 h), at most every 10 minutes per process.
         Raises `StoreUnavailable` when the database cannot be reached.
         """
-        row = ProcessedEventRow(
-            event_id=event_id, channel=channel or None, ts=ts or None, received_at=utcnow()
-        )
+        values = {
+            "event_id": event_id,
+            "channel": channel or None,
+            "ts": ts or None,
+            "received_at": utcnow(),
+        }
         try:
-            with self._session("claim_event") as s:
-                s.add(row)
-                s.commit()
+            # Core, not the ORM: this sits in the ack path of every event.
+            with self.engine.begin() as conn:
+                conn.execute(_CLAIM, values)
         except IntegrityError:
             return False
+        except (DBAPIError, SQLAlchemyError) as exc:
+            detail = describe_db_error(exc)
+            log.error("database error during claim_event on %s: %s", self.safe_url, detail)
+            raise StoreUnavailable(f"claim_event: {detail}") from None
         self._maybe_purge()
         return True
 

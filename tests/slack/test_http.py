@@ -40,6 +40,16 @@ def metric(text: str, name: str, **labels: str) -> float:
     return total
 
 
+def wait_metric(bot, name: str, at_least: float, timeout: float = 5.0, **labels: str) -> str:
+    """Poll /metrics until `name` reaches `at_least` (events are handled after the ack)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = bot.sender.get("/metrics").text
+        if metric(text, name, **labels) >= at_least or time.monotonic() > deadline:
+            return text
+        time.sleep(0.02)
+
+
 class Counter:
     def __init__(self) -> None:
         self.items: list[object] = []
@@ -122,7 +132,7 @@ def test_readyz_503_when_database_unreachable(fake_slack, database_url, caplog):
 
 def test_bad_signature_and_stale_timestamp_are_refused(bot_factory):
     counter = Counter()
-    bot = bot_factory(configure=counting_listeners(counter))
+    bot = bot_factory(register_listeners=False, configure=counting_listeners(counter))
     form = "command=%2Fptf-test&text=hi&user_id=U1&channel_id=C1&team_id=T0TEAM001"
     ctype = "application/x-www-form-urlencoded"
 
@@ -146,7 +156,7 @@ def test_bad_signature_and_stale_timestamp_are_refused(bot_factory):
 
 def test_garbage_does_not_crash_the_server(bot_factory):
     counter = Counter()
-    bot = bot_factory(configure=counting_listeners(counter))
+    bot = bot_factory(register_listeners=False, configure=counting_listeners(counter))
     s = bot.sender
     bad = [
         s.post("{not json", "application/json"),
@@ -184,7 +194,7 @@ def test_url_verification_challenge(bot):
 
 def test_same_event_three_deliveries_handled_once(bot_factory):
     counter = Counter()
-    bot = bot_factory(configure=counting_listeners(counter))
+    bot = bot_factory(register_listeners=False, configure=counting_listeners(counter))
     before = metric(bot.sender.get("/metrics").text, "ptf_duplicate_events_total")
     ev = message_event("6k token prompt, 20M calls a month")
     responses = [
@@ -194,9 +204,9 @@ def test_same_event_three_deliveries_handled_once(bot_factory):
     ]
     assert [r.status for r in responses] == [200, 200, 200]
     assert counter.event.wait(5)
-    time.sleep(0.3)
+    after = wait_metric(bot, "ptf_duplicate_events_total", before + 2)
+    time.sleep(0.2)
     assert counter.items == [("message", ev["ts"])]
-    after = bot.sender.get("/metrics").text
     assert metric(after, "ptf_duplicate_events_total") - before == 2
     assert metric(after, "ptf_slack_retries_received_total") >= 2
 
@@ -209,7 +219,7 @@ def test_same_event_three_deliveries_handled_once(bot_factory):
 
 def test_mention_and_message_for_one_message_handled_once(bot_factory):
     counter = Counter()
-    bot = bot_factory(configure=counting_listeners(counter))
+    bot = bot_factory(register_listeners=False, configure=counting_listeners(counter))
     ts = new_ts()
     bot.sender.event(app_mention_event("should we fine-tune?", ts=ts))
     bot.sender.event(message_event("<@U0BOTUSER> should we fine-tune?", ts=ts))
@@ -225,8 +235,8 @@ def test_mention_and_message_for_one_message_handled_once(bot_factory):
 def test_same_event_to_two_instances_sharing_postgres(bot_factory, postgres_url):
     counter = Counter()
     configure = counting_listeners(counter)
-    a = bot_factory(database_url=postgres_url, configure=configure)
-    b = bot_factory(database_url=postgres_url, configure=configure)
+    a = bot_factory(database_url=postgres_url, register_listeners=False, configure=configure)
+    b = bot_factory(database_url=postgres_url, register_listeners=False, configure=configure)
 
     # sequential: original to A, retries to B then A
     ev = message_event("hello from two replicas")
@@ -261,7 +271,7 @@ def test_web_api_429_then_500s_message_arrives_once(bot_factory, fake_slack):
             ack()
             client.chat_postMessage(channel=body["channel_id"], text="verdict: prompt first")
 
-    bot = bot_factory(configure=configure)
+    bot = bot_factory(register_listeners=False, configure=configure)
     fake_slack.fail_next("chat.postMessage", 1, status=429, retry_after=1)
     fake_slack.fail_next("chat.postMessage", 2, status=500)
 
@@ -297,7 +307,7 @@ def test_web_api_error_is_counted(bot_factory, fake_slack):
             finally:
                 done.set()
 
-    bot = bot_factory(configure=configure)
+    bot = bot_factory(register_listeners=False, configure=configure)
     before = metric(bot.sender.get("/metrics").text, "ptf_slack_api_errors_total",
                     method="chat.postMessage", error="channel_not_found")
     fake_slack.error_next("chat.postMessage", "channel_not_found")
@@ -327,7 +337,7 @@ def test_restart_mid_consultation_continues(bot_factory):
             store.update_answers(c.id, lambda a: {**a, question: value})
             clicks.add(question)
 
-    bot = bot_factory(configure=configure)
+    bot = bot_factory(register_listeners=False, configure=configure)
     thread = new_ts()
     c = bot.store.create_consultation(user_id="U0ALICE01", surface="thread", channel=CHANNEL_ID,
                                       thread_ts=thread, team_id="T0TEAM001")
@@ -356,7 +366,7 @@ def test_listeners_get_store_and_settings_from_context(bot_factory):
                         services=context["services"])
             done.set()
 
-    bot = bot_factory(configure=configure)
+    bot = bot_factory(register_listeners=False, configure=configure)
     assert bot.sender.command("", command="/ptf-test").status == 200
     assert done.wait(5)
     assert seen["store"] is bot.store

@@ -81,7 +81,12 @@ def test_gunicorn_serves_and_stops(fake_slack, tmp_path):
         ev = message_event("hello gunicorn")
         assert sender.event(ev, event_id="EvGunicorn1").status in (200, 404)
         assert sender.event(ev, event_id="EvGunicorn1", retry_num=1).status == 200
-        metrics = http_request(url + "/metrics").text
+        deadline = time.monotonic() + 10
+        while True:  # events are dispatched after the ack
+            metrics = http_request(url + "/metrics").text
+            if "ptf_duplicate_events_total 1.0" in metrics or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         assert "ptf_duplicate_events_total 1.0" in metrics
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -344,7 +344,7 @@ class SlackSender:
         self.path = path
         self.timeout = timeout
 
-    def _response_url(self) -> str:
+    def response_url(self) -> str:
         return self.fake.response_url() if self.fake else "https://hooks.slack.invalid/r/1"
 
     def post(
@@ -382,7 +382,7 @@ class SlackSender:
 
     def command(self, text: str = "", **kw: Any) -> Response:
         """A slash command (form-encoded). Keyword args go to `command_form`."""
-        kw.setdefault("response_url", self._response_url())
+        kw.setdefault("response_url", self.response_url())
         return self.post_form(command_form(text, **kw))
 
     def interaction(self, payload: dict[str, Any], **kw: Any) -> Response:
@@ -392,7 +392,7 @@ class SlackSender:
     def block_action(self, action_id: str, **kw: Any) -> Response:
         """A button/select click. Keyword args go to `block_actions_payload`."""
         if "view" not in kw:
-            kw.setdefault("response_url", self._response_url())
+            kw.setdefault("response_url", self.response_url())
         return self.interaction(block_actions_payload(action_id, **kw))
 
     def view_submission(self, callback_id: str, values: dict[str, Any], **kw: Any) -> Response:
