@@ -46,6 +46,7 @@ def all_text(blocks: list[dict[str, Any]]) -> str:
         out += [_text(f) for f in block.get("fields", [])]
         for _, el in elements([block]):
             out.append(_text(el.get("text")))
+            out.append(_text(el.get("placeholder")))
             out += [_text(o.get("text")) for o in el.get("options", [])]
     return "\n".join(t for t in out if t)
 

@@ -65,7 +65,7 @@ def result_card(
     summary = explanation if explanation is not None else decision.get("summary", "")
     blocks: list[Block] = []
     if note:
-        blocks.append(context(f":warning: {escape(note)}"))
+        blocks.append(context(f":warning: {note}"))
     blocks.append(header(f"Verdict: {label}"))
     blocks.append(section(f"{VERDICT_EMOJI.get(verdict, '')} {escape(summary)}".strip()))
     reasons = list(decision.get("reasons") or [])[:TOP_REASONS]

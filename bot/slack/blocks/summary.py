@@ -74,7 +74,7 @@ def dm_summary(
     summary = explanation if explanation is not None else decision.get("summary", "")
     blocks: list[Block] = []
     if note:
-        blocks.append(section(f":warning: {escape(note)}"))
+        blocks.append(section(f":warning: {note}"))
     blocks.append(header(f"Your verdict: {label}"))
     blocks.append(section(f"{VERDICT_EMOJI.get(verdict, '')} {escape(summary)}".strip()))
     blocks += _items("Why", list(decision.get("reasons") or []), knowledge)

@@ -1,0 +1,216 @@
+"""Block Kit builders as pure functions: content, round trips and Slack's limits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.engine import decide, parse_answers
+from bot.slack.blocks import (
+    HistoryItem,
+    QuestionState,
+    check,
+    consultation_modal,
+    dm_summary,
+    help_blocks,
+    history_blocks,
+    home_view,
+    question_message,
+    read_submission,
+    result_card,
+)
+from bot.slack.blocks.ids import pack, unpack
+from bot.slack.blocks.limits import bullets, clip, escape, fit_blocks, link, section
+from tests.support.surface import all_text, modal_values
+
+SCENARIOS = sorted((Path(__file__).parents[1] / "scenarios").glob("*.yaml"))
+CID = "0123456789abcdef0123456789abcdef"
+
+
+def decision_for(knowledge, path):
+    answers, errors = parse_answers(knowledge, yaml.safe_load(path.read_text()))
+    assert not errors
+    return decide(knowledge, answers).to_dict()
+
+
+def huge_decision(knowledge):
+    """A decision far past every limit: 60 long reasons with many sources, and so on."""
+    base = decision_for(knowledge, SCENARIOS[0])
+    item = {"rule": "r", "text": "x <&> " * 400, "sources": [s.id for s in knowledge.sources]}
+    return {
+        **base,
+        "summary": "s" * 5000,
+        "verdict_label": "L" * 400,
+        "reasons": [item] * 60,
+        "conditions": [item] * 60,
+        "cautions": [item] * 60,
+        "advice": [item] * 60,
+        "counterfactuals": [{"question": "q", "value": 1, "verdict": "v", "text": "c" * 900}] * 40,
+        "assumptions": [{"question": "q", "value": 1, "text": "a" * 500, "source": "seed"}] * 30,
+    }
+
+
+# ---------------------------------------------------------------- modal
+
+
+def test_modal_has_every_question_and_fits(knowledge):
+    view = consultation_modal(knowledge)
+    assert check(view) == []
+    ids = [b["block_id"] for b in view["blocks"] if b["type"] == "input"]
+    assert ids[: len(knowledge.asked_questions)] == [q.id for q in knowledge.asked_questions]
+    assert set(ids) == {q.id for q in knowledge.questions} | {"ptf_private"}
+    text = all_text(view["blocks"])
+    assert "Cost assumptions (optional)" in text
+    hints = {b["block_id"]: b["hint"]["text"] for b in view["blocks"] if b["type"] == "input"}
+    assert "If empty: $1,224 a month" in hints["hosting_usd_per_month"]
+    assert "If empty: 25%" in hints["tuned_prompt_share"]
+    assert "Claude Haiku 4.5" in hints["input_price_per_mtok"]
+
+
+def test_modal_prefill_round_trips(knowledge):
+    answers = {
+        "model_access": "open_weights", "gap": "behaviour", "format_resisted": True,
+        "labelled_examples": 8000, "prompt_tokens": 6000, "monthly_calls": 20_000_000,
+        "has_eval_set": False, "deadline": "this_week", "task_type": "format",
+        "cacheable_share": 0.5, "hosting_usd_per_month": 0.0, "input_price_per_mtok": 2.5,
+        "price_model": "gpt-4o-mini", "fine_tuned_price_multiplier": 1.0,
+    }
+    view = consultation_modal(knowledge, prefill=answers, understood=["a", "b"])
+    assert check(view) == []
+    got = read_submission(knowledge, modal_values(view, {}))
+    assert got.errors == {} and got.private is False
+    assert got.answers == answers
+
+
+def test_read_submission_errors_per_field_and_private(knowledge):
+    view = consultation_modal(knowledge)
+    values = modal_values(view, {"prompt_tokens": "6k", "monthly_calls": "many",
+                                 "cacheable_share": "2", "ptf_private": "yes"})
+    got = read_submission(knowledge, values)
+    assert got.answers == {"prompt_tokens": 6000}
+    assert set(got.errors) == {"monthly_calls", "cacheable_share"}
+    assert "accepted" in got.errors["monthly_calls"]
+    assert got.private is True
+
+
+def test_read_submission_ignores_junk(knowledge):
+    got = read_submission(knowledge, {"nope": {"x": {}}, "prompt_tokens": "weird",
+                                      "deadline": {"value": {"selected_option": None}}})
+    assert got.answers == {} and got.errors == {}
+
+
+# ---------------------------------------------------------------- question message
+
+
+@pytest.mark.parametrize("qid", ["model_access", "task_type", "has_eval_set", "monthly_calls"])
+def test_question_message_per_kind(knowledge, qid):
+    q = knowledge.question(qid)
+    answers = {x.id: x.assume for x in knowledge.asked_questions if x.id != qid}
+    state = QuestionState(CID, "U1", q, 3, answers, understood=["prompt length: 6,000"],
+                          notes=["a note"], bot_user_id="UBOT")
+    text, blocks = question_message(knowledge, state)
+    assert check(blocks) == []
+    assert q.text in text
+    body = all_text(blocks)
+    assert "Only <@U1> can answer" in body and "<@UBOT>" in body and "Change an answer" in body
+    elements = [el for b in blocks if b.get("block_id") == "ptf_q" for el in b["elements"]]
+    values = [unpack(el.get("value"), 3) for el in elements if el["type"] == "button"]
+    if q.kind == "choice" and len(q.options) > 5:
+        assert elements[0]["type"] == "static_select"
+        assert len(elements[0]["options"]) == len(q.options)
+    elif q.kind in ("choice", "bool"):
+        assert [v[1] for v in values if v] == [qid] * (len(q.options) or 2)
+    else:
+        assert "Type your answer as a reply in this thread" in body
+    skip = [el for el in elements if el["action_id"] == "ptf_skip"]
+    assert skip and unpack(skip[0]["value"], 2) == [CID, qid]
+
+
+def test_question_shows_the_current_answer_when_changing(knowledge):
+    q = knowledge.question("model_access")
+    state = QuestionState(CID, "U1", q, 1, {"model_access": "open_weights"})
+    _, blocks = question_message(knowledge, state)
+    assert "*Current answer:* Open-weights model" in all_text(blocks)
+    chosen = [el for b in blocks if b.get("block_id") == "ptf_q" for el in b["elements"]
+              if el.get("style") == "primary"]
+    assert [el["text"]["text"] for el in chosen] == ["Open-weights model"]
+
+
+# ---------------------------------------------------------------- card and summary
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_card_and_summary_for_every_scenario(knowledge, path):
+    decision = decision_for(knowledge, path)
+    for thread in (False, True):
+        text, blocks = result_card(decision, knowledge, consultation_id=CID, owner="U1",
+                                   thread=thread, adjustable=not thread)
+        assert check(blocks) == []
+        body = all_text(blocks)
+        assert f"Verdict: {decision['verdict_label']}" in body
+        assert decision["reasons"][0]["text"] in body or decision["summary"] in body
+        if decision["costs"]["monthly_input_tokens"] is not None:
+            assert "break-even" in body
+        assert text and len(text) <= 300
+    text, blocks = dm_summary(decision, knowledge, consultation_id=CID,
+                              permalink="https://x.example/p1", where="<#C1>")
+    assert check(blocks) == []
+    body = all_text(blocks)
+    for reason in decision["reasons"]:
+        assert escape(reason["text"]) in body  # every reason, with its sources
+    assert "<https://x.example/p1|Back to the consultation> in <#C1>" in body
+    assert decision["knowledge_version"] in body
+
+
+def test_limits_hold_for_a_huge_decision(knowledge):
+    decision = huge_decision(knowledge)
+    _, card = result_card(decision, knowledge, consultation_id=CID, owner="U1", thread=True,
+                          note="n" * 4000)
+    _, summary = dm_summary(decision, knowledge, consultation_id=CID, note="n" * 4000)
+    assert check(card) == [] and check(summary) == []
+    assert len(summary) <= 50
+    assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in card + summary)
+
+
+def test_home_and_history_fit_with_many_items(knowledge):
+    when = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+    items = [HistoryItem("fine_tuning", "Fine-tune", "done", when, "<#C1>",
+                         f"https://x.example/{i}") for i in range(200)]
+    items.append(HistoryItem(None, None, "open", when, "<#C2>"))
+    view = home_view(items, knowledge_version="v1", knowledge_as_of="2026-11-29")
+    assert check(view) == []
+    assert "Knowledge v1" in all_text(view["blocks"])
+    blocks = history_blocks(items)
+    assert check(blocks) == [] and "<https://x.example/0|open>" in all_text(blocks)
+    assert "In progress" in all_text(history_blocks(items[-1:]))
+    assert "no consultations yet" in all_text(history_blocks([]))
+    assert check(help_blocks(command="/ptf")) == []
+
+
+# ---------------------------------------------------------------- limits helpers
+
+
+def test_check_finds_violations():
+    assert check([section("x")] * 51)
+    assert check([{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}])
+    assert check([{"type": "actions", "block_id": "a", "elements": [
+        {"type": "static_select", "action_id": "s", "options": [
+            {"text": {"type": "plain_text", "text": str(i)}, "value": str(i)}
+            for i in range(76)]}]}])
+    assert check({"type": "modal", "title": {"type": "plain_text", "text": "t" * 25},
+                  "blocks": []})
+
+
+def test_text_helpers():
+    assert clip("abcdef", 4) == "abc\u2026" and clip("abc", 4) == "abc"
+    assert escape("<a & b>") == "&lt;a &amp; b&gt;"
+    assert link("https://e.x/a", "T|<x>") == "<https://e.x/a|T\u2223&lt;x&gt;>"
+    assert link(None, "T") == "T"
+    text = bullets([f"line {i} " + "y" * 100 for i in range(100)], title="*T*", limit=500)
+    assert len(text) <= 500 and text.endswith("more")
+    assert len(fit_blocks([section("x")] * 80)) == 50
+    assert unpack(pack("a", "b", "c|d"), 3) == ["a", "b", "c|d"]
+    assert unpack("a", 3) is None and unpack(None, 2) is None

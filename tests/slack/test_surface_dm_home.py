@@ -1,0 +1,151 @@
+"""DM summary extras, the Markdown record, App Home, and Web API failures on the surfaces."""
+
+from __future__ import annotations
+
+import json
+
+from bot.slack.blocks import check
+from bot.slack.blocks.ids import MODAL_CALLBACK
+from tests.support.slack_requests import (
+    CHANNEL_ID,
+    USER_ID,
+    app_home_opened_event,
+    app_mention_event,
+)
+from tests.support.surface import all_text, click, modal_values, wait_until
+
+READY = {
+    "model_access": "Open-weights model", "prompt_tokens": "6k", "monthly_calls": "20M",
+    "labelled_examples": "8,000", "has_eval_set": "Yes", "prompt_engineering_tried": "Yes",
+    "format_resisted": "Yes", "spec_stable": "Yes",
+}
+
+
+def modal_consultation(bot, typed=READY, **command):
+    fake = bot.fake
+    n = len(fake.calls_to("views.open"))
+    bot.sender.command("", **command)
+    view = fake.wait_for("views.open", count=n + 1).arg_json("view")
+    r = bot.sender.view_submission(MODAL_CALLBACK, modal_values(view, typed),
+                                   private_metadata=view["private_metadata"])
+    assert r.json() == {"response_action": "clear"}
+    return view
+
+
+def dm_summary_call(fake, count=1):
+    return fake.wait_for("chat.postMessage", count=count,
+                         predicate=lambda c: str(c.arg("channel")).startswith("D"))
+
+
+def test_dm_summary_has_everything(bot):
+    fake = bot.fake
+    modal_consultation(bot)
+    dm = dm_summary_call(fake)
+    blocks = dm.arg_json("blocks")
+    assert check(blocks) == []
+    text = all_text(blocks)
+    for part in ("Your verdict: Fine-tune", "*Why*", "*Cautions*",
+                 "*Costs* (USD, input tokens only)", "Break-even: *under 0.1 months*",
+                 "*Assumed:*", "price row: Claude Haiku 4.5",
+                 "What would change the verdict", "*Your answers:*", "Knowledge 2026.11.29",
+                 "(as of 2026-11-29)", "Back to the consultation", "Get the decision record"):
+        assert part in text, part
+    # a source with a URL is linked, one without is its title
+    azure = "<https://github.com/MicrosoftDocs/azure-ai-docs|Cost management for fine-tuning>"
+    assert azure in text
+    assert "Prompt Engineering vs Fine-Tuning (capability comparison)" in text
+
+
+def test_no_chart_without_volume(bot):
+    fake = bot.fake
+    modal_consultation(bot, {"model_access": "Open-weights model"})
+    dm = dm_summary_call(fake)
+    assert "give the prompt length and the calls a month" in all_text(dm.arg_json("blocks"))
+    fake.quiet_for(0.4)
+    assert not fake.calls_to("files.getUploadURLExternal")
+
+
+def test_markdown_record_button_uploads_into_the_dm(bot):
+    fake = bot.fake
+    modal_consultation(bot)
+    dm = dm_summary_call(fake)
+    fake.wait_for("files.completeUploadExternal", timeout=20)
+    msg = {"ts": dm.response["ts"], "blocks": dm.arg_json("blocks"), "type": "message"}
+    click(bot, msg, "Get the decision record (Markdown)", channel=dm.arg("channel"))
+    fake.wait_for("files.completeUploadExternal", count=2, timeout=20)
+    record = next(u for u in fake.uploads.values() if u["filename"].endswith(".md"))
+    assert record["channel_id"] == dm.arg("channel")
+    body = record["data"].decode()
+    assert body.startswith("# Decision record") and "**Verdict: Fine-tune**" in body
+
+
+def test_web_api_errors_are_retried_and_nothing_is_lost(bot):
+    fake = bot.fake
+    fake.fail_next("chat.postMessage", 1, status=500)
+    fake.fail_next("conversations.open", 1, status=429, retry_after=1)
+    modal_consultation(bot)
+    card = fake.wait_for("chat.postMessage", predicate=lambda c: c.arg("channel") == CHANNEL_ID)
+    assert "Verdict: Fine-tune" in all_text(card.arg_json("blocks"))
+    dm_summary_call(fake)
+    fake.wait_for("files.completeUploadExternal", timeout=20)
+
+
+def test_dm_failure_is_told_in_the_channel(bot):
+    fake = bot.fake
+    fake.error_next("conversations.open", "cannot_dm_bot")
+    modal_consultation(bot)
+    note = fake.wait_for("chat.postEphemeral")
+    assert note.arg("user") == USER_ID and "cannot_dm_bot" in note.arg("text")
+
+
+def test_thread_reply_failure_reaches_the_user_by_dm(bot):
+    fake = bot.fake
+    fake.error_next("chat.postMessage", "not_in_channel")
+    fake.error_next("chat.postEphemeral", "not_in_channel")
+    bot.sender.event(app_mention_event("6k token prompt"))
+    dm = fake.wait_for("chat.postMessage", predicate=lambda c: c.arg("channel") == USER_ID)
+    assert "not_in_channel" in dm.arg("text") and "/ptf" in dm.arg("text")
+
+
+def test_app_home_lists_consultations(bot):
+    fake = bot.fake
+    bot.sender.event(app_home_opened_event())
+    first = fake.wait_for("views.publish")
+    view = first.arg_json("view")
+    assert first.arg("user_id") == USER_ID and view["type"] == "home"
+    assert check(view) == []
+    text = all_text(view["blocks"])
+    assert "New consultation" in text and "Nothing yet" in text
+    assert "Knowledge 2026.11.29" in text and "as of 2026-11-29" in text
+
+    modal_consultation(bot)
+    fake.wait_for("files.completeUploadExternal", timeout=20)
+    row = bot.store.recent_for_user(USER_ID)[0]
+    wait_until(lambda: bot.store.get(row.id).meta.get("permalink"), what="permalink")
+    bot.sender.event(app_home_opened_event())
+    again = fake.wait_for("views.publish", count=2).arg_json("view")
+    text = all_text(again["blocks"])
+    assert "Fine-tune" in text and bot.store.get(row.id).meta["permalink"] in text
+    assert "<!date^" in text  # shown in the reader's time zone
+
+    # the Messages tab is not the home tab
+    bot.sender.event(app_home_opened_event(tab="messages"))
+    fake.quiet_for(0.3)
+    assert len(fake.calls_to("views.publish")) == 2
+
+
+def test_new_consultation_from_app_home(bot):
+    fake = bot.fake
+    bot.sender.event(app_home_opened_event())
+    home = fake.wait_for("views.publish").arg_json("view")
+    r = bot.sender.block_action("ptf_home_new", value="home", view=home)
+    assert r.status == 200
+    view = fake.wait_for("views.open").arg_json("view")
+    assert json.loads(view["private_metadata"])["origin"] == "home"
+    bot.sender.view_submission(MODAL_CALLBACK, modal_values(view, READY),
+                               private_metadata=view["private_metadata"])
+    dm_summary_call(fake)
+    fake.wait_for("views.publish", count=2)  # home refreshed with the new consultation
+    assert not [c for c in fake.calls_to("chat.postMessage") if c.arg("channel") == CHANNEL_ID]
+    row = bot.store.recent_for_user(USER_ID)[0]
+    assert row.surface == "home" and row.status == "done"

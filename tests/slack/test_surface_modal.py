@@ -1,0 +1,263 @@
+"""/ptf: the modal, its submission, help and history - through the real server and FakeSlack."""
+
+from __future__ import annotations
+
+import json
+
+from bot.slack.blocks import check
+from bot.slack.blocks.ids import MODAL_CALLBACK
+from tests.support.fake_slack import BOT_TOKEN
+from tests.support.slack_requests import CHANNEL_ID, USER_ID
+from tests.support.surface import all_text, click, modal_values, wait_until
+
+READY = {
+    "model_access": "Open-weights model",
+    "prompt_tokens": "6k",
+    "monthly_calls": "20M",
+    "labelled_examples": "8,000",
+    "has_eval_set": "Yes",
+    "prompt_engineering_tried": "Yes",
+    "format_resisted": "Yes",
+    "spec_stable": "Yes",
+}
+
+
+def open_modal(bot, text: str = "", **kw):
+    before = len(bot.fake.calls_to("views.open"))
+    r = bot.sender.command(text, **kw)
+    assert r.status == 200 and r.body == b"", r.body  # the ack is only the ack
+    call = bot.fake.wait_for("views.open", count=before + 1)
+    view = call.arg_json("view")
+    assert call.arg("trigger_id")
+    return view
+
+
+def submit(bot, view, typed, **kw):
+    values = modal_values(view, typed)
+    return bot.sender.view_submission(
+        MODAL_CALLBACK, values, private_metadata=view["private_metadata"], **kw
+    )
+
+
+def dm_posts(fake):
+    return [c for c in fake.ok_calls("chat.postMessage") if str(c.arg("channel")).startswith("D")]
+
+
+def test_full_modal_consultation(bot):
+    fake = bot.fake
+    view = open_modal(bot)
+    assert view["callback_id"] == MODAL_CALLBACK and check(view) == []
+    inputs = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
+    # every asked question and every cost parameter is an optional field with its assumption
+    assert {"model_access", "prompt_tokens", "deadline", "hosting_usd_per_month"} <= set(inputs)
+    assert all(b["optional"] for b in inputs.values())
+    assert "If empty: 1,000 tokens" in inputs["prompt_tokens"]["hint"]["text"]
+    assert "6k" in inputs["prompt_tokens"]["element"]["placeholder"]["text"]
+    assert inputs["has_eval_set"]["element"]["type"] == "radio_buttons"
+    assert inputs["model_access"]["element"]["type"] == "static_select"
+    assert "Cost assumptions (optional)" in all_text(view["blocks"])
+
+    r = submit(bot, view, READY)
+    assert r.status == 200 and r.json() == {"response_action": "clear"}
+
+    card = fake.wait_for("chat.postMessage", predicate=lambda c: c.arg("channel") == CHANNEL_ID)
+    blocks = card.arg_json("blocks")
+    text = all_text(blocks)
+    assert check(blocks) == []
+    assert "Verdict: Fine-tune" in text
+    assert "*Why*" in text and "Cost management for fine-tuning" in text  # reasons cite sources
+    assert "break-even under 0.1 months" in text and "$120,000 a month" in text
+    assert "What would change it" in text
+    assert "Full record in my DMs" in text
+
+    fake.wait_for("files.completeUploadExternal", timeout=20)
+    dm = dm_posts(fake)
+    assert len(dm) == 1
+    dm_channel = dm[0].arg("channel")
+    dm_text = all_text(dm[0].arg_json("blocks"))
+    assert "Your verdict: Fine-tune" in dm_text
+    assert "Back to the consultation" in dm_text and "fake-workspace.slack.com/archives" in dm_text
+    assert "Get the decision record (Markdown)" in dm_text
+    assert "2026.11.29" in dm_text  # knowledge version and date
+    chart = next(u for u in fake.uploads.values() if u["filename"] == "break-even.png")
+    assert chart["channel_id"] == dm_channel and chart["data"].startswith(b"\x89PNG")
+    assert fake.ok_calls("conversations.open")[0].arg("users") == USER_ID
+
+    (row,) = bot.store.recent_for_user(USER_ID)
+    assert row.status == "done" and row.surface == "modal" and row.channel == CHANNEL_ID
+    assert row.decision["verdict"] == "fine_tuning"
+    assert row.answers["prompt_tokens"] == 6000 and row.answers["monthly_calls"] == 20_000_000
+    wait_until(lambda: bot.store.get(row.id).meta.get("dm"), what="dm saved in meta")
+    meta = bot.store.get(row.id).meta
+    assert meta["permalink"].startswith("https://fake-workspace.slack.com/archives/C0CHAN001/")
+    assert meta["card"]["channel"] == CHANNEL_ID
+
+
+def test_bad_value_comes_back_on_that_field_only(bot):
+    fake = bot.fake
+    view = open_modal(bot)
+    r = submit(bot, view, {**READY, "monthly_calls": "lots", "prompt_tokens": "6k"})
+    assert r.status == 200
+    body = r.json()
+    assert body["response_action"] == "errors"
+    assert list(body["errors"]) == ["monthly_calls"]
+    message = body["errors"]["monthly_calls"]
+    assert "lots" in message and "accepted" in message and "20M" in message
+    fake.quiet_for(0.3)
+    assert not fake.calls_to("chat.postMessage")  # nothing decided or posted
+    assert bot.store.recent_for_user(USER_ID) == []
+
+    # a corrected submission goes through (the other values were kept by Slack)
+    r = submit(bot, view, {**READY, "monthly_calls": "20 million"})
+    assert r.json() == {"response_action": "clear"}
+    fake.wait_for("chat.postMessage", predicate=lambda c: c.arg("channel") == CHANNEL_ID)
+
+
+def test_several_bad_values_each_get_their_own_error(bot):
+    view = open_modal(bot)
+    r = submit(bot, view, {"prompt_tokens": "0", "cacheable_share": "150%",
+                           "labelled_examples": "12.5"})
+    errors = r.json()["errors"]
+    assert set(errors) == {"prompt_tokens", "cacheable_share", "labelled_examples"}
+    assert "too small" in errors["prompt_tokens"]
+    assert "whole number" in errors["labelled_examples"]
+
+
+def test_free_text_prefills_the_modal(bot):
+    view = open_modal(bot, "6k token prompt, 20M calls")
+    inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    assert inputs["prompt_tokens"]["initial_value"] == "6,000"
+    assert inputs["monthly_calls"]["initial_value"] == "20,000,000"
+    assert "initial_value" not in inputs["labelled_examples"]
+    text = all_text(view["blocks"])
+    assert "I understood:" in text and "prompt length: 6,000 tokens" in text
+    assert "20M calls a month" in text
+    # the prefilled values round-trip: submitting untouched gives these answers
+    r = submit(bot, view, {})
+    assert r.json() == {"response_action": "clear"}
+    row = wait_until(lambda: bot.store.recent_for_user(USER_ID), what="row")[0]
+    assert row.answers == {"prompt_tokens": 6000, "monthly_calls": 20_000_000}
+
+
+def test_free_text_with_a_model_note(bot):
+    view = open_modal(bot, "gpt-4o, 8000 examples, ship this week")
+    inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    assert "initial_option" not in inputs["model_access"]  # never assumed tunable
+    assert inputs["deadline"]["initial_option"]["value"] == "this_week"
+    assert "winding down" in all_text(view["blocks"])
+
+
+def test_unparseable_text_still_opens_the_modal(bot):
+    view = open_modal(bot, "what should we do")
+    assert "could not pick out any answers" in all_text(view["blocks"])
+
+
+def test_help_is_ephemeral_in_the_ack(bot):
+    r = bot.sender.command("help")
+    assert r.status == 200
+    body = r.json()
+    assert body["response_type"] == "ephemeral"
+    text = all_text(body["blocks"])
+    assert "/ptf history" in text and "6k token prompt" in text
+    bot.fake.quiet_for(0.2)
+    assert not bot.fake.calls_to("views.open")
+
+
+def test_history_lists_recent_consultations_with_links(bot):
+    fake = bot.fake
+    r = bot.sender.command("history")
+    assert r.status == 200 and r.body == b""
+    empty = fake.wait_for("response_url")
+    assert empty.json["response_type"] == "ephemeral"
+    assert "no consultations yet" in all_text(empty.json["blocks"])
+
+    view = open_modal(bot)
+    submit(bot, view, READY)
+    fake.wait_for("chat.getPermalink")
+    row = bot.store.recent_for_user(USER_ID)[0]
+    wait_until(lambda: bot.store.get(row.id).meta.get("permalink"), what="permalink")
+
+    bot.sender.command("history")
+    listing = fake.wait_for("response_url", count=2)
+    assert listing.json["response_type"] == "ephemeral"
+    text = all_text(listing.json["blocks"])
+    assert "Fine-tune" in text
+    assert bot.store.get(row.id).meta["permalink"] in text
+    # another user's history does not show it
+    bot.sender.command("history", user_id="U0BOB0002")
+    other = fake.wait_for("response_url", count=3)
+    assert "no consultations yet" in all_text(other.json["blocks"])
+
+
+def test_private_result_is_ephemeral(bot):
+    fake = bot.fake
+    view = open_modal(bot)
+    submit(bot, view, {**READY, "ptf_private": "yes"})
+    eph = fake.wait_for("chat.postEphemeral")
+    assert eph.arg("user") == USER_ID and eph.arg("channel") == CHANNEL_ID
+    assert "Verdict: Fine-tune" in all_text(eph.arg_json("blocks"))
+    fake.wait_for("files.completeUploadExternal", timeout=20)
+    assert not [c for c in fake.calls_to("chat.postMessage") if c.arg("channel") == CHANNEL_ID]
+    assert len(dm_posts(fake)) == 1
+
+
+def test_not_in_channel_falls_back_to_a_dm_and_says_so(bot):
+    fake = bot.fake
+    fake.error_next("chat.postMessage", "not_in_channel")
+    view = open_modal(bot)
+    submit(bot, view, READY)
+    dm = fake.wait_for("chat.postMessage",
+                       predicate=lambda c: str(c.arg("channel")).startswith("D"))
+    text = all_text(dm.arg_json("blocks"))
+    assert "not a member of <#C0CHAN001>" in text and "Your verdict" in text
+    row = wait_until(lambda: bot.store.recent_for_user(USER_ID), what="row")[0]
+    assert row.status == "done"
+
+
+def test_adjust_answers_reopens_the_modal_prefilled(bot):
+    fake = bot.fake
+    view = open_modal(bot)
+    submit(bot, view, READY)
+    card = fake.wait_for("chat.postMessage", predicate=lambda c: c.arg("channel") == CHANNEL_ID)
+    msg = {"ts": card.response["ts"], "blocks": card.arg_json("blocks"), "type": "message"}
+    r = click(bot, msg, "Adjust answers", user="U0BOB0002")  # a teammate can do what-ifs
+    assert r.status == 200
+    again = fake.wait_for("views.open", count=2).arg_json("view")
+    inputs = {b["block_id"]: b["element"] for b in again["blocks"] if b["type"] == "input"}
+    assert inputs["prompt_tokens"]["initial_value"] == "6,000"
+    assert inputs["model_access"]["initial_option"]["value"] == "open_weights"
+    assert json.loads(again["private_metadata"])["channel"] == CHANNEL_ID
+
+
+def test_expired_trigger_tells_the_user(bot):
+    fake = bot.fake
+    fake.error_next("views.open", "expired_trigger_id")
+    bot.sender.command("")
+    note = fake.wait_for("response_url")
+    assert note.json["response_type"] == "ephemeral"
+    assert "run the command again" in note.json["text"]
+
+
+def test_full_record_button_sends_a_copy_to_a_teammate(bot):
+    fake = bot.fake
+    view = open_modal(bot)
+    submit(bot, view, READY)
+    card = fake.wait_for("chat.postMessage", predicate=lambda c: c.arg("channel") == CHANNEL_ID)
+    fake.wait_for("files.completeUploadExternal", timeout=20)
+    msg = {"ts": card.response["ts"], "blocks": card.arg_json("blocks"), "type": "message"}
+    click(bot, msg, "Full record in my DMs", user="U0BOB0002")
+    opened = fake.wait_for("conversations.open", count=2)
+    assert opened.arg("users") == "U0BOB0002"
+    fake.wait_for("chat.postEphemeral", predicate=lambda c: c.arg("user") == "U0BOB0002")
+    copies = [c for c in dm_posts(fake) if c.arg("channel") == "D0BOB0002"]
+    assert copies and "Your verdict: Fine-tune" in all_text(copies[0].arg_json("blocks"))
+
+
+def test_no_token_in_logs(bot, caplog):
+    caplog.set_level("DEBUG")
+    bot.fake.error_next("chat.postMessage", "not_in_channel")
+    view = open_modal(bot)
+    submit(bot, view, READY)
+    bot.fake.wait_for("files.completeUploadExternal", timeout=20)
+    assert "Slack chat_postMessage failed: not_in_channel" in caplog.text
+    assert BOT_TOKEN not in caplog.text and "xoxb-" not in caplog.text

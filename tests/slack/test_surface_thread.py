@@ -1,0 +1,411 @@
+"""Thread consultations: @-mention, one question message updated in place, typed numbers,
+owner-only answers, Change an answer / Start over, restarts and concurrent clicks."""
+
+from __future__ import annotations
+
+import threading
+
+from bot.slack.blocks import check
+from bot.slack.blocks.ids import QUESTION_BLOCK, pack, unpack
+from tests.support.fake_slack import BOT_USER_ID
+from tests.support.slack_requests import (
+    CHANNEL_ID,
+    OTHER_USER_ID,
+    USER_ID,
+    app_mention_event,
+    message_event,
+    new_ts,
+)
+from tests.support.surface import all_text, choose, click, message, wait_until
+
+# How Alice answers each question the bot may ask (label to click, or text to type).
+PLAN = {
+    "model_access": ("click", "Open-weights model"),
+    "gap": ("click", "Behaviour (style, format, consistency)"),
+    "format_resisted": ("click", "Yes"),
+    "labelled_examples": ("type", "8k"),
+    "prompt_tokens": ("type", "6,000"),
+    "monthly_calls": ("type", "20M"),
+    "smaller_model_wanted": ("click", "No"),
+    "latency_critical": ("click", "No"),
+    "task_type": ("choose", "Format"),
+    "general_capability_needed": ("click", "No"),
+    "prompt_engineering_tried": ("click", "Yes"),
+    "has_eval_set": ("click", "Yes"),
+    "spec_stable": ("click", "Yes"),
+    "deadline": ("click", "No fixed deadline"),
+}
+
+
+def current_question(msg) -> str | None:
+    """The question id the message asks (from its answer/skip elements), None for a card."""
+    for block in msg.get("blocks", []):
+        if block.get("block_id") != QUESTION_BLOCK:
+            continue
+        for el in block["elements"]:
+            value = el.get("value") or (el.get("options") or [{}])[0].get("value")
+            parts = unpack(value, 3) or unpack(value, 2)
+            if parts:
+                return parts[1]
+    return None
+
+
+def updates(fake) -> int:
+    return len(fake.ok_calls("chat.update"))
+
+
+def mention(bot, text, *, thread_ts=None, user=USER_ID):
+    """Alice mentions the bot; returns (thread root, question message ts)."""
+    fake = bot.fake
+    before = len(fake.ok_calls("chat.postMessage"))
+    event = app_mention_event(text, thread_ts=thread_ts, user=user)
+    fake.add_message(CHANNEL_ID, event["ts"], event["text"], user=user, thread_ts=thread_ts)
+    assert bot.sender.event(event).status == 200
+    posted = fake.wait_for("chat.postMessage", count=before + 1)
+    assert posted.arg("channel") == CHANNEL_ID
+    root = posted.arg("thread_ts")
+    assert root == (thread_ts or event["ts"])
+    ts = posted.response["ts"]
+    wait_until(lambda: any(r.message_ts == ts for r in bot.store.recent_for_user(user)),
+               what="message_ts stored")
+    return root, ts
+
+
+def answer_current(bot, root, ts, plan=PLAN, *, user=USER_ID):
+    """Answer the question on screen per `plan`; wait for the message to change."""
+    fake = bot.fake
+    msg = message(fake, CHANNEL_ID, ts)
+    qid = current_question(msg)
+    assert qid is not None, all_text(msg["blocks"])
+    how, what = plan[qid]
+    n = updates(fake)
+    if how == "click":
+        r = click(bot, msg, what, user=user)
+    elif how == "choose":
+        r = choose(bot, msg, "ptf_answer_select", what, user=user)
+    else:
+        r = bot.sender.event(message_event(what, thread_ts=root, user=user))
+    assert r.status == 200
+    fake.wait_for("chat.update", count=n + 1)
+    return qid
+
+
+def run_to_verdict(bot, root, ts, plan=PLAN, limit=15):
+    asked = []
+    for _ in range(limit):
+        msg = message(bot.fake, CHANNEL_ID, ts)
+        if current_question(msg) is None:
+            return asked
+        asked.append(answer_current(bot, root, ts, plan))
+    raise AssertionError(f"no verdict after {asked}")
+
+
+def row_for(bot, root):
+    rows = [r for r in bot.store.recent_for_user(USER_ID) if r.thread_ts == root]
+    assert rows, "no consultation stored"
+    return rows[0]
+
+
+def test_full_thread_consultation(bot):
+    fake = bot.fake
+    root = new_ts()
+    fake.add_message(CHANNEL_ID, root, "we use llama with a 6k token prompt", user=USER_ID)
+    # a teammate's message in the thread is never read as Alice's answers
+    fake.add_message(CHANNEL_ID, new_ts(), "20M calls a month, and no evals",
+                     user=OTHER_USER_ID, thread_ts=root)
+    _, ts = mention(bot, "should we fine-tune? 8000 examples", thread_ts=root)
+
+    replies = fake.ok_calls("conversations.replies")
+    assert replies and replies[0].arg("ts") == root
+    first = message(fake, CHANNEL_ID, ts)
+    assert check(first["blocks"]) == []
+    text = all_text(first["blocks"])
+    assert "I understood:" in text and "Open-weights model" in text
+    assert "6,000 tokens" in text and "8,000 examples" in text
+    assert "20M" not in text
+    row = row_for(bot, root)
+    assert row.answers == {"model_access": "open_weights", "prompt_tokens": 6000,
+                           "labelled_examples": 8000}
+    assert row.message_ts == ts and row.status == "open"
+    assert "*1. " in text  # the first question the bot asks is number 1
+
+    asked = run_to_verdict(bot, root, ts)
+    assert "monthly_calls" in asked  # the typed number
+    assert not {"model_access", "prompt_tokens", "labelled_examples"} & set(asked)
+
+    card = message(fake, CHANNEL_ID, ts)  # the card replaced the question message
+    card_text = all_text(card["blocks"])
+    assert check(card["blocks"]) == []
+    assert "Verdict: Fine-tune" in card_text and "*Why*" in card_text
+    assert "Change an answer" in card_text and "Start over" in card_text
+    channel_posts = [c for c in fake.ok_calls("chat.postMessage") if c.arg("channel") == CHANNEL_ID]
+    assert len(channel_posts) == 1  # one message, updated in place
+
+    fake.wait_for("files.completeUploadExternal", timeout=20)
+    dm = [c for c in fake.ok_calls("chat.postMessage") if str(c.arg("channel")).startswith("D")]
+    assert len(dm) == 1
+    dm_text = all_text(dm[0].arg_json("blocks"))
+    assert "Your verdict: Fine-tune" in dm_text and "Back to the consultation" in dm_text
+    permalink = fake.ok_calls("chat.getPermalink")[0]
+    assert permalink.arg("message_ts") == ts
+    assert any(u["filename"] == "break-even.png" for u in fake.uploads.values())
+
+    row = row_for(bot, root)
+    assert row.status == "done" and row.decision["verdict"] == "fine_tuning"
+    assert row.answers["monthly_calls"] == 20_000_000
+
+
+def test_top_level_mention_is_answered_in_a_thread(bot):
+    fake = bot.fake
+    root, ts = mention(bot, "6k token prompt, 20M calls, claude")
+    assert not fake.calls_to("conversations.replies")  # nothing to read yet
+    text = all_text(message(fake, CHANNEL_ID, ts)["blocks"])
+    assert "Closed API, no fine-tuning offered" in text
+    row = row_for(bot, root)
+    assert row.answers["model_access"] == "closed_no_fine_tuning"
+
+
+def test_settled_at_once_posts_the_card_directly(bot):
+    fake = bot.fake
+    root, ts = mention(bot, "we call claude, ship this week")
+    wait_until(lambda: row_for(bot, root).status == "done", what="finished")
+    msg = message(fake, CHANNEL_ID, ts)
+    assert "Verdict: Prompt engineering" in all_text(msg["blocks"])
+    fake.wait_for("chat.postMessage", predicate=lambda c: str(c.arg("channel")).startswith("D"))
+
+
+def test_another_user_cannot_answer(bot):
+    fake = bot.fake
+    root, ts = mention(bot, "6k token prompt")
+    msg = message(fake, CHANNEL_ID, ts)
+    before = row_for(bot, root)
+    n = updates(fake)
+    first_button = next(el for b in msg["blocks"] if b.get("block_id") == QUESTION_BLOCK
+                        for el in b["elements"] if el["type"] == "button")
+    click(bot, msg, first_button["text"]["text"], user=OTHER_USER_ID)
+    note = fake.wait_for("chat.postEphemeral")
+    assert note.arg("user") == OTHER_USER_ID and note.arg("thread_ts") == root
+    assert f"<@{USER_ID}>" in note.arg("text") and "/ptf" in note.arg("text")
+    assert f"<@{BOT_USER_ID}>" in note.arg("text")
+    fake.quiet_for(0.3)
+    after = row_for(bot, root)
+    assert after.answers == before.answers and after.version == before.version
+    assert updates(fake) == n
+
+    # Start over and Change an answer are the owner's too
+    answer_current(bot, root, ts)
+    msg = message(fake, CHANNEL_ID, ts)
+    click(bot, msg, "Start over", user=OTHER_USER_ID)
+    fake.wait_for("chat.postEphemeral", count=2)
+    choose(bot, msg, "ptf_change", "prompt length: 6,000 tokens", user=OTHER_USER_ID)
+    fake.wait_for("chat.postEphemeral", count=3)
+    fake.quiet_for(0.3)
+    assert len(row_for(bot, root).answers) == len(before.answers) + 1  # only Alice's answer
+
+
+def test_bad_typed_number_says_what_is_accepted_and_keeps_answers(bot):
+    fake = bot.fake
+    plan = {**PLAN, "gap": ("click", "Behaviour (style, format, consistency)")}
+    root, ts = mention(bot, "llama, 8000 examples, 6k token prompt")
+    for _ in range(10):
+        if current_question(message(fake, CHANNEL_ID, ts)) == "monthly_calls":
+            break
+        answer_current(bot, root, ts, plan)
+    else:
+        raise AssertionError("monthly_calls never asked")
+    kept = row_for(bot, root)
+    posts = len(fake.ok_calls("chat.postMessage"))
+    bot.sender.event(message_event("quite a lot really", thread_ts=root))
+    reply = fake.wait_for("chat.postMessage", count=posts + 1)
+    assert reply.arg("thread_ts") == root
+    assert "quite a lot really" in reply.arg("text") and "20M" in reply.arg("text")
+    assert "still open" in reply.arg("text")
+    fake.quiet_for(0.3)
+    assert row_for(bot, root).answers == kept.answers
+    assert current_question(message(fake, CHANNEL_ID, ts)) == "monthly_calls"
+
+    # a teammate typing a number gets the note; chatter is ignored
+    bot.sender.event(message_event("20M", thread_ts=root, user=OTHER_USER_ID))
+    fake.wait_for("chat.postEphemeral", predicate=lambda c: c.arg("user") == OTHER_USER_ID)
+    bot.sender.event(message_event("nice thread", thread_ts=root, user=OTHER_USER_ID))
+    fake.quiet_for(0.3)
+    assert row_for(bot, root).answers == kept.answers
+
+    # a human form with words around it works
+    n = updates(fake)
+    bot.sender.event(message_event("about 20M a month", thread_ts=root))
+    fake.wait_for("chat.update", count=n + 1)
+    assert row_for(bot, root).answers == {**kept.answers, "monthly_calls": 20_000_000}
+
+
+def test_restart_mid_consultation_continues(bot):
+    fake = bot.fake
+    root, ts = mention(bot, "llama, 6k token prompt, 20M calls")
+    answer_current(bot, root, ts)
+    answer_current(bot, root, ts)
+    before = row_for(bot, root)
+
+    bot2 = bot.restart()  # a new process on the same database
+    assert bot2.store is not bot.store
+    asked = run_to_verdict(bot2, root, ts)
+    assert asked
+    done = row_for(bot2, root)
+    assert done.status == "done"
+    assert before.answers.items() <= done.answers.items()
+    assert "Verdict:" in all_text(message(fake, CHANNEL_ID, ts)["blocks"])
+
+
+def test_change_an_answer_and_start_over(bot):
+    fake = bot.fake
+    root, ts = mention(bot, "llama, 6k token prompt, 20M calls, 8000 examples")
+    run_to_verdict(bot, root, ts)
+    assert row_for(bot, root).decision["verdict"] == "fine_tuning"
+    fake.wait_for("files.completeUploadExternal", timeout=20)
+
+    # change an answer on the verdict: the question comes back with its current answer
+    msg = message(fake, CHANNEL_ID, ts)
+    n = updates(fake)
+    choose(bot, msg, "ptf_change", "labelled examples: 8,000 examples")
+    fake.wait_for("chat.update", count=n + 1)
+    msg = message(fake, CHANNEL_ID, ts)
+    assert current_question(msg) == "labelled_examples"
+    assert "Current answer:* 8,000 examples" in all_text(msg["blocks"])
+    reopened = row_for(bot, root)
+    assert reopened.status == "open" and reopened.decision is None
+    n = updates(fake)
+    bot.sender.event(message_event("50", thread_ts=root))
+    fake.wait_for("chat.update", count=n + 1)
+    run_to_verdict(bot, root, ts)  # the flow may have more to ask now
+    wait_until(lambda: row_for(bot, root).status == "done", what="finished again")
+    again = row_for(bot, root)
+    assert again.answers["labelled_examples"] == 50
+    assert again.decision["verdict"] != "fine_tuning"
+    assert "Verdict: Prompt" in all_text(message(fake, CHANNEL_ID, ts)["blocks"])
+    wait_until(lambda: len([c for c in fake.ok_calls("chat.postMessage")
+                            if str(c.arg("channel")).startswith("D")]) == 2, what="second DM")
+
+    # start over: every answer forgotten, first question again, same message
+    n = updates(fake)
+    click(bot, message(fake, CHANNEL_ID, ts), "Start over")
+    fake.wait_for("chat.update", count=n + 1)
+    fresh = row_for(bot, root)
+    assert fresh.status == "open" and fresh.answers == {} and fresh.message_ts == ts
+    msg = message(fake, CHANNEL_ID, ts)
+    assert current_question(msg) == "model_access"
+    assert "*1. " in all_text(msg["blocks"]) and "I understood" not in all_text(msg["blocks"])
+
+    # and change an answer in the middle of the flow
+    answer_current(bot, root, ts)  # model_access
+    answer_current(bot, root, ts)
+    n = updates(fake)
+    choose(bot, message(fake, CHANNEL_ID, ts), "ptf_change", "model access: Open-weights model")
+    fake.wait_for("chat.update", count=n + 1)
+    assert current_question(message(fake, CHANNEL_ID, ts)) == "model_access"
+    n = updates(fake)
+    click(bot, message(fake, CHANNEL_ID, ts), "Closed API, no fine-tuning offered")
+    fake.wait_for("chat.update", count=n + 1)
+    wait_until(lambda: row_for(bot, root).answers.get("model_access") == "closed_no_fine_tuning",
+               what="changed")
+
+
+def test_not_sure_uses_the_assumption(bot):
+    fake = bot.fake
+    root, ts = mention(bot, "6k token prompt, 20M calls")
+    msg = message(fake, CHANNEL_ID, ts)
+    qid = current_question(msg)
+    label = next(el["text"]["text"] for b in msg["blocks"] if b.get("block_id") == QUESTION_BLOCK
+                 for el in b["elements"] if el["text"]["text"].startswith("Not sure"))
+    n = updates(fake)
+    click(bot, msg, label)
+    fake.wait_for("chat.update", count=n + 1)
+    row = row_for(bot, root)
+    assert qid in row.meta["skipped"] and qid not in row.answers
+    assert current_question(message(fake, CHANNEL_ID, ts)) != qid
+
+
+def test_two_fast_clicks_lose_no_answer(bot):
+    fake = bot.fake
+    root, ts = mention(bot, "llama, 6k token prompt, 20M calls")
+    row = row_for(bot, root)
+    msg = message(fake, CHANNEL_ID, ts)
+    clicks = [
+        ("ptf_answer_0", pack(row.id, "format_resisted", "yes")),
+        ("ptf_answer_1", pack(row.id, "has_eval_set", "yes")),
+        ("ptf_answer_2", pack(row.id, "spec_stable", "yes")),
+    ]
+    barrier = threading.Barrier(len(clicks))
+
+    def send(action_id, value):
+        barrier.wait()
+        bot.sender.block_action(action_id, value=value, message_ts=ts, thread_ts=root,
+                                message=dict(msg))
+
+    workers = [threading.Thread(target=send, args=c) for c in clicks]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    wait_until(lambda: {"format_resisted", "has_eval_set", "spec_stable"}
+               <= set(row_for(bot, root).answers), what="all three answers")
+    fake.quiet_for(0.5)
+    final = row_for(bot, root)
+    text = all_text(message(fake, CHANNEL_ID, ts)["blocks"])
+    if final.status == "open":  # the message converged on the latest answers
+        assert "format resisted: yes" in text and "evaluation set: yes" in text
+        assert "spec settled: yes" in text
+
+
+def test_mention_delivered_as_a_message_event(bot):
+    fake = bot.fake
+    event = message_event(f"<@{BOT_USER_ID}> 6k token prompt, 20M calls")
+    bot.sender.event(event)
+    posted = fake.wait_for("chat.postMessage")
+    assert posted.arg("thread_ts") == event["ts"]
+    assert "6,000 tokens" in all_text(posted.arg_json("blocks"))
+
+
+def test_bot_messages_and_subtypes_are_ignored(bot):
+    fake = bot.fake
+    root, ts = mention(bot, "6k token prompt")
+    kept = row_for(bot, root)
+    bot_msg = message_event("20M", thread_ts=root)
+    bot_msg["bot_id"] = "B0OTHER"
+    bot.sender.event(bot_msg)
+    edited = message_event("20M", thread_ts=root)
+    edited["subtype"] = "message_changed"
+    bot.sender.event(edited)
+    fake.quiet_for(0.4)
+    assert row_for(bot, root).version == kept.version
+
+
+def test_second_mention_in_a_busy_thread(bot):
+    fake = bot.fake
+    root, ts = mention(bot, "6k token prompt")
+    # someone else: told whose consultation it is
+    event = app_mention_event("what about us", thread_ts=root, user=OTHER_USER_ID)
+    bot.sender.event(event)
+    note = fake.wait_for("chat.postEphemeral")
+    assert note.arg("user") == OTHER_USER_ID and f"<@{USER_ID}>" in note.arg("text")
+    # the owner again, with new facts: added to the same consultation
+    n = updates(fake)
+    bot.sender.event(app_mention_event("also 20M calls a month", thread_ts=root))
+    fake.wait_for("chat.update", count=n + 1)
+    assert row_for(bot, root).answers["monthly_calls"] == 20_000_000
+    posts = [c for c in fake.ok_calls("chat.postMessage") if c.arg("channel") == CHANNEL_ID]
+    assert len(posts) == 1
+
+
+def test_question_with_many_options_uses_a_select(bot):
+    fake = bot.fake
+    plan = dict(PLAN)
+    root, ts = mention(bot, "llama, 6k token prompt, 20M calls, 8000 examples")
+    for _ in range(15):
+        msg = message(fake, CHANNEL_ID, ts)
+        qid = current_question(msg)
+        if qid in (None, "task_type"):
+            break
+        answer_current(bot, root, ts, plan)
+    if qid == "task_type":
+        selects = [el for b in msg["blocks"] if b.get("block_id") == QUESTION_BLOCK
+                   for el in b["elements"] if el["type"] == "static_select"]
+        assert selects and len(selects[0]["options"]) == 8
