@@ -184,6 +184,15 @@ def _has_volume(decision: Mapping[str, Any]) -> bool:
 
 
 def open_dm(deps: Deps, user: str) -> str:
+    """The DM channel with `user`: remembered from their earlier consultations (a DM's id
+    never changes), else `conversations.open`."""
+    try:
+        for earlier in deps.store.recent_for_user(user, 5):
+            known = (earlier.meta.get("dm") or {}).get("channel")
+            if isinstance(known, str) and known.startswith("D"):
+                return known
+    except StoreError:
+        pass
     response = call(deps, "conversations_open", users=user)
     return str(response["channel"]["id"])
 
@@ -447,13 +456,12 @@ def submit_modal(
             else:
                 posted = call(deps, "chat_postMessage", channel=channel, text=text, blocks=card)
                 ts = posted.get("ts")
-                _remember(deps, c.id, card={"channel": channel, "ts": ts})
                 try:
                     permalink = call(deps, "chat_getPermalink", channel=channel,
                                      message_ts=ts)["permalink"]
-                    _remember(deps, c.id, permalink=permalink)
                 except (SlackCallFailed, KeyError, TypeError):
                     permalink = None
+                _remember(deps, c.id, card={"channel": channel, "ts": ts}, permalink=permalink)
         except SlackCallFailed as exc:
             if exc.error in NOT_POSTABLE:
                 note = (f"I'm not a member of <#{channel}>, so I could not post your result "
@@ -583,13 +591,13 @@ def _finish_thread(deps: Deps, c: Consultation) -> None:
     try:
         c = _show(deps, c)
         if c.message_ts:
-            _remember(deps, c.id, card={"channel": c.channel, "ts": c.message_ts})
             try:
                 permalink = call(deps, "chat_getPermalink", channel=c.channel,
                                  message_ts=c.message_ts)["permalink"]
-                _remember(deps, c.id, permalink=permalink)
             except (SlackCallFailed, KeyError, TypeError):
                 permalink = None
+            _remember(deps, c.id, card={"channel": c.channel, "ts": c.message_ts},
+                      permalink=permalink)
     except SlackCallFailed as exc:
         tell_user(deps, c.user_id, f"I could not show the verdict in the thread ({exc.error}); "
                   "it is in your DMs.", channel=c.channel, thread_ts=c.thread_ts)

@@ -149,3 +149,25 @@ def test_new_consultation_from_app_home(bot):
     assert not [c for c in fake.calls_to("chat.postMessage") if c.arg("channel") == CHANNEL_ID]
     row = bot.store.recent_for_user(USER_ID)[0]
     assert row.surface == "home" and row.status == "done"
+
+
+def test_dm_channel_is_opened_once_per_user(bot):
+    fake = bot.fake
+    modal_consultation(bot)
+    dm_summary_call(fake)
+    fake.wait_for("files.completeUploadExternal", timeout=20)
+    modal_consultation(bot)
+    second = dm_summary_call(fake, count=2)
+    assert second.arg("channel") == "D0ALICE01"
+    assert len(fake.calls_to("conversations.open")) == 1
+
+
+def test_a_message_in_the_bots_dm_starts_a_consultation_there(bot):
+    from tests.support.slack_requests import message_event
+
+    fake = bot.fake
+    event = message_event("6k token prompt, 20M calls", channel="D0ALICE01", channel_type="im")
+    bot.sender.event(event)
+    posted = fake.wait_for("chat.postMessage")
+    assert posted.arg("channel") == "D0ALICE01" and posted.arg("thread_ts") == event["ts"]
+    assert "6,000 tokens" in all_text(posted.arg_json("blocks"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from bot.slack.blocks import check
 from bot.slack.blocks.ids import QUESTION_BLOCK, pack, unpack
 from tests.support.fake_slack import BOT_USER_ID
@@ -48,6 +50,12 @@ def current_question(msg) -> str | None:
             if parts:
                 return parts[1]
     return None
+
+
+@pytest.fixture
+def db_bot(bot_factory, db_url):
+    """A running bot on SQLite and on PostgreSQL (skipped where TEST_POSTGRES_URL is unset)."""
+    return bot_factory(database_url=db_url)
 
 
 def updates(fake) -> int:
@@ -106,7 +114,8 @@ def row_for(bot, root):
     return rows[0]
 
 
-def test_full_thread_consultation(bot):
+def test_full_thread_consultation(db_bot):
+    bot = db_bot
     fake = bot.fake
     root = new_ts()
     fake.add_message(CHANNEL_ID, root, "we use llama with a 6k token prompt", user=USER_ID)
@@ -238,7 +247,8 @@ def test_bad_typed_number_says_what_is_accepted_and_keeps_answers(bot):
     assert row_for(bot, root).answers == {**kept.answers, "monthly_calls": 20_000_000}
 
 
-def test_restart_mid_consultation_continues(bot):
+def test_restart_mid_consultation_continues(db_bot):
+    bot = db_bot
     fake = bot.fake
     root, ts = mention(bot, "llama, 6k token prompt, 20M calls")
     answer_current(bot, root, ts)
@@ -323,7 +333,8 @@ def test_not_sure_uses_the_assumption(bot):
     assert current_question(message(fake, CHANNEL_ID, ts)) != qid
 
 
-def test_two_fast_clicks_lose_no_answer(bot):
+def test_two_fast_clicks_lose_no_answer(db_bot):
+    bot = db_bot
     fake = bot.fake
     root, ts = mention(bot, "llama, 6k token prompt, 20M calls")
     row = row_for(bot, root)
