@@ -367,11 +367,9 @@ def publish_home(deps: Deps, user: str, team: str | None = None) -> None:
 # ---------------------------------------------------------------- modal
 
 
-def modal_metadata(channel: str | None, origin: str, response_url: str | None = None) -> str:
-    data = {"channel": channel, "origin": origin}
-    if response_url and len(response_url) < 1000:
-        data["response_url"] = response_url
-    return json.dumps(data, separators=(",", ":"))
+def modal_metadata(channel: str | None, origin: str) -> str:
+    """The modal's private_metadata: where the result card goes and what opened the modal."""
+    return json.dumps({"channel": channel, "origin": origin}, separators=(",", ":"))
 
 
 def read_metadata(raw: str | None) -> dict[str, Any]:
@@ -390,7 +388,6 @@ def open_modal(
     origin: str,
     text: str | None = None,
     prefill: Mapping[str, Any] | None = None,
-    response_url: str | None = None,
     on_failure: Callable[[str], None] | None = None,
 ) -> bool:
     """Open the consultation modal; `text` is free text to prefill from (`/ptf 6k ...`)."""
@@ -403,7 +400,7 @@ def open_modal(
         prefill=values,
         understood=found.understood if found else (),
         notes=found.notes if found else (),
-        metadata=modal_metadata(channel, origin, response_url),
+        metadata=modal_metadata(channel, origin),
         parsed_text=text,
     )
     try:
@@ -429,6 +426,8 @@ def submit_modal(
     channel = meta.get("channel") if isinstance(meta.get("channel"), str) else None
     origin = str(meta.get("origin") or "command")
     surface = "home" if origin == "home" or not channel else "modal"
+    # In a DM (with the bot or between people) the DM summary is the result: no card.
+    in_dm = bool(channel and channel.startswith("D"))
     try:
         c = deps.store.create_consultation(
             user_id=user, team_id=team, surface=surface, channel=channel,
@@ -443,7 +442,7 @@ def submit_modal(
 
     note = None
     permalink = None
-    if channel and surface == "modal":
+    if channel and surface == "modal" and not in_dm:
         text, card = blocks.result_card(
             decision, k, consultation_id=c.id, owner=user,
             explanation=card_explanation(decision, k), adjustable=True,

@@ -261,3 +261,13 @@ def test_no_token_in_logs(bot, caplog):
     bot.fake.wait_for("files.completeUploadExternal", timeout=20)
     assert "Slack chat_postMessage failed: not_in_channel" in caplog.text
     assert BOT_TOKEN not in caplog.text and "xoxb-" not in caplog.text
+
+
+def test_command_in_a_dm_sends_only_the_dm_summary(bot):
+    fake = bot.fake
+    view = open_modal(bot, channel_id="D0ALICE01")
+    submit(bot, view, READY)
+    fake.wait_for("files.completeUploadExternal", timeout=20)
+    posts = fake.ok_calls("chat.postMessage")
+    assert len(posts) == 1 and posts[0].arg("channel") == "D0ALICE01"
+    assert "Your verdict: Fine-tune" in all_text(posts[0].arg_json("blocks"))

@@ -20,8 +20,20 @@ from bot.slack.listeners import actions, commands, events, views
 _PACKAGES = (commands, views, actions, events)
 
 
+def _warm_knowledge(app: Any) -> None:
+    from bot.knowledge import load_knowledge
+    from bot.slack.app import services_for
+
+    try:
+        settings = services_for(app).settings
+    except KeyError:  # an app not built by create_app (tests, benchmarks)
+        return
+    load_knowledge(settings.knowledge_dir)
+
+
 def register(app: Any) -> None:
-    """Register every listener on `app`."""
+    """Register every listener on `app` (and load the knowledge now, not on a first click)."""
+    _warm_knowledge(app)
     done = set()
     for package in _PACKAGES:
         package.register(app)

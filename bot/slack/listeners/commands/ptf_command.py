@@ -50,6 +50,5 @@ def ptf_command_callback(
             channel=body.get("channel_id"),
             origin="command",
             text=text or None,
-            response_url=body.get("response_url"),
             on_failure=tell,
         )
