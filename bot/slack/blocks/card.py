@@ -59,7 +59,11 @@ def result_card(
     thread: bool = False,
     adjustable: bool = False,
 ) -> tuple[str, list[Block]]:
-    """(notification text, blocks) of the result card."""
+    """(notification text, blocks) of the result card.
+
+    `explanation` replaces the decision's summary (see `card_explanation`); `note` is
+    mrkdwn written by the bot (e.g. why the card is in a DM), shown first.
+    """
     verdict = decision.get("verdict", "")
     label = decision.get("verdict_label", verdict)
     summary = explanation if explanation is not None else decision.get("summary", "")

@@ -68,7 +68,8 @@ def dm_summary(
     note: str | None = None,
 ) -> tuple[str, list[Block]]:
     """(notification text, blocks). `permalink` links back; `where` is mrkdwn such as
-    `<#C123>` saying where the consultation happened."""
+    `<#C123>` saying where the consultation happened; `note` is mrkdwn written by the bot
+    (e.g. "I could not post in <#C123>"), shown first."""
     verdict = decision.get("verdict", "")
     label = decision.get("verdict_label", verdict)
     summary = explanation if explanation is not None else decision.get("summary", "")
