@@ -15,8 +15,11 @@ Then it sends N signed slash commands, block_actions and Events API deliveries t
 (interleaved, 127.0.0.1 only) and prints p50/p99 ack latency for both, the p99 ratio,
 and the RSS of the serving processes. The button clicked is taken from the first
 question message the bot posts after an @-mention (a generic action when there is
-none yet). Finally it drives one thread consultation to its end by clicking the first
-choice of each question and counts the Web API calls it took.
+none yet). Finally it drives one thread consultation to its end (the last real choice
+of each question, "5000" typed for numbers) and counts the Web API calls it took.
+
+`--noop-listeners` gives "ours" the bare app's ack-only listeners instead: the serving
+overhead alone (signature, parsing, dedup, store, metrics).
 
 Goals: p99 <= 50 ms and <= 1.25x bare; RSS <= 120 MB; calls <= questions asked + 3.
 """
@@ -207,17 +210,20 @@ def _quantile(values: list[float], q: float) -> float:
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
-def _actionable(blocks: Any) -> dict[str, Any] | None:
-    """The first clickable element of a message's blocks, as block_actions kwargs."""
+def _actionable(blocks: Any, last: bool = False) -> dict[str, Any] | None:
+    """The first clickable element of a message's blocks, as block_actions kwargs; with
+    `last`, the last real choice of the first row of buttons (not a "skip"), or a
+    select's last option."""
     for block in blocks or []:
         if not isinstance(block, dict):
             continue
         elements = list(block.get("elements") or [])
         if isinstance(block.get("accessory"), dict):
             elements.append(block["accessory"])
-        for el in elements:
-            if not isinstance(el, dict) or "action_id" not in el:
-                continue
+        clickable = [el for el in elements if isinstance(el, dict) and "action_id" in el]
+        buttons = [el for el in clickable if el.get("type") == "button"
+                   and "skip" not in str(el["action_id"])]
+        for el in ([buttons[-1]] if last and buttons else clickable):
             base = {"action_id": el["action_id"], "block_id": block.get("block_id", "b")}
             if el.get("type") == "button":
                 return {**base, "value": el.get("value"), "action_type": "button"}
@@ -225,7 +231,8 @@ def _actionable(blocks: Any) -> dict[str, Any] | None:
                 o for g in el.get("option_groups") or [] for o in g.get("options", [])
             ]
             if el.get("type") in ("static_select", "radio_buttons") and options:
-                return {**base, "selected_option": options[0], "action_type": el["type"]}
+                option = options[-1] if last else options[0]
+                return {**base, "selected_option": option, "action_type": el["type"]}
     return None
 
 
@@ -264,44 +271,69 @@ def _send(kind: str, sender: SlackSender, channel: str, click: dict[str, Any] | 
                                       thread_ts=root))
 
 
+def _wait(predicate: Any, timeout: float = 10.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    return None
+
+
 def _thread_consultation(fake: FakeSlack, sender: SlackSender, database_url: str) -> str:
-    """Drive one @-mention consultation to its end; Web API calls used vs questions."""
+    """Drive one @-mention consultation to its end: click the last real choice of each
+    question (the first one often ends it at once), type "5000" for number questions;
+    count the Web API calls it took (auth.test and the file bytes upload excluded)."""
     from bot.store import Store
 
     channel = "C0BENCHFLOW"
     root = new_ts()
-    fake.quiet_for(0.5)
+    text = "should we fine-tune this?"
+    fake.add_message(channel, root, f"<@{fake.bot_user_id}> {text}", user=USER)
+    fake.quiet_for(1.0)
     start = len(fake.calls_to())
-    sender.event(app_mention_event("should we fine-tune?", user=USER, channel=channel, ts=root))
-    fake.quiet_for(0.5)
     store = Store(database_url)
+
+    def row() -> Any:
+        mine = [c for c in store.recent_for_user(USER, limit=50) if c.thread_ts == root]
+        return mine[0] if mine else None
+
     clicks = 0
     try:
+        sender.event(app_mention_event(text, user=USER, channel=channel, ts=root))
+        msg = _wait(lambda: _latest_thread_message(fake, channel, root))
         for _ in range(40):
-            mine = [c for c in store.recent_for_user(USER, limit=50) if c.thread_ts == root]
-            if mine and mine[0].status != "open":
+            current = row()
+            if msg is None or (current is not None and current.status != "open"):
                 break
-            msg = _latest_thread_message(fake, channel, root)
-            click = _actionable(msg["blocks"]) if msg else None
+            click = _actionable(msg["blocks"], last=True)
             if click is None:
                 break
-            action_id = click.pop("action_id")
-            sender.interaction(block_actions_payload(
-                action_id, user_id=USER, channel_id=channel, message_ts=msg["ts"],
-                thread_ts=root, response_url=sender.response_url(), **click))
+            before = repr(msg["blocks"])
+            if "skip" in str(click["action_id"]):  # a number question: type the answer
+                sender.event(message_event("5000", user=USER, channel=channel, thread_ts=root))
+            else:
+                action_id = click.pop("action_id")
+                sender.interaction(block_actions_payload(
+                    action_id, user_id=USER, channel_id=channel, message_ts=msg["ts"],
+                    thread_ts=root, response_url=sender.response_url(), **click))
             clicks += 1
-            fake.quiet_for(0.5)
-        mine = [c for c in store.recent_for_user(USER, limit=50) if c.thread_ts == root]
+            _wait(lambda before=before: repr(msg["blocks"]) != before
+                  or (row() is not None and row().status != "open"))
+        fake.quiet_for(1.5)
+        final = row()
     finally:
         store.dispose()
-    calls = [c for c in fake.calls_to()[start:] if c.method not in ("auth.test",)]
-    status = mine[0].status if mine else "no consultation"
+    calls = [c for c in fake.calls_to()[start:] if c.method not in ("auth.test", "upload")]
+    status = final.status if final else "no consultation"
     methods: dict[str, int] = {}
     for c in calls:
         methods[c.method] = methods.get(c.method, 0) + 1
     verdict = "met" if status == "done" and len(calls) <= clicks + 3 else "not met"
-    return (f"thread consultation: {status}; {clicks} questions answered by click, "
-            f"{len(calls)} Web API calls ({methods}); goal calls <= questions + 3: {verdict}")
+    detail = ", ".join(f"{m} {n}" for m, n in sorted(methods.items()))
+    return (f"thread consultation: {status} after {clicks} questions answered; "
+            f"{len(calls)} Web API calls ({detail}); goal calls <= questions + 3: {verdict}")
 
 
 # ---------------------------------------------------------------- main

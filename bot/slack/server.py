@@ -48,6 +48,7 @@ log = logging.getLogger("bot.slack.server")
 EVENTS_PATH = "/slack/events"
 MAX_BODY_BYTES = 1024 * 1024
 _ROUTES = (EVENTS_PATH, "/healthz", "/readyz", "/metrics")
+AFTER_RESPONSE_KEY = "ptf.after_response"
 
 StartResponse = Callable[..., Any]
 
@@ -123,10 +124,11 @@ class BoltEventsHandler(SlackRequestHandler):
     counted and timed by payload kind.
 
     Events API deliveries (`event_callback`) are acked at once with an empty 200 (Slack
-    ignores the body of an event ack) and dispatched to Bolt from `events_executor`:
-    the dedup claim and the listeners run after the ack, so a slow database never
-    delays it. Commands and interactivity go through Bolt in the request thread,
-    because their ack may carry a body (`response_action`, ephemeral text).
+    ignores the body of an event ack) and dispatched to Bolt from `events_executor`
+    once the response has been written (WSGI `close()`): the dedup claim and the
+    listeners run after the ack, so neither a slow database nor listener CPU delays
+    it. Commands and interactivity go through Bolt in the request thread, because
+    their ack may carry a body (`response_action`, ephemeral text).
     """
 
     def __init__(
@@ -168,7 +170,13 @@ class BoltEventsHandler(SlackRequestHandler):
             return BoltResponse(status=400, body=f"malformed payload: {problem}")
         kind = payload_kind(bolt_request.body)
         if kind == "event" and self.events_executor is not None:
-            self.events_executor.submit(self._dispatch_later, bolt_request)
+            executor = self.events_executor
+
+            def after_response() -> None:
+                executor.submit(self._dispatch_later, bolt_request)
+
+            # BotWsgiApp runs this from the body's close(), i.e. once the ack is sent.
+            request.environ[AFTER_RESPONSE_KEY] = after_response
             response = BoltResponse(status=200, body="")
         else:
             response = self.app.dispatch(bolt_request)
@@ -237,7 +245,9 @@ class BotWsgiApp:
                 return _plain(start_response, 400, "bad content-length")
             if length > self.max_body_bytes:
                 return _plain(start_response, 413, "request body too large")
-            return self.events(environ, start_response)
+            body = self.events(environ, start_response)
+            callback = environ.pop(AFTER_RESPONSE_KEY, None)
+            return _AfterResponse(body, callback) if callback is not None else body
         if path in ("/healthz", "/readyz", "/metrics") and method not in ("GET", "HEAD"):
             return _plain(start_response, 405, "use GET", [("Allow", "GET, HEAD")])
         if path == "/healthz":
@@ -254,6 +264,26 @@ class BotWsgiApp:
             start_response("200 OK", headers)
             return [data]
         return _plain(start_response, 404, "not found")
+
+
+class _AfterResponse:
+    """A WSGI body that runs `callback` from `close()`, which the server calls after
+    sending the response (PEP 3333; wsgiref and gunicorn do)."""
+
+    def __init__(self, body: Iterable[bytes], callback: Callable[[], None]):
+        self._body = body
+        self._callback = callback
+
+    def __iter__(self) -> Any:
+        return iter(self._body)
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self._callback()
 
 
 def _plain(

@@ -5,10 +5,12 @@ Test-only listeners are registered in the tests (via `configure`), never in bot 
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import threading
 import time
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -173,14 +175,26 @@ def test_garbage_does_not_crash_the_server(bot_factory):
     for r in bad:
         assert r.status < 500, (r.status, r.text)
     assert [r.status for r in bad[:3]] == [400, 400, 400]
-    big = "x" * (2 * 1024 * 1024)
-    assert s.post(big, "application/json").status == 413
+    assert _announce_big_body(bot.url) == 413  # refused on Content-Length, before reading
 
     assert s.post_form({"command": "/ptf-test", "text": "still alive", "user_id": "U1",
                         "channel_id": "C1", "team_id": "T0TEAM001"}).status == 200
     assert counter.event.wait(5)
     assert ("command", "still alive") in counter.items
     assert s.get("/healthz").status == 200
+
+
+def _announce_big_body(url: str) -> int:
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
+    try:
+        conn.putrequest("POST", "/slack/events")
+        conn.putheader("Content-Type", "application/json")
+        conn.putheader("Content-Length", str(2 * 1024 * 1024))
+        conn.endheaders()
+        return conn.getresponse().status
+    finally:
+        conn.close()
 
 
 def test_url_verification_challenge(bot):
@@ -372,3 +386,39 @@ def test_listeners_get_store_and_settings_from_context(bot_factory):
     assert seen["store"] is bot.store
     assert seen["settings"] is bot.settings
     assert json.dumps(bool(seen["services"]))
+
+
+def test_acks_do_not_wait_for_slow_work(bot_factory):
+    """Work after ack() (and all event handling) never delays the HTTP response."""
+    finished = Counter()
+
+    def configure(app):
+        @app.command("/ptf-test")
+        def _slow_command(ack):
+            ack()
+            time.sleep(1.5)
+            finished.add("command")
+
+        @app.action("t_slow")
+        def _slow_action(ack):
+            ack()
+            time.sleep(1.5)
+            finished.add("action")
+
+        @app.event("app_mention")
+        def _slow_event(event):
+            time.sleep(1.5)
+            finished.add("event")
+
+    bot = bot_factory(register_listeners=False, configure=configure)
+    responses = [
+        bot.sender.command("x", command="/ptf-test"),
+        bot.sender.block_action("t_slow", value="v"),
+        bot.sender.event(app_mention_event("slow")),
+    ]
+    assert [r.status for r in responses] == [200, 200, 200]
+    assert max(r.elapsed for r in responses) < 0.5
+    deadline = time.monotonic() + 10
+    while len(finished.items) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sorted(finished.items) == ["action", "command", "event"]
