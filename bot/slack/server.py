@@ -41,7 +41,7 @@ from bot.config import Settings
 from bot.slack import metrics
 from bot.slack.app import create_app
 from bot.slack.logging_setup import configure_logging
-from bot.store import Store, StoreError
+from bot.store import Store, StoreError, normalize_database_url
 
 log = logging.getLogger("bot.slack.server")
 
@@ -463,7 +463,7 @@ def serve(settings: Settings) -> None:
         settings.port,
         settings.web_concurrency,
         settings.web_threads,
-        Store(settings.database_url).safe_url,
+        normalize_database_url(settings.database_url).render_as_string(hide_password=True),
     )
     gunicorn_application(lambda: build_wsgi_app(settings), gunicorn_options(settings)).run()
 
