@@ -44,7 +44,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -63,7 +63,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.config import Settings
 from bot.slack import metrics
-from bot.slack.logging_setup import install_redaction
+from bot.slack.logging_setup import install_redaction, reset_sdk_logger_levels
 from bot.store import Store, StoreError
 
 log = logging.getLogger("bot.slack.app")
@@ -214,6 +214,22 @@ class ServicesAndDedup(Middleware):
         return next()
 
 
+@contextlib.contextmanager
+def _no_client_token_warning() -> Iterator[None]:
+    """Bolt reads SLACK_BOT_TOKEN from the environment even when given a client, then
+    warns that the token is unused: expected here (the client carries it), so muted."""
+    logger = logging.getLogger("slack_bolt.App")
+
+    def drop(record: logging.LogRecord) -> bool:
+        return "will be unused" not in record.getMessage()
+
+    logger.addFilter(drop)
+    try:
+        yield
+    finally:
+        logger.removeFilter(drop)
+
+
 def create_app(
     settings: Settings,
     store: Store,
@@ -242,14 +258,15 @@ def create_app(
     signing_secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     )
-    app = App(
-        name="ptf-bot",
-        client=client,
-        signing_secret=signing_secret,
-        token_verification_enabled=False,
-        process_before_response=False,
-        listener_executor=listener_executor,
-    )
+    with _no_client_token_warning():
+        app = App(
+            name="ptf-bot",
+            client=client,
+            signing_secret=signing_secret,
+            token_verification_enabled=False,
+            process_before_response=False,
+            listener_executor=listener_executor,
+        )
     services = Services(settings=settings, store=store)
     _services[app] = services
     app.use(ServicesAndDedup(services, client))
@@ -257,4 +274,5 @@ def create_app(
         from bot.slack import listeners
 
         listeners.register(app)
+    reset_sdk_logger_levels()
     return app

@@ -142,6 +142,18 @@ def install_redaction(settings: Settings | None = None, secrets: Iterable[Any] =
     _install_record_factory()
 
 
+def reset_sdk_logger_levels() -> None:
+    """Make every existing `slack_bolt.*`/`slack_sdk.*` logger inherit its level again.
+
+    Bolt copies the root level onto each logger it creates (`slack_bolt.App`, its
+    middleware, the Socket Mode client), which would bypass the WARNING set on
+    `slack_bolt`. Called after those objects are built (`create_app`, Socket Mode).
+    """
+    for name, logger in list(logging.Logger.manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger) and name.startswith(("slack_bolt.", "slack_sdk.")):
+            logger.setLevel(logging.NOTSET)
+
+
 def configure_logging(
     settings: Settings | None = None,
     *,
@@ -162,6 +174,7 @@ def configure_logging(
     quiet = logging.DEBUG if name == "DEBUG" else logging.WARNING
     for logger_name in QUIET_LOGGERS:
         logging.getLogger(logger_name).setLevel(max(quiet, numeric))
+    reset_sdk_logger_levels()
 
     if not any(getattr(h, "name", None) == _HANDLER_NAME for h in root.handlers):
         handler = logging.StreamHandler(sys.stderr)

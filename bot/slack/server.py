@@ -18,8 +18,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 import socketserver
 import sys
 import threading
@@ -40,7 +42,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.config import Settings
 from bot.slack import metrics
 from bot.slack.app import create_app
-from bot.slack.logging_setup import configure_logging
+from bot.slack.logging_setup import configure_logging, reset_sdk_logger_levels
 from bot.store import Store, StoreError, normalize_database_url
 
 log = logging.getLogger("bot.slack.server")
@@ -477,9 +479,17 @@ def _serve_socket_mode(settings: Settings) -> None:
     health = serve_in_thread(health_app, "0.0.0.0", settings.port)
     log.info("Socket Mode; health and metrics on %s", health.url)
     handler = SocketModeHandler(app, _secret(settings.slack_app_token))
+    reset_sdk_logger_levels()
+
+    def stop(signum: int, _frame: Any) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
     try:
         handler.start()
     finally:
+        with contextlib.suppress(Exception):
+            handler.close()
         health.stop()
 
 

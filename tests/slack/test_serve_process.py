@@ -122,3 +122,43 @@ def test_refuses_to_start_without_credentials(tmp_path, missing, present):
     assert missing in proc.stderr
     for value in present.values():
         assert value not in proc.stderr + proc.stdout
+
+
+def test_socket_mode_keeps_health_endpoints(fake_slack, tmp_path):
+    """SLACK_APP_TOKEN set: Socket Mode (connections refused here) plus /healthz on PORT."""
+    port = _free_port()
+    app_token = "xapp-1-A0FAKEAPP-1234567890-0123456789abcdef"
+    env = _env(
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_APP_TOKEN=app_token,
+        SLACK_API_URL=fake_slack.api_url,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}",
+        PORT=str(port),
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc)
+        assert http_request(url + "/readyz").status == 200
+        assert http_request(url + "/slack/events", "POST", b"{}").status == 404
+        call = fake_slack.wait_for("apps.connections.open", timeout=10)
+        assert call.token == app_token
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            out, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+    assert proc.returncode == 0, err[-2000:]
+    assert "Socket Mode" in err
+    for secret in (BOT_TOKEN, app_token):
+        assert secret not in out + err
+    assert "will be unused" not in err

@@ -18,7 +18,8 @@ Methods answered: chat.postMessage, chat.update, chat.postEphemeral, chat.delete
 chat.getPermalink, conversations.replies, conversations.history, conversations.open,
 conversations.info, views.open, views.update, views.push, views.publish, users.info,
 auth.test, files.getUploadURLExternal (+ the upload POST to the returned URL),
-files.completeUploadExternal, files.info. Anything else: `{"ok": false, "error":
+files.completeUploadExternal, files.info, apps.connections.open (with the app token;
+the ws URL refuses connections). Anything else: `{"ok": false, "error":
 "unknown_method"}`. A wrong or missing bot token: `invalid_auth` / `not_authed`.
 
 `response_url`s: use `fake.response_url()` in payloads; what the bot posts there is
@@ -107,6 +108,7 @@ class FakeSlack:
         self.token = token
         self.team_id = team_id
         self.bot_user_id = BOT_USER_ID
+        self.socket_mode_port = 9  # discard port: Socket Mode connections are refused
         self.calls: list[Call] = []
         self.uploads: dict[str, dict[str, Any]] = {}
         self.messages: dict[str, list[dict[str, Any]]] = {}  # channel -> messages
@@ -347,7 +349,8 @@ class FakeSlack:
             if not token:
                 self._reply(h, call, 200, {"ok": False, "error": "not_authed"})
                 return
-            if token != self.token:
+            app_level = method == "apps.connections.open" and token.startswith("xapp-")
+            if token != self.token and not app_level:
                 self._reply(h, call, 200, {"ok": False, "error": "invalid_auth"})
                 return
 
@@ -444,6 +447,8 @@ class FakeSlack:
                 "bot_id": BOT_ID,
                 "is_enterprise_install": False,
             }
+        if method == "apps.connections.open":  # Socket Mode: a URL where nothing listens
+            return {"ok": True, "url": f"ws://127.0.0.1:{self.socket_mode_port}/link"}
         if method == "chat.postMessage":
             channel = call.arg("channel")
             if not channel:
