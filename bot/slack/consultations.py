@@ -23,9 +23,10 @@ Surfaces:
 Every Web API failure is logged (method and Slack's error code; never a token) and
 turned into a message the user sees (ephemeral, or a DM) instead of silence.
 
-The card's prose comes from one function, `card_explanation`: replacing it (e.g. with
-LLM phrasing, then `chat.update` of the card whose channel/ts are in
-`meta["card"]`) changes every surface at once.
+The card's prose comes from one function, `card_explanation` (the template). With
+`ANTHROPIC_API_KEY` set, `bot.slack.phrasing.improve` then phrases it with the LLM after the
+card is posted, saves it in `meta["explanation"]` and replaces the card (`meta["card"]`) in
+place; every later render goes through `phrasing.shown`, so it shows the same text.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from bot.config import Settings
 from bot.engine import AnswerError, decide, next_question, parse_value
 from bot.engine.freetext import clean, number_in, parse_freetext
 from bot.knowledge import Knowledge, Question, load_knowledge
-from bot.slack import blocks
+from bot.slack import blocks, phrasing
 from bot.slack.blocks.home import HistoryItem
 from bot.slack.blocks.modal import Submission
 from bot.slack.blocks.question import QuestionState, start_your_own
@@ -163,11 +164,27 @@ def tell_user(
 def card_explanation(decision: Mapping[str, Any], knowledge: Knowledge) -> str:
     """The prose at the top of the result card and of the DM summary.
 
-    The one place it is produced: the template summary of the decision. LLM phrasing
-    (bot.explain.llm) can replace it here; a card already posted can then be refreshed in
-    place with `chat.update` (its channel/ts are in the consultation's `meta["card"]`).
+    The one place it is produced: the template summary of the decision. It is what the
+    LLM may rephrase (`phrasing.improve`) and what is shown whenever it does not.
     """
     return str(decision.get("summary") or decision.get("verdict_label") or "")
+
+
+def _prose(deps: Deps, c: Consultation, decision: Mapping[str, Any]) -> phrasing.Prose:
+    """The prose shown for `decision`: its saved LLM phrasing, else the template."""
+    return phrasing.shown(decision, c.meta, card_explanation(decision, deps.knowledge))
+
+
+def _result_card(
+    deps: Deps, c: Consultation, decision: Mapping[str, Any],
+    prose: phrasing.Prose | None = None, *, thread: bool = False,
+) -> tuple[str, list[dict[str, Any]]]:
+    prose = prose or _prose(deps, c, decision)
+    return blocks.result_card(
+        decision, deps.knowledge, consultation_id=c.id, owner=c.user_id,
+        explanation=prose.text, explanation_sources=prose.sources, thread=thread,
+        adjustable=not thread,
+    )
 
 
 def _where(channel: str | None) -> str | None:
@@ -230,16 +247,20 @@ def send_summary(
     permalink: str | None = None,
     where: str | None = None,
     note: str | None = None,
+    prose: phrasing.Prose | None = None,
 ) -> str:
     """DM the full record (and the chart when there is volume) to `recipient` (default: the
-    owner). Returns the DM channel id; raises SlackCallFailed if the DM could not be sent."""
+    owner). Returns the DM channel id; raises SlackCallFailed if the DM could not be sent.
+    `prose`: the paragraph at the top (default: what `consultation.meta` has for it)."""
     user = recipient or consultation.user_id
     dm = open_dm(deps, user)
+    prose = prose or _prose(deps, consultation, decision)
     text, summary_blocks = blocks.dm_summary(
         decision,
         deps.knowledge,
         consultation_id=consultation.id,
-        explanation=card_explanation(decision, deps.knowledge),
+        explanation=prose.text,
+        explanation_sources=prose.sources,
         permalink=permalink,
         where=where,
         note=note,
@@ -274,8 +295,8 @@ def upload_markdown(deps: Deps, *, user: str, channel: str | None, cid: str) -> 
                   "send. Start a new consultation with " + f"`{deps.command}`.", channel=channel)
         return
     target = channel or open_dm(deps, user)
-    markdown = render_markdown(c.decision, deps.knowledge, card_explanation(c.decision,
-                                                                            deps.knowledge))
+    markdown = render_markdown(c.decision, deps.knowledge,
+                               phrasing.markdown_text(_prose(deps, c, c.decision)))
     day = c.created_at.strftime("%Y-%m-%d")
     try:
         call(
@@ -443,10 +464,7 @@ def submit_modal(
     note = None
     permalink = None
     if channel and surface == "modal" and not in_dm:
-        text, card = blocks.result_card(
-            decision, k, consultation_id=c.id, owner=user,
-            explanation=card_explanation(decision, k), adjustable=True,
-        )
+        text, card = _result_card(deps, c, decision)
         try:
             if submission.private:
                 call(deps, "chat_postEphemeral", channel=channel, user=user, text=text,
@@ -469,8 +487,11 @@ def submit_modal(
             else:
                 note = (f"I could not post your result in <#{channel}> ({exc.error}), so here "
                         "it is.")
+    prose = phrasing.improve(deps, c, decision, template=card_explanation(decision, k),
+                             render=lambda p: _result_card(deps, c, decision, p))
     try:
-        send_summary(deps, c, decision, permalink=permalink, where=_where(channel), note=note)
+        send_summary(deps, c, decision, permalink=permalink, where=_where(channel), note=note,
+                     prose=prose)
     except SlackCallFailed as exc:
         if channel and note is None:
             tell_user(deps, user, f"I could not send you the full record in a DM ({exc.error}).",
@@ -527,10 +548,7 @@ def render_thread_message(deps: Deps, c: Consultation) -> tuple[str, list[dict[s
     """The thread message for `c`: the verdict card when done, else the current question.
     None when the consultation is open but the flow has nothing left to ask."""
     if c.status == "done" and c.decision:
-        return blocks.result_card(
-            c.decision, deps.knowledge, consultation_id=c.id, owner=c.user_id,
-            explanation=card_explanation(c.decision, deps.knowledge), thread=True,
-        )
+        return _result_card(deps, c, c.decision, thread=True)
     if c.status != "open":
         return None
     q = current_question(deps, c)
@@ -600,8 +618,12 @@ def _finish_thread(deps: Deps, c: Consultation) -> None:
     except SlackCallFailed as exc:
         tell_user(deps, c.user_id, f"I could not show the verdict in the thread ({exc.error}); "
                   "it is in your DMs.", channel=c.channel, thread_ts=c.thread_ts)
+    decision = c.decision
+    prose = phrasing.improve(deps, c, decision, template=card_explanation(decision, deps.knowledge),
+                             render=lambda p: _result_card(deps, c, decision, p, thread=True),
+                             on_changed=lambda row: advance(deps, row))
     try:
-        send_summary(deps, c, c.decision, permalink=permalink, where=_where(c.channel))
+        send_summary(deps, c, decision, permalink=permalink, where=_where(c.channel), prose=prose)
     except SlackCallFailed as exc:
         tell_user(deps, c.user_id, f"I could not send you the full record in a DM ({exc.error}).",
                   channel=c.channel, thread_ts=c.thread_ts)

@@ -7,12 +7,12 @@ also "Change an answer" and "Start over"; after the modal "Adjust answers").
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from bot.engine import humanize
 from bot.slack.blocks import ids
-from bot.slack.blocks.common import VERDICT_EMOJI, cited
+from bot.slack.blocks.common import VERDICT_EMOJI, cited, phrasing_note
 from bot.slack.blocks.limits import (
     Block,
     actions,
@@ -55,14 +55,17 @@ def result_card(
     consultation_id: str,
     owner: str,
     explanation: str | None = None,
+    explanation_sources: Sequence[str] | None = None,
     note: str | None = None,
     thread: bool = False,
     adjustable: bool = False,
 ) -> tuple[str, list[Block]]:
     """(notification text, blocks) of the result card.
 
-    `explanation` replaces the decision's summary (see `card_explanation`); `note` is
-    mrkdwn written by the bot (e.g. why the card is in a DM), shown first.
+    `explanation` replaces the decision's summary (see `card_explanation`);
+    `explanation_sources` is set only when `explanation` is checked LLM phrasing: the
+    knowledge source ids it cites, shown under it with a note that a model worded it.
+    `note` is mrkdwn written by the bot (e.g. why the card is in a DM), shown first.
     """
     verdict = decision.get("verdict", "")
     label = decision.get("verdict_label", verdict)
@@ -72,6 +75,8 @@ def result_card(
         blocks.append(context(f":warning: {note}"))
     blocks.append(header(f"Verdict: {label}"))
     blocks.append(section(f"{VERDICT_EMOJI.get(verdict, '')} {escape(summary)}".strip()))
+    if explanation_sources is not None:
+        blocks.append(context(phrasing_note(knowledge, explanation_sources)))
     reasons = list(decision.get("reasons") or [])[:TOP_REASONS]
     if reasons:
         blocks.append(section(bullets([cited(r, knowledge) for r in reasons], title="*Why*")))

@@ -76,6 +76,15 @@ def source_refs(knowledge: Knowledge | None, ids: Iterable[str]) -> str:
     return ", ".join(out)
 
 
+def phrasing_note(knowledge: Knowledge | None, sources: Iterable[str]) -> str:
+    """Under LLM-phrased prose: the sources it cites (titles, linked when the source has a
+    URL) and that a model worded it while the rules decided."""
+    refs = source_refs(knowledge, sources)
+    note = ("_Worded by an AI model and checked against the cited facts; the verdict and "
+            "figures come from the rules._")
+    return f"*Sources:* {refs} \u00b7 {note}" if refs else note
+
+
 def cited(item: Mapping[str, Any], knowledge: Knowledge | None) -> str:
     refs = source_refs(knowledge, item.get("sources", []))
     text = escape(item.get("text", ""))

@@ -9,12 +9,18 @@ uploads the Markdown decision record. The break-even chart is uploaded separatel
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from bot.explain.text import cost_rows
 from bot.slack.blocks import ids
-from bot.slack.blocks.common import VERDICT_EMOJI, answered_pairs, cited, source_refs
+from bot.slack.blocks.common import (
+    VERDICT_EMOJI,
+    answered_pairs,
+    cited,
+    phrasing_note,
+    source_refs,
+)
 from bot.slack.blocks.limits import (
     MAX_TEXT,
     Block,
@@ -63,13 +69,15 @@ def dm_summary(
     *,
     consultation_id: str,
     explanation: str | None = None,
+    explanation_sources: Sequence[str] | None = None,
     permalink: str | None = None,
     where: str | None = None,
     note: str | None = None,
 ) -> tuple[str, list[Block]]:
     """(notification text, blocks). `permalink` links back; `where` is mrkdwn such as
     `<#C123>` saying where the consultation happened; `note` is mrkdwn written by the bot
-    (e.g. "I could not post in <#C123>"), shown first."""
+    (e.g. "I could not post in <#C123>"), shown first. `explanation_sources`: as in
+    `card.result_card` (LLM phrasing only)."""
     verdict = decision.get("verdict", "")
     label = decision.get("verdict_label", verdict)
     summary = explanation if explanation is not None else decision.get("summary", "")
@@ -78,6 +86,8 @@ def dm_summary(
         blocks.append(section(f":warning: {note}"))
     blocks.append(header(f"Your verdict: {label}"))
     blocks.append(section(f"{VERDICT_EMOJI.get(verdict, '')} {escape(summary)}".strip()))
+    if explanation_sources is not None:
+        blocks.append(context(phrasing_note(knowledge, explanation_sources)))
     blocks += _items("Why", list(decision.get("reasons") or []), knowledge)
     blocks += _items("Fine-tune once", list(decision.get("conditions") or []), knowledge)
     blocks += _items("Cautions", list(decision.get("cautions") or []), knowledge)
