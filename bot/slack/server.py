@@ -3,7 +3,9 @@
 - `serve(settings)`: what `python -m bot serve` runs. Socket Mode when
   `SLACK_APP_TOKEN` is set (plus a small HTTP server on `PORT` for /healthz, /readyz,
   /metrics); otherwise gunicorn (gthread) on `0.0.0.0:PORT`. Missing
-  `SLACK_BOT_TOKEN` (or `SLACK_SIGNING_SECRET` in HTTP mode): message on stderr, exit 2.
+  `SLACK_BOT_TOKEN` (or `SLACK_SIGNING_SECRET` in HTTP mode): the server still starts,
+  so that a fresh install runs, but it is not ready: it says what is missing on stderr
+  and in `/readyz` (503), and `/slack/events` answers 503 until the settings are there.
 - `build_wsgi_app(settings, ...) -> BotWsgiApp`: the WSGI app without any server
   (tests, bench). Routes:
     POST /slack/events  Slack events, slash commands, interactivity (Bolt)
@@ -201,11 +203,13 @@ class BotWsgiApp:
         bolt_app: App | None,
         *,
         max_body_bytes: int = MAX_BODY_BYTES,
+        unconfigured: Iterable[str] = (),
     ):
         self.settings = settings
         self.store = store
         self.bolt_app = bolt_app
         self.max_body_bytes = max_body_bytes
+        self.unconfigured = list(unconfigured)
         self.events: BoltEventsHandler | None = None
         if bolt_app is not None:
             secret = settings.slack_signing_secret
@@ -250,11 +254,17 @@ class BotWsgiApp:
             body = self.events(environ, start_response)
             callback = environ.pop(AFTER_RESPONSE_KEY, None)
             return _AfterResponse(body, callback) if callback is not None else body
+        if path == EVENTS_PATH and self.unconfigured:
+            return _plain(start_response, 503, "Slack is not configured on this server")
         if path in ("/healthz", "/readyz", "/metrics") and method not in ("GET", "HEAD"):
             return _plain(start_response, 405, "use GET", [("Allow", "GET, HEAD")])
         if path == "/healthz":
             return _plain(start_response, 200, "ok")
         if path == "/readyz":
+            if self.unconfigured:
+                return _plain(
+                    start_response, 503, "not ready: " + "; ".join(self.unconfigured)
+                )
             try:
                 self.store.ping()
             except StoreError as exc:
@@ -321,16 +331,20 @@ def build_wsgi_app(
     app: App | None = None,
     register_listeners: bool = True,
     slack_events: bool = True,
+    unconfigured: Iterable[str] = (),
 ) -> BotWsgiApp:
     """Build the WSGI app (no server). Creates the store and the Bolt app if not given.
 
-    `slack_events=False` serves only /healthz, /readyz and /metrics (Socket Mode).
+    `slack_events=False` serves only /healthz, /readyz and /metrics (Socket Mode, or
+    `unconfigured`: the missing settings, which /readyz and /slack/events report).
     """
     if store is None:
         store = build_store(settings)
     if slack_events and app is None:
         app = create_app(settings, store, register_listeners=register_listeners)
-    return BotWsgiApp(settings, store, app if slack_events else None)
+    return BotWsgiApp(
+        settings, store, app if slack_events else None, unconfigured=unconfigured
+    )
 
 
 # ---------------------------------------------------------------- threaded stdlib server
@@ -448,13 +462,23 @@ def _secret(value: Any) -> str:
 
 
 def serve(settings: Settings) -> None:
-    """Run the bot until stopped (see module docstring). Exits 2 on missing settings."""
+    """Run the bot until stopped (see module docstring)."""
     configure_logging(settings)
     problems = config_errors(settings)
     if problems:
         for p in problems:
-            print(f"ptf-bot: cannot start: {p}", file=sys.stderr)
-        raise SystemExit(2)
+            print(f"ptf-bot: not connected to Slack: {p}", file=sys.stderr)
+        print(
+            "ptf-bot: serving /healthz, /readyz (503 until configured) and /metrics on port "
+            f"{settings.port}; put the settings in the environment or .env (see "
+            "deploy/README.md) and restart. `python -m bot console` works without Slack.",
+            file=sys.stderr,
+        )
+        gunicorn_application(
+            lambda: build_wsgi_app(settings, slack_events=False, unconfigured=problems),
+            gunicorn_options(settings),
+        ).run()
+        return
 
     if settings.socket_mode:
         _serve_socket_mode(settings)

@@ -1,4 +1,4 @@
-"""`python -m bot serve` as a real process: gunicorn, health, signed requests, refusal to start."""
+"""`python -m bot serve` as a real process: gunicorn, health, signed requests, no credentials."""
 
 from __future__ import annotations
 
@@ -106,22 +106,36 @@ def test_gunicorn_serves_and_stops(fake_slack, tmp_path):
     [
         ("SLACK_SIGNING_SECRET", {"SLACK_BOT_TOKEN": BOT_TOKEN}),
         ("SLACK_BOT_TOKEN", {"SLACK_SIGNING_SECRET": SIGNING_SECRET}),
+        ("SLACK_BOT_TOKEN", {}),
     ],
 )
-def test_refuses_to_start_without_credentials(tmp_path, missing, present):
-    env = _env(DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}", PORT=str(_free_port()), **present)
-    proc = subprocess.run(
+def test_without_credentials_it_runs_but_is_not_ready(tmp_path, missing, present):
+    """A fresh install starts (SQLite by default) and says what is missing."""
+    port = _free_port()
+    env = _env(PORT=str(port), **present)
+    proc = subprocess.Popen(
         [sys.executable, "-m", "bot", "serve"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    assert proc.returncode == 2
-    assert missing in proc.stderr
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc)
+        ready = http_request(url + "/readyz")
+        assert ready.status == 503 and missing in ready.text
+        events = http_request(url + "/slack/events", "POST", b"{}")
+        assert events.status == 503 and "not configured" in events.text
+        assert (tmp_path / "ptf-bot.db").exists()  # the default SQLite file, in the cwd
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            out, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+    assert proc.returncode == 0, err[-2000:]
+    assert f"not connected to Slack: {missing}" in err
     for value in present.values():
-        assert value not in proc.stderr + proc.stdout
+        assert value not in out + err
 
 
 def test_socket_mode_keeps_health_endpoints(fake_slack, tmp_path):
