@@ -165,6 +165,21 @@ def source_shown(knowledge, sid: str) -> str:
     return f"<{src.url}|{escape(src.title)}>" if src.url else escape(src.title)
 
 
+# ---------------------------------------------------------------- start-up
+
+
+@pytest.mark.parametrize("key", [API_KEY, None], ids=["with_key", "without_key"])
+def test_client_is_built_once_at_start_up(start, api, monkeypatch, key):
+    from bot.explain import llm
+
+    built = []
+    real = llm.warm_up
+    monkeypatch.setattr(llm, "warm_up", lambda settings: built.append(settings) or real(settings))
+    start(key=key)
+    assert len(built) == (1 if key else 0)
+    assert api.requests == []  # building the client calls nothing
+
+
 # ---------------------------------------------------------------- the modal
 
 
