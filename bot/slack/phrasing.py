@@ -124,13 +124,27 @@ def improve(
     changed while the card was being updated (e.g. "Change an answer" in the thread), so
     the caller can show its latest state again. Returns the prose for the DM summary.
     """
-    settings = deps.settings
-    if not settings.llm_enabled:
+    if not deps.settings.llm_enabled:
         return Prose(template)
+    try:
+        return _improve(deps, c, decision, template, render, on_changed)
+    except Exception:  # phrasing must never cost the user their DM summary
+        log.exception("consultation %s: LLM phrasing step failed; template text kept", c.id)
+        return Prose(template)
+
+
+def _improve(
+    deps: Deps,
+    c: Consultation,
+    decision: Mapping[str, Any],
+    template: str,
+    render: Callable[[Prose], Rendered],
+    on_changed: Callable[[Consultation], None] | None,
+) -> Prose:
     from bot.explain.llm import phrase, source_titles
 
     # The decision dict only: no Slack text, no consultation meta, ever.
-    explanation = phrase(dict(decision), source_titles(deps.knowledge), settings,
+    explanation = phrase(dict(decision), source_titles(deps.knowledge), deps.settings,
                          template_text=template)
     digest = fingerprint(decision)
     row = _save(deps, c.id, digest, {
@@ -204,4 +218,8 @@ def _update_card(
     except StoreError:
         return
     if after is not None and after.version != row.version and _card_of(after, digest) is None:
-        on_changed(after)
+        try:
+            on_changed(after)
+        except Exception as exc:  # the next click or message shows the latest state anyway
+            log.warning("consultation %s changed during phrasing; re-showing it failed (%s)",
+                        row.id, getattr(exc, "error", type(exc).__name__))

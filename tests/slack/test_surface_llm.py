@@ -494,3 +494,29 @@ def test_card_builder_shows_the_phrasing_note_only_for_phrased_text(knowledge):
     _, no_sources = dm_summary(decision, knowledge, consultation_id="c", explanation="P",
                                explanation_sources=[])
     assert AI_NOTE in all_text(no_sources) and "Sources:" not in all_text(no_sources)
+
+
+def test_change_an_answer_while_phrasing_keeps_the_question_on_screen(start, api):
+    bot = start(timeout_s=5)
+    fake = bot.fake
+    api.script(lambda body: fa.Reply(body=fa.message_json(body, fa.faithful_content(body)),
+                                     delay_s=1.5))
+    root, ts, _ = thread_consultation(
+        bot,
+        ["we use llama with a 6k token prompt, 20M calls a month, 8000 examples, we have an "
+         "eval set, prompt engineering tried, the spec is stable"],
+        "should we fine-tune?",
+    )
+    # the template card is on screen and the model has not answered yet: change an answer
+    n = len(fake.ok_calls("chat.update"))
+    choose(bot, message(fake, CHANNEL_ID, ts), "ptf_change", "labelled examples: 8,000 examples")
+    reopened = fake.wait_for("chat.update", count=n + 1)
+    dm = dm_post(fake)  # sent once the phrasing came back
+    assert dm.at > reopened.at  # so the change really happened while phrasing
+    fake.quiet_for(0.5)
+    assert len(api.messages_requests) == 1
+    assert current_question(message(fake, CHANNEL_ID, ts)) == "labelled_examples"
+    assert not any(AI_NOTE in all_text(c.arg_json("blocks") or [])
+                   for c in fake.ok_calls("chat.update"))
+    row = thread_row(bot, root)
+    assert row.status == "open" and "explanation" not in row.meta
