@@ -42,9 +42,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _load_knowledge(directory: Path | None):
-    """The knowledge, or None after printing every problem (file: entry: reason)."""
+    """The knowledge, or None after printing every problem (file: entry: reason).
+
+    The folder: --knowledge-dir, else KNOWLEDGE_DIR (environment or .env), else the
+    copy shipped with the package."""
     from bot.knowledge import KnowledgeError, load_knowledge
 
+    if directory is None:
+        settings = _settings()
+        if settings is None:
+            return None
+        directory = settings.knowledge_dir
     try:
         return load_knowledge(directory)
     except KnowledgeError as error:
@@ -54,16 +62,26 @@ def _load_knowledge(directory: Path | None):
 
 
 def _read_answers(path: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """The answers file as a mapping. JSON is read as JSON (tabs, 2e7 and all); anything
+    else as YAML. An empty file, or one with only comments, means nothing is known yet."""
     import yaml
 
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        return None, f"answers: cannot read {path}: {error.strerror}"
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        return None, f"answers: cannot read {path}: {reason}"
+    stripped = text.lstrip("\ufeff \t\r\n")
     try:
-        data = yaml.safe_load(text) if text.strip() else {}
-    except yaml.YAMLError as error:
-        return None, f"answers: {path} is not valid YAML or JSON: {error}".splitlines()[0]
+        if path.suffix.lower() == ".json" or stripped.startswith("{"):
+            data = json.loads(stripped) if stripped else {}
+        else:
+            data = yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as error:
+        detail = str(error).splitlines()[0]
+        return None, f"answers: {path} is not valid YAML or JSON: {detail}"
+    if data is None:
+        data = {}
     if not isinstance(data, dict):
         return None, f"answers: {path} must map question ids to values (e.g. prompt_tokens: 6k)"
     return data, None
@@ -93,7 +111,13 @@ def cmd_decide(args: argparse.Namespace) -> int:
         except ValueError as error:
             print(f"chart: {error}", file=sys.stderr)
             return EXIT_INVALID
-    explanation = _explain(decision, knowledge)
+        except OSError as error:
+            print(f"chart: cannot write {args.chart}: {error.strerror}", file=sys.stderr)
+            return EXIT_INVALID
+    settings = _settings()
+    if settings is None:
+        return EXIT_INVALID
+    explanation = _explain(decision, knowledge, settings)
     if args.format == "json":
         decision["explanation"] = explanation
         sys.stdout.write(json.dumps(decision, indent=2, ensure_ascii=False) + "\n")
@@ -108,13 +132,26 @@ def cmd_decide(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _explain(decision: dict[str, Any], knowledge) -> dict[str, Any]:
+def _settings():
+    """The settings, or None after printing each invalid one (e.g. PORT=abc)."""
+    from pydantic import ValidationError
+
+    from bot.config import get_settings
+
+    try:
+        return get_settings()
+    except ValidationError as error:
+        for problem in error.errors():
+            name = ".".join(str(part) for part in problem["loc"]).upper()
+            print(f"settings: {name}: {problem['msg']}", file=sys.stderr)
+        return None
+
+
+def _explain(decision: dict[str, Any], knowledge, settings) -> dict[str, Any]:
     """The explanation: LLM phrasing when ANTHROPIC_API_KEY is set and its text passes
     the grounding checks, else the deterministic template text. Never the verdict."""
-    from bot.config import get_settings
     from bot.explain.text import explanation_text
 
-    settings = get_settings()
     if not settings.llm_enabled:
         return {"text": explanation_text(decision), "source": "template", "cited_sources": []}
     from bot.explain.llm import phrase, source_titles
@@ -152,13 +189,12 @@ def cmd_knowledge_check(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from bot.config import get_settings
-
-    if _load_knowledge(get_settings().knowledge_dir) is None:
+    settings = _settings()
+    if settings is None or _load_knowledge(settings.knowledge_dir) is None:
         return EXIT_INVALID
     from bot.slack.server import serve
 
-    return serve(get_settings()) or EXIT_OK
+    return serve(settings) or EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:

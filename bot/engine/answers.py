@@ -6,9 +6,11 @@ accepted; the good answers are kept.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -19,16 +21,24 @@ Value = str | bool | int | float
 _TRUE = {"yes", "y", "true", "t", "1", "on", "yep", "yeah", "sure"}
 _FALSE = {"no", "n", "false", "f", "0", "off", "nope", "none"}
 _SUFFIXES = {
-    "k": 1e3, "thousand": 1e3,
-    "m": 1e6, "mm": 1e6, "mn": 1e6, "million": 1e6, "millions": 1e6,
-    "b": 1e9, "bn": 1e9, "billion": 1e9, "billions": 1e9,
-    "%": 0.01, "percent": 0.01,
+    "k": 10**3, "thousand": 10**3,
+    "m": 10**6, "mm": 10**6, "mn": 10**6, "million": 10**6, "millions": 10**6,
+    "b": 10**9, "bn": 10**9, "billion": 10**9, "billions": 10**9,
 }
 _NUMBER = re.compile(
-    r"^\s*(?:(?:usd|us\$|\$)\s*)?(?P<num>[+-]?(?:\d{1,3}(?:[,_ ]\d{3})+|\d+)(?:\.\d+)?|[+-]?\.\d+)"
-    r"\s*(?P<suffix>k|thousand|mm|mn|m|millions?|bn|b|billions?|%|percent)?\.?\s*$",
+    r"^\s*(?:(?:usd|us\$|\$)\s*)?"
+    r"(?P<num>[+-]?(?:\d{1,3}(?:[,_ ]\d{3})+|\d+)(?:\.\d+)?(?:e[+-]?\d+)?|[+-]?\.\d+)"
+    r"\s*(?P<suffix>thousand|millions?|billions?|mm|mn|bn|k|m|b)?\.?"
+    r"\s*(?P<percent>%|percent)?"
+    r"\s*(?P<unit>(?:[a-z]+[ /]?)*)\s*$",
     re.IGNORECASE,
 )
+# Words people add after a number ("6k tokens", "20M calls a month", "$3 per 1M").
+_UNIT_WORDS = {
+    "token", "tokens", "tok", "call", "calls", "request", "requests", "example", "examples",
+    "a", "per", "month", "months", "mo", "monthly", "usd", "dollars", "x", "times", "1m",
+    "mtok", "input", "in", "prompt", "labelled", "labeled", "of", "the",
+}
 
 
 @dataclass(frozen=True)
@@ -47,25 +57,46 @@ def accepted(question: Question) -> str:
         return "one of " + ", ".join(question.option_values())
     if question.kind == "bool":
         return "yes or no"
-    low = "above" if question.min_exclusive else "at least"
-    bound = _plain(question.min) if question.min is not None else "0"
     whole = "a whole number" if question.kind == "int" else "a number"
-    example = " (e.g. 4000, 6k, 6,000, 20M, 1.5 million)" if question.kind == "int" else ""
-    return f"{whole} {low} {bound}{example}"
+    low = _plain(question.min if question.min is not None else 0)
+    high = _plain(question.max) if question.max is not None else None
+    if question.unit == "share":
+        return f"{whole} from 0 to 1, or a percentage (e.g. 0.6 or 60%)"
+    if question.min_exclusive:
+        bounds = f"above {low}" + (f" and at most {high}" if high else "")
+    else:
+        bounds = f"from {low} to {high}" if high else f"at least {low}"
+    examples = {
+        "tokens": "e.g. 4000, 6k, 6,000",
+        "calls": "e.g. 20M, 20 million, 20,000,000",
+        "examples": "e.g. 800, 8k, 8,000",
+    }.get(question.unit or "", "")
+    return f"{whole} {bounds}" + (f"; {examples}" if examples else "")
 
 
 def _plain(number: float) -> str:
-    return str(int(number)) if float(number).is_integer() else str(number)
+    return f"{int(number):,}" if float(number).is_integer() else str(number)
 
 
 def parse_number(text: str) -> float | None:
-    """`6k` -> 6000, `1.5 million` -> 1.5e6, `6,000` -> 6000, `$3.5` -> 3.5; else None."""
+    """`6k` -> 6000, `1.5 million` -> 1.5e6, `6,000` -> 6000, `$3.5` -> 3.5,
+    `2e7` -> 2e7, `60%` -> 0.6, `6k tokens` -> 6000; None when it is not a number.
+
+    Decimal arithmetic, so that `2.01M` is exactly 2,010,000."""
     match = _NUMBER.match(text.replace("\u00a0", " "))
     if not match:
         return None
-    number = float(re.sub(r"[,_ ]", "", match.group("num")))
-    suffix = (match.group("suffix") or "").lower()
-    return number * _SUFFIXES.get(suffix, 1.0)
+    unit = match.group("unit").lower().replace("/", " ").split()
+    if any(word not in _UNIT_WORDS for word in unit):
+        return None
+    try:
+        number = Decimal(re.sub(r"[,_ ]", "", match.group("num")))
+    except InvalidOperation:
+        return None
+    number *= _SUFFIXES.get((match.group("suffix") or "").lower(), 1)
+    if match.group("percent"):
+        number /= 100
+    return int(number) if number == number.to_integral_value() else float(number)
 
 
 def parse_value(question: Question, raw: Any) -> Value:
@@ -94,17 +125,19 @@ def parse_value(question: Question, raw: Any) -> Value:
         raise fail(f"{given!r} is not an option")
     if isinstance(raw, bool):
         raise fail(f"{given!r} is not a number")
-    number = float(raw) if isinstance(raw, int | float) else parse_number(given)
-    if number is None or number != number:  # NaN check
+    number = raw if isinstance(raw, int | float) else parse_number(given)
+    if number is None or number != number or number in (math.inf, -math.inf):
         raise fail(f"{given!r} is not a number")
     if question.kind == "int":
         if not float(number).is_integer():
             raise fail(f"{given!r} is not a whole number")
         number = int(number)
+    else:
+        number = float(number)
     low, high = question.min, question.max
     if low is not None and (number < low or (question.min_exclusive and number == low)):
         raise fail(f"{given!r} is too small")
-    if question.kind == "float" and high is not None and question.unit == "share" and number > high:
+    if high is not None and number > high:
         raise fail(f"{given!r} is too large")
     return number
 
