@@ -153,6 +153,10 @@ class Question(Strict):
             raise ValueError("a number question needs min and max (plausible bounds)")
         if self.assume is None and self.assume_from_price_row is None:
             raise ValueError("needs an `assume` value (used while unanswered)")
+        if self.kind == "float" and isinstance(self.assume, int) and not isinstance(
+            self.assume, bool
+        ):
+            object.__setattr__(self, "assume", float(self.assume))  # same type as answers
         return self
 
     def option_values(self) -> list[str]:
@@ -167,7 +171,7 @@ class Question(Strict):
 
 # --- rules -------------------------------------------------------------------------
 
-_LEAF_OPERATORS = ("is", "in", "gte", "gt", "lte", "lt")
+_LEAF_OPERATORS = ("is", "in", "gte", "gt", "lte", "lt", "answered")
 
 
 class Condition(Strict):
@@ -185,6 +189,7 @@ class Condition(Strict):
     gt: float | None = None
     lte: float | None = None
     lt: float | None = None
+    answered: bool | None = None
     fired_any: list[str] | None = None
     fired_none: list[str] | None = None
     verdict_in: list[Verdict] | None = None
@@ -209,9 +214,9 @@ class Condition(Strict):
         if forms[0] in ("q", "metric"):
             if len(operators) != 1:
                 raise ValueError(
-                    f"a `{forms[0]}` test needs exactly one of is, in, gte, gt, lte, lt"
+                    f"a `{forms[0]}` test needs exactly one of is, in, gte, gt, lte, lt, answered"
                 )
-            if forms[0] == "metric" and operators[0] in ("is", "in"):
+            if forms[0] == "metric" and operators[0] in ("is", "in", "answered"):
                 raise ValueError("a metric test compares numbers: use gte, gt, lte or lt")
         elif operators:
             raise ValueError(f"{operators} only go with `q` or `metric`")
@@ -220,7 +225,7 @@ class Condition(Strict):
     def operator_value(self, op: str) -> Any:
         return {
             "is": self.is_, "in": self.in_, "gte": self.gte, "gt": self.gt,
-            "lte": self.lte, "lt": self.lt,
+            "lte": self.lte, "lt": self.lt, "answered": self.answered,
         }[op]
 
     @property
@@ -274,6 +279,7 @@ class Rule(Strict):
     text: str
     until: str | None = None
     sources: list[str] = Field(min_length=1)
+    criteria: list[str] = Field(default_factory=list)  # rows of criteria.yaml it draws on
 
     @model_validator(mode="after")
     def _effect_fields(self) -> Rule:
@@ -540,9 +546,15 @@ def cross_check(k: Knowledge) -> list[Problem]:
             problems.append(Problem("rules.yaml", "policy", f"cost_inputs names unknown `{qid}`"))
 
     placeholders = placeholder_names(k)
+    criterion_ids = {c.id for c in k.criteria}
     for rule in k.rules:
         for source_id in rule.sources:
             need_source("rules.yaml", rule.id, source_id)
+        for criterion_id in rule.criteria:
+            if criterion_id not in criterion_ids:
+                problems.append(
+                    Problem("rules.yaml", rule.id, f"names unknown criterion `{criterion_id}`")
+                )
         for leaf in rule.when.leaves():
             problems.extend(_check_leaf(k, rule.id, leaf, rule_ids))
         for field_name in ("text", "until"):
@@ -568,6 +580,8 @@ def _check_leaf(k: Knowledge, rule_id: str, leaf: Condition, rule_ids: set[str])
             return [Problem("rules.yaml", rule_id, f"condition names unknown question `{leaf.q}`")]
         question = k.question(leaf.q)
         op = leaf.operator
+        if op == "answered":
+            return problems
         if op in ("is", "in"):
             values = leaf.in_ if op == "in" else [leaf.is_]
             allowed: list[Any]
@@ -614,5 +628,6 @@ def placeholder_names(k: Knowledge) -> set[str]:
     return (
         {q.id for q in k.questions}
         | set(COST_FIELDS)
-        | {"payback_horizon_months", "fine_tune_threshold", "knowledge_as_of"}
+        | {"payback_horizon_months", "fine_tune_threshold", "knowledge_as_of",
+           "provider_status"}
     )

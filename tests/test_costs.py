@@ -84,12 +84,29 @@ def test_every_assumption_is_shown_with_its_value_and_source(knowledge, answers_
     source_ids = {s.id for s in knowledge.sources}
     assert "hosting_usd_per_month" not in shown  # the user gave it
     for qid in ("input_price_per_mtok", "cacheable_share", "tuned_prompt_share",
-                "fine_tuned_price_multiplier", "training_cost_usd", "eval_cost_usd_per_month",
-                "payback_horizon_months"):
+                "fine_tuned_price_multiplier", "training_cost_usd", "eval_cost_usd_per_month"):
         assert qid in shown
         assert shown[qid]["source"] in source_ids
     assert shown["input_price_per_mtok"]["value"] == 1.0
     assert "Claude Haiku 4.5" in shown["input_price_per_mtok"]["text"]
+    assert d["costs"]["payback_horizon_months"] == 6
+    # The flow questions the shown rules read but the user left open are listed too.
+    assert shown["has_eval_set"]["text"] == "evaluation set: not answered, taken as no"
+
+
+def test_no_volume_means_no_cost_assumptions(knowledge, answers_of):
+    d = decide(knowledge, answers_of(deadline="this_week")).to_dict()
+    assert not any(a["question"] == "training_cost_usd" for a in d["assumptions"])
+    assert d["costs"]["break_even_status"] == "unknown"
+
+
+def test_json_keeps_prices_exact_and_money_to_the_cent(knowledge, answers_of):
+    d = decide(knowledge, answers_of(prompt_tokens="4k", monthly_calls="30M",
+                                     input_price_per_mtok="0.075")).to_dict()
+    assert d["costs"]["input_price_per_mtok"] == 0.075
+    assert d["costs"]["monthly_prompt_cost_usd"] == 9000.0
+    assert d["costs"]["break_even_months"] == round(500 / (9000 - 4500 - 1224 - 100), 4)
+    assert d["costs"]["break_even_status"] == "pays_back"
 
 
 def test_the_call_volume_where_fine_tuning_starts_to_pay_is_exact(knowledge, answers_of):

@@ -72,6 +72,7 @@ def test_one_fact_per_cost_figure(knowledge):
         "monthly_saving_usd",
         "training_cost_usd",
         "break_even_months",
+        "payback_horizon_months",
     ]
     assert "USD 120,000" in costs[1].text
     assert "120,000,000,000" in costs[0].text

@@ -166,6 +166,13 @@ def test_a_knowledge_gap_is_a_retrieval_problem(decide_for):
     assert "retrieval" in caution.text.lower() and "ovadia-2023" in caution.sources
 
 
+def test_no_cost_warning_without_a_case(decide_for):
+    d = decide_for(**{**READY, "prompt_tokens": "6k", "monthly_calls": "20M",
+                      "price_model": "gpt-4o-mini", "cacheable_share": "50%"})
+    assert d.verdict == "prompt_engineering"
+    assert "cost_is_the_only_motive" not in rules(d.cautions)
+
+
 def test_cost_as_the_only_motive_is_a_warning_sign(decide_for):
     d = decide_for(**{**READY, "prompt_tokens": "6k", "monthly_calls": "20M"})
     assert d.verdict == "fine_tuning"
@@ -178,7 +185,10 @@ def test_cost_as_the_only_motive_is_a_warning_sign(decide_for):
 def test_provider_availability_is_dated(decide_for):
     d = decide_for(**{**OPEN_WEIGHTS_READY, "model_access": "closed_with_fine_tuning"})
     caution = next(c for c in d.cautions if c.rule == "check_provider_still_tunes")
-    assert "2027-01-06" in caution.text and "as of 2026-11-29" in caution.text
+    assert "2027-01-06" in caution.text and "As of 2026-11-29" in caution.text
+    assert "Google Vertex AI: available" in caution.text
+    no_case = decide_for(model_access="closed_with_fine_tuning", deadline="this_week")
+    assert "check_provider_still_tunes" not in rules(no_case.cautions)
     assert "openai-ft-wind-down" in caution.sources
 
 
@@ -189,12 +199,36 @@ def test_nothing_known_means_start_with_prompting(decide_for):
     assert "seed" in d.reasons[0].sources
 
 
-def test_an_unanswered_model_access_keeps_fine_tuning_off_and_says_so(decide_for):
+def test_an_unanswered_model_access_holds_fine_tuning_back_until_confirmed(decide_for):
     d = decide_for(**{k: v for k, v in OPEN_WEIGHTS_READY.items() if k != "model_access"})
+    assert d.verdict == "prompt_then_fine_tune"
+    assert rules(d.conditions) == ["model_access_unconfirmed"]
+    assert "confirmed the model can be fine-tuned" in d.conditions[0].text
+    assert "check_provider_still_tunes" in rules(d.cautions)
+
+
+def test_reasons_that_point_the_other_way_are_shown_not_dropped(decide_for):
+    d = decide_for(**{**READY, "format_resisted": "yes", "task_type": "reasoning"})
     assert d.verdict == "prompt_engineering"
-    first = d.reasons[0]
-    assert first.rule == "model_cannot_be_fine_tuned"
-    assert first.assumed == ("model_access",) and "not answered yet" in first.text
+    assert "task_suits_prompting" in rules(d.reasons)
+    assert rules(d.counterpoints) == ["format_the_model_resists"]
+    assert "does not add up to a case" in d.reasons[0].text
+    tuned = decide_for(**{**OPEN_WEIGHTS_READY, "general_capability_needed": "yes"})
+    assert tuned.verdict == "fine_tuning"
+    assert rules(tuned.counterpoints) == ["broad_skills_at_risk"]
+
+
+def test_a_behaviour_gap_counts_toward_fine_tuning(decide_for):
+    d = decide_for(**{**READY, "gap": "behaviour", "task_type": "format"})
+    assert d.verdict == "fine_tuning"
+    assert {"behaviour_gap", "task_suits_fine_tuning"} <= set(rules(d.reasons))
+
+
+def test_the_comparison_rows_behind_the_reasons_are_part_of_the_output(decide_for):
+    d = decide_for(**OPEN_WEIGHTS_READY).to_dict()
+    rows = {row["id"]: row for row in d["tradeoffs"]}
+    assert {"per_call_cost", "data_needed", "suited_for"} <= set(rows)
+    assert rows["data_needed"]["source"] == "seed"
 
 
 def test_every_cited_source_exists(knowledge, decide_for):

@@ -46,16 +46,25 @@ class Costs:
     break_even_months: float | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {key: _round(value) for key, value in asdict(self).items()}
+        """JSON-ready: money to the cent, months to 4 places, prices exactly as used."""
+        data = asdict(self)
+        for key, value in data.items():
+            if value is not None and key.endswith("_usd"):
+                data[key] = round(value, 2)
+        if self.break_even_months is not None:
+            data["break_even_months"] = round(self.break_even_months, 4)
+        data["break_even_status"] = self.break_even_status
+        return data
+
+    @property
+    def break_even_status(self) -> str:
+        """`pays_back`, `never` (it costs more every month), or `unknown` (no volume given)."""
+        if self.monthly_input_tokens is None:
+            return "unknown"
+        return "never" if self.break_even_months is None else "pays_back"
 
     def metric(self, name: str) -> float | None:
         return getattr(self, name)
-
-
-def _round(value: Any) -> Any:
-    if isinstance(value, float):
-        return round(value, 2)
-    return value
 
 
 def effective(knowledge: Knowledge, answers: Mapping[str, Any], question_id: str) -> Any:
@@ -117,12 +126,3 @@ def compute_costs(knowledge: Knowledge, answers: Mapping[str, Any]) -> Costs:
         training_cost_usd=training,
         break_even_months=break_even,
     )
-
-
-def cumulative_costs(costs: Costs, months: int) -> tuple[list[float], list[float]]:
-    """Cumulative spend per month for both options (for the break-even chart)."""
-    prompt = costs.monthly_prompt_cost_cached_usd or 0.0
-    tuned = costs.monthly_fine_tuned_cost_usd or 0.0
-    prompting = [prompt * month for month in range(months + 1)]
-    tuning = [costs.training_cost_usd + tuned * month for month in range(months + 1)]
-    return prompting, tuning

@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING, Any
 
 from bot.engine import humanize
 from bot.engine.costs import COST_FIELDS, Costs, compute_costs
-from bot.engine.rules import Context, effective_answers, holds, tally, verdict_for, verdict_rules
+from bot.engine.rules import (
+    Context,
+    condition_questions,
+    effective_answers,
+    holds,
+    tally,
+    verdict_for,
+    verdict_rules,
+)
 
 if TYPE_CHECKING:
     from bot.knowledge import Knowledge, Rule
@@ -67,9 +75,12 @@ class Decision:
     threshold: int
     reasons: tuple[Item, ...]
     conditions: tuple[Item, ...]
+    counterpoints: tuple[Item, ...]
     cautions: tuple[Item, ...]
     advice: tuple[Item, ...]
+    tradeoffs: tuple[dict[str, str], ...]
     costs: Costs
+    payback_horizon_months: float
     assumptions: tuple[Assumption, ...]
     counterfactuals: tuple[Counterfactual, ...]
     missing: tuple[str, ...]
@@ -94,9 +105,12 @@ class Decision:
             "summary": self.summary,
             "reasons": [item.to_dict() for item in self.reasons],
             "conditions": [item.to_dict() for item in self.conditions],
+            "counterpoints": [item.to_dict() for item in self.counterpoints],
             "cautions": [item.to_dict() for item in self.cautions],
             "advice": [item.to_dict() for item in self.advice],
-            "costs": self.costs.to_dict(),
+            "tradeoffs": [dict(row) for row in self.tradeoffs],
+            "costs": {**self.costs.to_dict(),
+                      "payback_horizon_months": self.payback_horizon_months},
             "assumptions": [a.to_dict() for a in self.assumptions],
             "counterfactuals": [c.to_dict() for c in self.counterfactuals],
             "missing": list(self.missing),
@@ -110,7 +124,10 @@ class Decision:
 
 def verdict_only(knowledge: Knowledge, answers: Mapping[str, Any]) -> str:
     """The verdict without the explanation: what the flow and counterfactuals need."""
-    ctx = Context(effective_answers(knowledge, answers), compute_costs(knowledge, answers))
+    ctx = Context(
+        effective_answers(knowledge, answers), compute_costs(knowledge, answers),
+        frozenset(answers),
+    )
     result, _ = tally(verdict_rules(knowledge), ctx)
     return verdict_for(result, knowledge.policy.fine_tune_threshold)
 
@@ -121,8 +138,9 @@ def decide(knowledge: Knowledge, answers: Mapping[str, Any]) -> Decision:
 
     costs = compute_costs(knowledge, answers)
     effective = effective_answers(knowledge, answers)
+    given_ids = frozenset(answers)
     threshold = knowledge.policy.fine_tune_threshold
-    result, fired = tally(verdict_rules(knowledge), Context(effective, costs))
+    result, fired = tally(verdict_rules(knowledge), Context(effective, costs, given_ids))
     verdict = verdict_for(result, threshold)
     score = sum(
         rule.weight if rule.effect == "toward_fine_tuning" else -rule.weight
@@ -130,7 +148,9 @@ def decide(knowledge: Knowledge, answers: Mapping[str, Any]) -> Decision:
         if rule.effect.startswith("toward_")
     )
     case = score >= threshold
-    outcome = Context(effective, costs, frozenset(r.id for r in fired), verdict, case)
+    outcome = Context(
+        effective, costs, given_ids, frozenset(r.id for r in fired), verdict, case
+    )
     shown = [r for r in knowledge.rules if not r.affects_verdict and holds(r.when, outcome)]
 
     words = _placeholders(knowledge, effective, costs)
@@ -139,36 +159,42 @@ def decide(knowledge: Knowledge, answers: Mapping[str, Any]) -> Decision:
     def given(rule: Rule) -> bool:
         return not _assumed_questions(knowledge, answers, rule)
 
-    explain = [item(r) for r in shown if r.effect == "explain"]
+    explain = [r for r in shown if r.effect == "explain"]
     constraints = [r for r in fired if r.effect == "constraint"]
     toward_ft = [r for r in fired if r.effect == "toward_fine_tuning"]
     toward_pe = [r for r in fired if r.effect == "toward_prompt_engineering"]
     blockers = [r for r in fired if r.effect == "blocker"]
 
-    conditions: list[Item] = []
+    conditions: list[Rule] = []
     if verdict == "prompt_engineering":
         deciding = [r for r in constraints if given(r) or case]
-        reasons = (
-            [item(r) for r in deciding]
-            + explain
-            + [item(r) for r in toward_pe if given(r)]
-            + [item(r) for r in blockers if given(r)]
-        )
+        # A blocker backs prompting only through what the user said (ship this week...),
+        # not through what is still unanswered.
+        said = [r for r in blockers if given(r) and _reads_values(knowledge, r)]
+        reasons = deciding + explain + [r for r in toward_pe if given(r)] + said
+        counterpoints = toward_ft
     else:
-        reasons = [item(r) for r in toward_ft] + explain
+        reasons = toward_ft + explain
+        counterpoints = toward_pe
         if verdict == "prompt_then_fine_tune":
-            conditions = [item(r, use_until=True) for r in blockers]
+            conditions = blockers
+    cautions = [r for r in shown if r.effect == "caution"]
+    advice = [r for r in shown if r.effect == "advice"]
+    used = reasons + conditions + counterpoints + cautions + advice
 
     return Decision(
         verdict=verdict,
         score=score,
         threshold=threshold,
-        reasons=tuple(reasons),
-        conditions=tuple(conditions),
-        cautions=tuple(item(r) for r in shown if r.effect == "caution"),
-        advice=tuple(item(r) for r in shown if r.effect == "advice"),
+        reasons=tuple(item(r) for r in reasons),
+        conditions=tuple(item(r, use_until=True) for r in conditions),
+        counterpoints=tuple(item(r) for r in counterpoints),
+        cautions=tuple(item(r) for r in cautions),
+        advice=tuple(item(r) for r in advice),
+        tradeoffs=tuple(_tradeoffs(knowledge, used)),
         costs=costs,
-        assumptions=tuple(_assumptions(knowledge, answers, effective, words)),
+        payback_horizon_months=knowledge.policy.payback_horizon_months,
+        assumptions=tuple(_assumptions(knowledge, answers, effective, words, used, costs)),
         counterfactuals=tuple(counterfactuals(knowledge, answers, verdict)),
         missing=tuple(q.id for q in knowledge.questions if q.id not in answers),
         open_questions=tuple(
@@ -180,14 +206,28 @@ def decide(knowledge: Knowledge, answers: Mapping[str, Any]) -> Decision:
     )
 
 
+def _tradeoffs(knowledge: Knowledge, used: list[Rule]) -> list[dict[str, str]]:
+    """The rows of the seed's comparison table that the shown rules draw on."""
+    wanted = {criterion for rule in used for criterion in rule.criteria}
+    return [
+        {"id": c.id, "criterion": c.criterion, "prompt_engineering": c.prompt_engineering,
+         "fine_tuning": c.fine_tuning, "source": c.source}
+        for c in knowledge.criteria
+        if c.id in wanted
+    ]
+
+
+def _reads_values(knowledge: Knowledge, rule: Rule) -> bool:
+    return bool(condition_questions(knowledge, rule.when, values_only=True))
+
+
 def _assumed_questions(
     knowledge: Knowledge, answers: Mapping[str, Any], rule: Rule
 ) -> tuple[str, ...]:
-    from bot.engine.rules import condition_questions
-
-    asked = condition_questions(knowledge, rule.when)
+    """Asked questions whose assumed value (not given) this rule's condition reads."""
+    read = condition_questions(knowledge, rule.when, values_only=True)
     return tuple(
-        q.id for q in knowledge.questions if q.id in asked and q.ask and q.id not in answers
+        q.id for q in knowledge.questions if q.id in read and q.ask and q.id not in answers
     )
 
 
@@ -233,7 +273,30 @@ def _placeholders(knowledge: Knowledge, effective: Mapping[str, Any], costs: Cos
     words["payback_horizon_months"] = humanize.plain_value(knowledge.policy.payback_horizon_months)
     words["fine_tune_threshold"] = str(knowledge.policy.fine_tune_threshold)
     words["knowledge_as_of"] = knowledge.manifest.as_of
+    words["provider_status"] = provider_status(knowledge)
     return words
+
+
+STATUS_WORDS = {
+    "available": "available",
+    "winding_down": "winding down",
+    "unavailable": "not offered",
+    "ended": "ended",
+    "deprecated": "deprecated",
+}
+
+
+def provider_status(knowledge: Knowledge) -> str:
+    """Who still fine-tunes, from the dated availability rows (one place for the dates)."""
+    parts = []
+    for row in knowledge.providers.availability:
+        dates = ", ".join(
+            f"{label.replace('_', ' ')} {date}" for label, date in row.key_dates.items()
+        )
+        parts.append(
+            f"{row.provider}: {STATUS_WORDS[row.status]}" + (f" ({dates})" if dates else "")
+        )
+    return "; ".join(parts)
 
 
 def _assumptions(
@@ -241,28 +304,31 @@ def _assumptions(
     answers: Mapping[str, Any],
     effective: Mapping[str, Any],
     words: Mapping[str, str],
+    used: list[Rule],
+    costs: Costs,
 ) -> list[Assumption]:
-    """Values the user did not give that the cost math or rules relied on."""
+    """Values the user did not give that the shown rules or the cost math relied on."""
+    read = set()
+    for rule in used:
+        read |= condition_questions(knowledge, rule.when, values_only=True)
     found = []
     for question in knowledge.questions:
-        if question.ask or question.id in answers:
+        if question.id in answers:
             continue
         value = effective[question.id]
         source = question.assume_source or "project-assumptions"
         shown = question.label_of(value) if question.kind == "choice" else words[question.id]
-        text = f"{question.short}: {shown}"
-        if question.assume_from_price_row:
-            row = knowledge.price_row(effective["price_model"])
-            source = row.source
-            text += f" (price of {row.label}, as of {row.as_of})"
+        if question.ask:
+            if question.id not in read:
+                continue
+            text = f"{question.short}: not answered, taken as {shown}"
+        else:
+            if costs.monthly_input_tokens is None:
+                continue  # no volume, no cost math
+            text = f"{question.short}: {shown}"
+            if question.assume_from_price_row:
+                row = knowledge.price_row(effective["price_model"])
+                source = row.source
+                text += f" (price of {row.label}, as of {row.as_of})"
         found.append(Assumption(question.id, value, text, source))
-    horizon = knowledge.policy.payback_horizon_months
-    found.append(
-        Assumption(
-            "payback_horizon_months",
-            horizon,
-            f"fine-tuning must pay back within {humanize.plain_value(horizon)} months",
-            "project-assumptions",
-        )
-    )
     return found

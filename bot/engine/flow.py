@@ -91,7 +91,8 @@ def _contributions(
             if value is not _UNANSWERED:
                 trial[qid] = value
         costs = compute_costs(knowledge, trial) if factor.uses_costs else None
-        result, _ = tally(factor.rules, Context(effective_answers(knowledge, trial), costs))
+        ctx = Context(effective_answers(knowledge, trial), costs, frozenset(trial))
+        result, _ = tally(factor.rules, ctx)
         reached.add(result)
     found = frozenset(reached)
     if len(cache) > 50_000:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 class Context:
     answers: Mapping[str, Any]  # effective values: given answers, else assumptions
     costs: Costs | None
+    given: frozenset[str] = field(default_factory=frozenset)  # ids the user answered
     fired: frozenset[str] = field(default_factory=frozenset)
     verdict: str | None = None
     case_for_fine_tuning: bool | None = None
@@ -39,6 +40,8 @@ def holds(condition: Condition, ctx: Context) -> bool:
     if condition.not_ is not None:
         return not holds(condition.not_, ctx)
     if condition.q is not None:
+        if condition.answered is not None:
+            return (condition.q in ctx.given) == condition.answered
         return _compare(ctx.answers.get(condition.q), condition)
     if condition.metric is not None:
         value = ctx.costs.metric(condition.metric) if ctx.costs is not None else None
@@ -116,12 +119,17 @@ def verdict_rules(knowledge: Knowledge) -> list[Rule]:
     return [rule for rule in knowledge.rules if rule.affects_verdict]
 
 
-def condition_questions(knowledge: Knowledge, condition: Condition) -> set[str]:
-    """Question ids a condition depends on (a cost metric depends on every cost input)."""
+def condition_questions(
+    knowledge: Knowledge, condition: Condition, values_only: bool = False
+) -> set[str]:
+    """Question ids a condition depends on (a cost metric depends on every cost input).
+
+    `values_only` leaves out questions tested only for being answered."""
     found: set[str] = set()
     for leaf in condition.leaves():
         if leaf.q is not None:
-            found.add(leaf.q)
+            if not (values_only and leaf.answered is not None):
+                found.add(leaf.q)
         elif leaf.metric is not None:
             found.update(knowledge.policy.cost_inputs)
     return found

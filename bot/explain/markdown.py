@@ -34,6 +34,7 @@ def render_markdown(
         lines += [explanation.strip(), ""]
     lines += _section("Why", decision["reasons"])
     lines += _section("Fine-tune once", decision["conditions"])
+    lines += _section("Speaks the other way", decision.get("counterpoints", []))
     lines += _section("Cautions", decision["cautions"])
     lines += _section("How to carry it out", decision["advice"])
 
@@ -57,12 +58,20 @@ def render_markdown(
         lines.append("")
     lines += ["## Assumptions", ""]
     lines += [f"- {a['text']} [{a['source']}]" for a in decision["assumptions"]]
+    if not decision["assumptions"]:
+        lines.append("None: every value the rules used was given.")
     lines.append("")
     if decision["counterfactuals"]:
         lines += ["## What would change the verdict", ""]
         lines += [f"- {c['text']}" for c in decision["counterfactuals"]]
         lines.append("")
 
+    if decision.get("tradeoffs"):
+        lines += ["## Trade-offs that apply", "",
+                  "| criterion | prompt engineering | fine-tuning |", "|---|---|---|"]
+        lines += [f"| {row['criterion']} | {row['prompt_engineering']} | {row['fine_tuning']} |"
+                  for row in decision["tradeoffs"]]
+        lines.append("")
     cited = sorted(
         {s for key in ("reasons", "conditions", "cautions", "advice") for i in decision[key]
          for s in i["sources"]}

@@ -60,6 +60,7 @@ def render_text(decision: dict[str, Any], explanation: str | None = None) -> str
         lines += [explanation.strip(), ""]
     lines += _items("Why:", decision["reasons"])
     lines += _items("Fine-tune once:", decision["conditions"])
+    lines += _items("Speaks the other way:", decision.get("counterpoints", []))
     lines += _items("Cautions:", decision["cautions"])
     lines += _items("How:", decision["advice"])
     rows = cost_rows(decision)
@@ -72,9 +73,10 @@ def render_text(decision: dict[str, Any], explanation: str | None = None) -> str
         lines.append("What would change the verdict:")
         lines += [f"  - {c['text']}" for c in decision["counterfactuals"]]
         lines.append("")
-    lines.append("Assumptions:")
-    lines += [f"  - {a['text']} [{a['source']}]" for a in decision["assumptions"]]
-    lines.append("")
+    if decision["assumptions"]:
+        lines.append("Assumptions:")
+        lines += [f"  - {a['text']} [{a['source']}]" for a in decision["assumptions"]]
+        lines.append("")
     if decision["open_questions"]:
         lines.append("Not answered: " + ", ".join(decision["open_questions"]))
     lines.append(
