@@ -52,40 +52,81 @@ def _resolve_choice(question: Question, text: str) -> str:
     return text
 
 
+def _sorry(question: Question, reply: str, reason: str) -> str:
+    if question.kind == "choice":
+        return (f"    Sorry, {reply!r} is not one of the options: type a number from 1 to "
+                f"{len(question.options)}, or the option's name.\n")
+    if question.kind == "bool":
+        return "    Sorry, please answer yes or no.\n"
+    return f"    Sorry, {reason}. Please try again.\n"
+
+
+SKIP_WORDS = {"", "no", "n", "skip", "quit", "exit", "q"}
+
+
+def _ask_questions(consultation: Consultation, stdin: TextIO, stdout: TextIO) -> None:
+    while (question := consultation.next_question()) is not None:
+        _show(question, len(consultation.history) + 1, stdout)
+        reply = _ask(stdin, stdout, "> ")
+        lowered = reply.lower()
+        if lowered in ("quit", "exit", "q"):
+            raise _Quit
+        if lowered == "":
+            stdout.write("    (type an answer, ? for help, back or quit)\n")
+            continue
+        if lowered in ("?", "help"):
+            stdout.write(f"    {question.help}\n")
+            continue
+        if lowered == "back":
+            if consultation.back() is None:
+                stdout.write("    Nothing to go back to yet.\n")
+            continue
+        error = consultation.apply(question.id, _resolve_choice(question, reply))
+        if error is not None:
+            stdout.write(_sorry(question, reply, error.reason))
+
+
+def _save(knowledge: Knowledge, decision: dict, target: str, stdin: TextIO,
+          stdout: TextIO) -> bool:
+    """Write the record; False when the person should be asked for another name."""
+    path = Path(target).expanduser()
+    if path.exists():
+        answer = _ask(stdin, stdout, f"{path} exists. Overwrite it? (yes/no) ")
+        if answer.lower() not in ("y", "yes"):
+            return False
+    try:
+        path.write_text(render_markdown(decision, knowledge), encoding="utf-8")
+    except OSError as error:
+        stdout.write(f"Could not write {path}: {error.strerror}.\n")
+        return False
+    stdout.write(f"Saved {path}\n")
+    return True
+
+
 def run_console(knowledge: Knowledge, stdin: TextIO, stdout: TextIO) -> int:
     consultation = Consultation(knowledge)
     stdout.write(INTRO)
     try:
-        while (question := consultation.next_question()) is not None:
-            _show(question, len(consultation.history) + 1, stdout)
-            reply = _ask(stdin, stdout, "> ")
-            lowered = reply.lower()
-            if lowered in ("quit", "exit", "q"):
-                raise _Quit
-            if lowered in ("?", "help"):
-                stdout.write(f"    {question.help}\n")
-                continue
-            if lowered == "back":
-                undone = consultation.back()
-                if undone is None:
-                    stdout.write("    Nothing to go back to yet.\n")
-                continue
-            error = consultation.apply(question.id, _resolve_choice(question, reply))
-            if error is not None:
-                stdout.write(f"    Sorry, {error.reason}. Please try again.\n")
-        decision = decide(knowledge, consultation.answers).to_dict()
-        stdout.write("\n" + render_text(decision))
-        target = _ask(
-            stdin, stdout, "\nSave the decision record as Markdown? File name (Enter to skip): "
-        )
-        if target:
-            path = Path(target).expanduser()
-            try:
-                path.write_text(render_markdown(decision, knowledge), encoding="utf-8")
-            except OSError as error:
-                stdout.write(f"Could not write {path}: {error.strerror}\n")
-                return 1
-            stdout.write(f"Saved {path}\n")
-    except (_Quit, KeyboardInterrupt):
+        while True:
+            _ask_questions(consultation, stdin, stdout)
+            decision = decide(knowledge, consultation.answers).to_dict()
+            stdout.write("\n" + render_text(decision))
+            while True:
+                target = _ask(
+                    stdin, stdout,
+                    "\nSave the decision record as Markdown? Type a file name, Enter to skip, "
+                    "or back to change your last answer: ",
+                )
+                if target.lower() == "back" or target.lower() in SKIP_WORDS:
+                    break
+                if _save(knowledge, decision, target, stdin, stdout):
+                    return 0
+            if target.lower() != "back":
+                return 0
+            consultation.back()
+    except _Quit:
         stdout.write("\nStopped. Nothing was saved.\n")
-    return 0
+        return 0
+    except KeyboardInterrupt:
+        stdout.write("\nStopped. Nothing was saved.\n")
+        return 130

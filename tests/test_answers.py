@@ -70,3 +70,16 @@ def test_numbers_below_the_minimum_are_refused(knowledge):
 def test_a_share_above_one_is_refused(knowledge):
     _, errors = parse_answers(knowledge, {"cacheable_share": "150%"})
     assert [e.question for e in errors] == ["cacheable_share"]
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("2.01M", 2_010_000), ("1.001M", 1_001_000), ("2e7", 20_000_000), ("1.5e6", 1_500_000),
+     ("6k tokens", 6000), ("20M calls a month", 20_000_000), ("60%", 0.6)],
+)
+def test_more_human_forms_exactly(text, number):
+    assert parse_number(text) == number
+
+
+def test_unit_words_that_make_no_sense_are_refused():
+    assert parse_number("20M apples") is None

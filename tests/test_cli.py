@@ -149,7 +149,7 @@ class ScriptedUser:
 
     def readline(self):
         shown = self.screen.getvalue()
-        if shown.rstrip().endswith("(Enter to skip):"):
+        if shown.rstrip().endswith("change your last answer:"):
             return self.save_as + "\n"
         last = [line for line in shown.splitlines() if line.startswith("[")][-1]
         question_id = self.by_text[last.split("] ", 1)[1]]
@@ -180,11 +180,32 @@ def test_console_guides_accepts_human_forms_and_saves_the_record(knowledge, tmp_
     out = screen.getvalue()
     assert "Input/output pairs you would be happy to ship" in out  # the help text
     assert "Sorry, 'lots' is not a number" in out
-    assert "Sorry, 'maybe' is not yes or no; accepted: yes or no" in out
+    assert "Sorry, please answer yes or no." in out
     assert "Verdict: Fine-tune (fine_tuning)" in out
     assert f"Saved {record}" in out
     assert record.read_text().startswith("# Decision record")
     assert len(set(user.asked)) < len(answers)  # it stopped before asking everything
+
+
+def test_console_back_after_the_verdict_and_no_overwrite_without_asking(knowledge, tmp_path):
+    import io
+
+    from bot.console import run_console
+
+    existing = tmp_path / "keep.md"
+    existing.write_text("mine")
+    screen = io.StringIO()
+    replies = iter(["1", "back", "3", "knowledge", str(existing), "no", "skip"])
+
+    class Person:
+        def readline(self):
+            return next(replies) + "\n"
+
+    assert run_console(knowledge, Person(), screen) == 0
+    out = screen.getvalue()
+    assert out.count("Verdict: Prompt engineering") == 2  # closed model, then knowledge gap
+    assert "Overwrite it?" in out and existing.read_text() == "mine"
+    assert "Saved" not in out
 
 
 def test_console_back_asks_the_previous_question_again(knowledge):
@@ -232,3 +253,40 @@ def test_decide_uses_the_phrased_explanation_only_when_it_passes(tmp_path):
     del fallback["explanation"], plain["explanation"]
     assert fallback == plain  # nothing else changed
     assert "sk-ant-test-key" not in flipped.stderr
+
+
+def test_json_answers_with_tabs_and_exponents(tmp_path):
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps({"prompt_tokens": 6000, "monthly_calls": 2e7,
+                                   "has_eval_set": True, "deadline": "this_month"}, indent="\t"))
+    result = run_bot("decide", "--answers", str(answers))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["answers"]["monthly_calls"] == 20_000_000
+
+
+@pytest.mark.parametrize("content", ["", "# nothing yet\n", "---\n"])
+def test_an_empty_answers_file_means_nothing_known(tmp_path, content):
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(content)
+    result = run_bot("decide", "--answers", str(answers))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["verdict"] == "prompt_engineering"
+
+
+def test_out_of_range_values_say_the_range(tmp_path):
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("prompt_tokens: 99999999999\ncacheable_share: 150%\n")
+    result = run_bot("decide", "--answers", str(answers))
+    assert result.returncode == 2 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert any("prompt_tokens" in line and "at most 2,000,000" in line for line in lines)
+    assert any("cacheable_share" in line and "from 0 to 1" in line for line in lines)
+
+
+def test_unwritable_chart_and_invalid_settings_exit_2(tmp_path):
+    scenario = str(SCENARIOS / "open_weights_ready.yaml")
+    chart = run_bot("decide", "--answers", scenario, "--chart", str(tmp_path / "no" / "c.png"))
+    assert chart.returncode == 2 and "cannot write" in chart.stderr and chart.stdout == ""
+    bad = run_bot("decide", "--answers", scenario, env={"PORT": "abc"})
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert "settings: PORT:" in bad.stderr and "Traceback" not in bad.stderr

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from bot.engine import humanize
-from bot.engine.candidates import candidate_values
+from bot.engine.candidates import candidate_values, step_below
 from bot.engine.costs import compute_costs, effective
 from bot.engine.decide import VERDICT_LABELS, Counterfactual, verdict_only
 
@@ -64,7 +64,7 @@ def _numeric(knowledge, answers, verdict, question: Question) -> list[Counterfac
         if verdicts[low] != verdicts[high]:
             edge = _bisect(knowledge, answers, question, low, high, verdicts[low])
             verdicts[edge] = verdict_only(knowledge, _with(answers, qid, edge))
-            below = _below(question, edge)
+            below = step_below(question, edge)
             if below >= low:
                 verdicts[below] = verdicts[low]
     nearest: dict[str, float] = {}
@@ -83,11 +83,13 @@ def _numeric(knowledge, answers, verdict, question: Question) -> list[Counterfac
         if verdict_only(knowledge, _with(answers, qid, value)) != other:
             value = int(exact) if question.kind == "int" else exact
         direction = "or more" if upward else "or less"
+        if question.kind == "float" and not upward and value <= (question.min or 0):
+            continue  # "at $0 or less" is no advice
         text = (
             f"With {question.short} at {_shown(question, value)} {direction}, "
             f"the verdict would be {VERDICT_LABELS[other]}"
         )
-        if qid in knowledge.policy.cost_inputs:
+        if qid in knowledge.policy.cost_inputs and other != "prompt_engineering":
             costs = compute_costs(knowledge, _with(answers, qid, value))
             if costs.break_even_months is not None:
                 payback = humanize.months(costs.break_even_months)
@@ -110,10 +112,6 @@ def _readable(question: Question, value: float, upward: bool) -> float:
     scaled = value / step
     rounded = math.ceil(scaled - 1e-9) if upward else math.floor(scaled + 1e-9)
     return round(rounded * step, 4)
-
-
-def _below(question: Question, value: float) -> float:
-    return value - 1 if question.kind == "int" else value * (1 - 1e-6)
 
 
 def _bisect(knowledge, answers, question: Question, low: float, high: float, low_verdict: str):

@@ -127,9 +127,11 @@ def is_settled(knowledge: Knowledge, answers: Mapping[str, Any]) -> bool:
 def next_question(knowledge: Knowledge, answers: Mapping[str, Any]) -> Question | None:
     """The most decisive open question, or None when the verdict cannot change.
 
-    Decisive means: the largest share of its answers settle the verdict; ties
-    go to the answers that leave the fewest verdicts open, then to the
-    knowledge's priority, then to the order of questions.
+    Decisive means: the largest share of its answers settle the verdict on their
+    own. Ties go to the knowledge's priority (why one would fine-tune before
+    whether one is ready to), then to the order of questions. Over the benchmark
+    scenarios this asks no more than breaking ties by how many verdicts each
+    answer leaves open, and it reads more naturally.
     """
     threshold = knowledge.policy.fine_tune_threshold
     all_factors = factors(knowledge)
@@ -146,12 +148,12 @@ def next_question(knowledge: Knowledge, answers: Mapping[str, Any]) -> Question 
             continue  # no verdict rule reads it
         rest = _combine(parts[:index] + parts[index + 1:])
         values = candidate_values(knowledge, question)
-        sizes = []
+        settling = 0
         for value in values:
             mine = _contributions(knowledge, all_factors[index], {**answers, question.id: value})
-            sizes.append(len({verdict_for(s.plus(m), threshold) for s in rest for m in mine}))
-        settles = sum(1 for size in sizes if size == 1) / len(values)
-        rank = (-settles, sum(sizes) / len(values), question.priority, position)
+            settling += len({verdict_for(s.plus(m), threshold) for s in rest for m in mine}) == 1
+        settles = settling / len(values)
+        rank = (-settles, question.priority, position)
         if best is None or rank < best:
             best, chosen = rank, question
     return chosen

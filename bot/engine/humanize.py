@@ -8,10 +8,14 @@ from typing import Any
 def compact(number: float) -> str:
     """6000 -> 6k, 20_000_000 -> 20M, 2_083_334 -> 2.1M, 40e9 -> 40B, 950 -> 950."""
     magnitude = abs(number)
-    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+    units = ((1e9, "B"), (1e6, "M"), (1e3, "k"))
+    for index, (size, suffix) in enumerate(units):
         if magnitude >= size:
             scaled = number / size
             text = f"{scaled:.1f}".rstrip("0").rstrip(".") if scaled < 100 else f"{scaled:.0f}"
+            if abs(float(text)) >= 1000 and index > 0:  # 999,999 is 1M, not 1000k
+                bigger_size, bigger_suffix = units[index - 1]
+                return f"{number / bigger_size:.1f}".rstrip("0").rstrip(".") + bigger_suffix
             return text + suffix
     return f"{number:g}" if not float(number).is_integer() else str(int(number))
 

@@ -48,11 +48,13 @@ def render_chart_png(decision: dict[str, Any]) -> bytes:
             xytext=(8, -14),
             textcoords="offset points",
         )
-    elif break_even is None:
-        axes.text(
-            0.98, 0.04, "fine-tuning never pays back at this volume",
-            transform=axes.transAxes, ha="right", color="#555555",
+    else:
+        note = (
+            "fine-tuning never pays back at this volume"
+            if break_even is None
+            else f"break-even after {break_even:.0f} months (off the chart)"
         )
+        axes.text(0.98, 0.04, note, transform=axes.transAxes, ha="right", color="#555555")
     axes.set_xlabel("months")
     axes.set_ylabel("cumulative cost (USD)")
     axes.set_title(f"Verdict: {decision['verdict_label']}")
