@@ -138,7 +138,12 @@ class Question(Strict):
     max: float | None = None
     min_exclusive: bool = False
     assume: Any = None
-    assume_from_price_row: Literal["input"] | None = None
+    # Take the assumption from providers.yaml instead of writing the number twice:
+    # "price_row:<field>" (the row named by the price_model answer),
+    # "fee:<id>:<field>" or "training:<id>:<field>".
+    assume_from: str | None = Field(
+        default=None, pattern=r"^(price_row:[a-z_]+|(fee|training):[a-z0-9.-]+:[a-z_]+)$"
+    )
     assume_source: str | None = None
     ask: bool = True
     priority: int = 50
@@ -151,8 +156,8 @@ class Question(Strict):
             raise ValueError(f"options are only for choice questions, not {self.kind}")
         if self.kind in ("int", "float") and (self.min is None or self.max is None):
             raise ValueError("a number question needs min and max (plausible bounds)")
-        if self.assume is None and self.assume_from_price_row is None:
-            raise ValueError("needs an `assume` value (used while unanswered)")
+        if (self.assume is None) == (self.assume_from is None):
+            raise ValueError("needs exactly one of `assume` and `assume_from`")
         if self.kind == "float" and isinstance(self.assume, int) and not isinstance(
             self.assume, bool
         ):
@@ -321,6 +326,13 @@ class Manifest(Strict):
 
 
 @dataclass(frozen=True)
+class Reference:
+    value: float
+    source: str
+    note: str
+
+
+@dataclass(frozen=True)
 class Problem:
     file: str
     entry: str
@@ -371,6 +383,18 @@ class Knowledge:
 
     def price_row(self, model: str) -> PriceRow:
         return self._prices[model]
+
+    def reference(self, question: Question, price_model: str) -> Reference:
+        """The providers.yaml value an `assume_from` question takes while unanswered."""
+        table, *rest = (question.assume_from or "").split(":")
+        if table == "price_row":
+            row: Any = self.price_row(price_model)
+            note = f"price of {row.label}, as of {row.as_of}"
+        else:
+            rows = self.providers.fees if table == "fee" else self.providers.training
+            row = next(r for r in rows if r.id == rest[0])
+            note = f"{row.what}, as of {row.as_of}"
+        return Reference(float(getattr(row, rest[-1])), row.source, note)
 
     @property
     def asked_questions(self) -> list[Question]:
@@ -522,6 +546,8 @@ def cross_check(k: Knowledge) -> list[Problem]:
 
     for q in k.questions:
         need_source("questions.yaml", q.id, q.assume_source)
+        if q.assume_from is not None:
+            problems.extend(_check_assume_from(k, q))
         if q.assume is not None:
             try:
                 parse_value(q, q.assume)
@@ -571,6 +597,27 @@ def cross_check(k: Knowledge) -> list[Problem]:
                         )
                     )
     return problems
+
+
+def _check_assume_from(k: Knowledge, q: Question) -> list[Problem]:
+    table, *rest = (q.assume_from or "").split(":")
+    if table == "price_row":
+        rows: list[Any] = list(k.providers.prices)
+        if rows and not isinstance(getattr(rows[0], rest[0], None), int | float):
+            return [Problem("questions.yaml", q.id, f"assume_from: price rows have no number "
+                            f"`{rest[0]}`")]
+        return []
+    rows = list(k.providers.fees if table == "fee" else k.providers.training)
+    row = next((r for r in rows if r.id == rest[0]), None)
+    if row is None:
+        known = ", ".join(r.id for r in rows)
+        return [Problem("questions.yaml", q.id,
+                        f"assume_from: no {table} row `{rest[0]}` in providers.yaml "
+                        f"(known: {known})")]
+    if not isinstance(getattr(row, rest[1], None), int | float):
+        return [Problem("questions.yaml", q.id,
+                        f"assume_from: {table} row `{rest[0]}` has no number `{rest[1]}`")]
+    return []
 
 
 def _check_leaf(k: Knowledge, rule_id: str, leaf: Condition, rule_ids: set[str]) -> list[Problem]:

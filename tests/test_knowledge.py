@@ -134,3 +134,22 @@ def test_an_installed_wheel_finds_its_knowledge_from_any_directory(tmp_path):
             assert str(site / "bot" / "_knowledge") in result.stdout
         else:
             assert '"verdict": "prompt_engineering"' in result.stdout
+
+
+def test_assumptions_taken_from_the_provider_tables_are_checked(knowledge_copy):
+    edit(knowledge_copy / "questions.yaml", 'assume_from: "fee:azure-hosting:usd_per_month"',
+         'assume_from: "fee:aws-hosting:usd_per_month"')
+    found = problems_of(knowledge_copy)
+    assert any(p.startswith("questions.yaml: hosting_usd_per_month: assume_from: no fee row "
+                            "`aws-hosting`") for p in found)
+
+
+def test_a_fee_in_providers_is_the_hosting_assumption(knowledge_copy, answers_of):
+    from bot.engine import decide
+
+    edit(knowledge_copy / "providers.yaml", "usd_per_month: 1224", "usd_per_month: 900")
+    changed = load_knowledge(knowledge_copy)
+    answers = answers_of(prompt_tokens="6k", monthly_calls="1M")
+    hosting = next(a for a in decide(changed, answers).assumptions
+                   if a.question == "hosting_usd_per_month")
+    assert hosting.value == 900 and hosting.source == "azure-ft-cost"

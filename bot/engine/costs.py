@@ -72,14 +72,17 @@ def effective(knowledge: Knowledge, answers: Mapping[str, Any], question_id: str
     if question_id in answers:
         return answers[question_id]
     question = knowledge.question(question_id)
-    if question.assume_from_price_row is not None:
-        return getattr(price_row_for(knowledge, answers), question.assume_from_price_row)
+    if question.assume_from is not None:
+        return knowledge.reference(question, _price_model(knowledge, answers)).value
     return question.assume
 
 
+def _price_model(knowledge: Knowledge, answers: Mapping[str, Any]) -> str:
+    return str(answers.get("price_model", knowledge.question("price_model").assume))
+
+
 def price_row_for(knowledge: Knowledge, answers: Mapping[str, Any]):
-    model = answers.get("price_model", knowledge.question("price_model").assume)
-    return knowledge.price_row(model)
+    return knowledge.price_row(_price_model(knowledge, answers))
 
 
 def compute_costs(knowledge: Knowledge, answers: Mapping[str, Any]) -> Costs:

@@ -326,9 +326,9 @@ def _assumptions(
             if costs.monthly_input_tokens is None:
                 continue  # no volume, no cost math
             text = f"{question.short}: {shown}"
-            if question.assume_from_price_row:
-                row = knowledge.price_row(effective["price_model"])
-                source = row.source
-                text += f" (price of {row.label}, as of {row.as_of})"
+            if question.assume_from:
+                reference = knowledge.reference(question, effective["price_model"])
+                source = reference.source
+                text += f" ({reference.note})"
         found.append(Assumption(question.id, value, text, source))
     return found

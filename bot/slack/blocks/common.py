@@ -53,14 +53,10 @@ def input_value(question: Question, value: Any) -> str:
 
 def assumption(knowledge: Knowledge, question: Question) -> str:
     """What the engine uses while `question` is unanswered, for hints and "Not sure" buttons."""
-    if question.assume_from_price_row == "input":
-        model = knowledge.question("price_model").assume if knowledge.has_question(
-            "price_model") else None
-        try:
-            row = knowledge.price_row(str(model))
-        except KeyError:
-            return "the input price of the chosen price row"
-        return f"the chosen price row's input price ({humanize.usd(row.input)} for {row.label})"
+    if question.assume_from is not None:
+        model = str(knowledge.question("price_model").assume)
+        reference = knowledge.reference(question, model)
+        return f"{shown_value(question, reference.value)} ({reference.note})"
     return shown_value(question, question.assume)
 
 
