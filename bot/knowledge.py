@@ -393,7 +393,7 @@ class Knowledge:
         else:
             rows = self.providers.fees if table == "fee" else self.providers.training
             row = next(r for r in rows if r.id == rest[0])
-            note = f"{row.what}, as of {row.as_of}"
+            note = f"{table} `{row.id}`, as of {row.as_of}"
         return Reference(float(getattr(row, rest[-1])), row.source, note)
 
     @property

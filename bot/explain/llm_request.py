@@ -35,8 +35,8 @@ MAX_FACT_CHARS = 600
 #: At most this many of each list are stated. The engine lists the deciding
 #: items first and, for reasons, its explanation of the verdict last, so a long
 #: list keeps its head and its last item. Every condition is stated.
-MAX_ITEMS = {"reasons": 6, "cautions": 3, "advice": 2}
-MAX_COUNTERFACTUALS = 3
+MAX_ITEMS = {"reasons": 6, "cautions": 2, "advice": 2}
+MAX_COUNTERFACTUALS = 2
 #: Allowance for the API's framing of each content block (title, block breaks).
 BLOCK_OVERHEAD_TOKENS = 4
 
@@ -224,8 +224,12 @@ def build_facts(decision: Mapping[str, Any]) -> list[Fact]:
                 )
             )
     facts.extend(_cost_facts(decision.get("costs") or {}))
+    # Cost assumptions only: an open question's assumption is already stated by the
+    # condition or reason that rests on it ("not answered yet: ...").
+    open_questions = set(decision.get("open_questions") or ())
     assumptions = [
-        a for a in decision.get("assumptions") or () if isinstance(a, Mapping) and a.get("text")
+        a for a in decision.get("assumptions") or ()
+        if isinstance(a, Mapping) and a.get("text") and a.get("question") not in open_questions
     ]
     if assumptions:
         facts.append(

@@ -17,7 +17,7 @@ from tests.support.surface import all_text, click, modal_values, wait_until
 READY = {
     "model_access": "Open-weights model", "prompt_tokens": "6k", "monthly_calls": "20M",
     "labelled_examples": "8,000", "has_eval_set": "Yes", "prompt_engineering_tried": "Yes",
-    "format_resisted": "Yes", "spec_stable": "Yes",
+    "format_resisted": "Yes", "spec_stable": "Yes", "general_capability_needed": "Yes",
 }
 
 

@@ -118,11 +118,12 @@ def test_full_thread_consultation(db_bot):
     bot = db_bot
     fake = bot.fake
     root = new_ts()
-    fake.add_message(CHANNEL_ID, root, "we use llama with a 6k token prompt", user=USER_ID)
+    fake.add_message(CHANNEL_ID, root, "we use llama with a 6k token prompt, 20M calls a month",
+                     user=USER_ID)
     # a teammate's message in the thread is never read as Alice's answers
-    fake.add_message(CHANNEL_ID, new_ts(), "20M calls a month, and no evals",
+    fake.add_message(CHANNEL_ID, new_ts(), "8000 examples, and no evals",
                      user=OTHER_USER_ID, thread_ts=root)
-    _, ts = mention(bot, "should we fine-tune? 8000 examples", thread_ts=root)
+    _, ts = mention(bot, "should we fine-tune? the spec is settled", thread_ts=root)
 
     replies = fake.ok_calls("conversations.replies")
     assert replies and replies[0].arg("ts") == root
@@ -130,17 +131,17 @@ def test_full_thread_consultation(db_bot):
     assert check(first["blocks"]) == []
     text = all_text(first["blocks"])
     assert "I understood:" in text and "Open-weights model" in text
-    assert "6,000 tokens" in text and "8,000 examples" in text
-    assert "20M" not in text
+    assert "6,000 tokens" in text and "20M" in text
+    assert "8,000" not in text  # the teammate's message is not read as Alice's
     row = row_for(bot, root)
     assert row.answers == {"model_access": "open_weights", "prompt_tokens": 6000,
-                           "labelled_examples": 8000}
+                           "monthly_calls": 20_000_000, "spec_stable": True}
     assert row.message_ts == ts and row.status == "open"
     assert "*1. " in text  # the first question the bot asks is number 1
 
     asked = run_to_verdict(bot, root, ts)
-    assert "monthly_calls" in asked  # the typed number
-    assert not {"model_access", "prompt_tokens", "labelled_examples"} & set(asked)
+    assert "labelled_examples" in asked  # the typed number
+    assert not {"model_access", "prompt_tokens", "monthly_calls", "spec_stable"} & set(asked)
 
     card = message(fake, CHANNEL_ID, ts)  # the card replaced the question message
     card_text = all_text(card["blocks"])
@@ -161,7 +162,8 @@ def test_full_thread_consultation(db_bot):
 
     row = row_for(bot, root)
     assert row.status == "done" and row.decision["verdict"] == "fine_tuning"
-    assert row.answers["monthly_calls"] == 20_000_000
+    assert row.answers["labelled_examples"] == 8000
+    assert "has_eval_set" in asked  # the teammate's "no evals" was not taken either
 
 
 def test_top_level_mention_is_answered_in_a_thread(bot):
@@ -214,27 +216,26 @@ def test_another_user_cannot_answer(bot):
 
 def test_bad_typed_number_says_what_is_accepted_and_keeps_answers(bot):
     fake = bot.fake
-    plan = {**PLAN, "gap": ("click", "Behaviour (style, format, consistency)")}
-    root, ts = mention(bot, "llama, 8000 examples, 6k token prompt")
+    root, ts = mention(bot, "llama, 6k token prompt, 20M calls")
     for _ in range(10):
-        if current_question(message(fake, CHANNEL_ID, ts)) == "monthly_calls":
+        if current_question(message(fake, CHANNEL_ID, ts)) == "labelled_examples":
             break
-        answer_current(bot, root, ts, plan)
+        answer_current(bot, root, ts)
     else:
-        raise AssertionError("monthly_calls never asked")
+        raise AssertionError("labelled_examples never asked")
     kept = row_for(bot, root)
     posts = len(fake.ok_calls("chat.postMessage"))
     bot.sender.event(message_event("quite a lot really", thread_ts=root))
     reply = fake.wait_for("chat.postMessage", count=posts + 1)
     assert reply.arg("thread_ts") == root
-    assert "quite a lot really" in reply.arg("text") and "20M" in reply.arg("text")
+    assert "quite a lot really" in reply.arg("text") and "8k" in reply.arg("text")
     assert "still open" in reply.arg("text")
     fake.quiet_for(0.3)
     assert row_for(bot, root).answers == kept.answers
-    assert current_question(message(fake, CHANNEL_ID, ts)) == "monthly_calls"
+    assert current_question(message(fake, CHANNEL_ID, ts)) == "labelled_examples"
 
     # a teammate typing a number gets the note; chatter is ignored
-    bot.sender.event(message_event("20M", thread_ts=root, user=OTHER_USER_ID))
+    bot.sender.event(message_event("8000", thread_ts=root, user=OTHER_USER_ID))
     fake.wait_for("chat.postEphemeral", predicate=lambda c: c.arg("user") == OTHER_USER_ID)
     bot.sender.event(message_event("nice thread", thread_ts=root, user=OTHER_USER_ID))
     fake.quiet_for(0.3)
@@ -242,9 +243,9 @@ def test_bad_typed_number_says_what_is_accepted_and_keeps_answers(bot):
 
     # a human form with words around it works
     n = updates(fake)
-    bot.sender.event(message_event("about 20M a month", thread_ts=root))
+    bot.sender.event(message_event("about 8k examples", thread_ts=root))
     fake.wait_for("chat.update", count=n + 1)
-    assert row_for(bot, root).answers == {**kept.answers, "monthly_calls": 20_000_000}
+    assert row_for(bot, root).answers == {**kept.answers, "labelled_examples": 8000}
 
 
 def test_restart_mid_consultation_continues(db_bot):
