@@ -44,7 +44,7 @@ def test_dm_summary_has_everything(bot):
     blocks = dm.arg_json("blocks")
     assert check(blocks) == []
     text = all_text(blocks)
-    for part in ("Your verdict: Fine-tune", "*Why*", "*Cautions*",
+    for part in ("Your verdict: Fine-tune", "*Why*", "*Speaks the other way*", "*Cautions*",
                  "*Costs* (USD, input tokens only)", "Break-even: *under 0.1 months*",
                  "*Assumed:*", "price row: Claude Haiku 4.5",
                  "What would change the verdict", "*Your answers:*", "Knowledge 2026.11.29",

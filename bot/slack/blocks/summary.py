@@ -90,6 +90,8 @@ def dm_summary(
         blocks.append(context(phrasing_note(knowledge, explanation_sources)))
     blocks += _items("Why", list(decision.get("reasons") or []), knowledge)
     blocks += _items("Fine-tune once", list(decision.get("conditions") or []), knowledge)
+    blocks += _items("Speaks the other way", list(decision.get("counterpoints") or []),
+                     knowledge)
     blocks += _items("Cautions", list(decision.get("cautions") or []), knowledge)
     blocks += _items("How to carry it out", list(decision.get("advice") or []), knowledge)
     blocks.append(divider())
