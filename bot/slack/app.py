@@ -64,6 +64,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot.config import Settings
 from bot.slack import metrics
 from bot.slack.logging_setup import install_redaction, reset_sdk_logger_levels
+from bot.slack.work import WORK_EXECUTOR_KEY, WorkExecutor
 from bot.store import Store, StoreError
 
 log = logging.getLogger("bot.slack.app")
@@ -84,6 +85,14 @@ class Services:
 
 
 _services: weakref.WeakKeyDictionary[App, Services] = weakref.WeakKeyDictionary()
+
+
+_work_executors: weakref.WeakKeyDictionary[App, Executor] = weakref.WeakKeyDictionary()
+
+
+def work_executor_for(app: App) -> Executor | None:
+    """The app's work pool (listener work after the ack), or None for a bare Bolt app."""
+    return _work_executors.get(app)
 
 
 def services_for(app: App) -> Services:
@@ -165,8 +174,11 @@ class ServicesAndDedup(Middleware):
     argument injection, which matters in the ack path.
     """
 
-    def __init__(self, services: Services, base_client: WebClient):
+    def __init__(
+        self, services: Services, base_client: WebClient, work_executor: Executor | None = None
+    ):
         self.services = services
+        self.work_executor = work_executor
         self.store = services.store
         self.base_client = base_client
 
@@ -181,6 +193,8 @@ class ServicesAndDedup(Middleware):
         ctx["services"] = self.services
         ctx["store"] = self.store
         ctx["settings"] = self.services.settings
+        if self.work_executor is not None:
+            ctx[WORK_EXECUTOR_KEY] = self.work_executor
         base = self.base_client
         current = ctx.get("client")
         ctx["client"] = InstrumentedWebClient(
@@ -236,6 +250,7 @@ def create_app(
     *,
     client: WebClient | None = None,
     listener_executor: Executor | None = None,
+    work_executor: Executor | None = None,
     register_listeners: bool = True,
 ) -> App:
     """Build the Bolt app: Web API client with retries, dedup middleware, listeners.
@@ -267,9 +282,12 @@ def create_app(
             process_before_response=False,
             listener_executor=listener_executor,
         )
+    if work_executor is None:
+        work_executor = WorkExecutor(max_workers=settings.slack_listener_threads)
     services = Services(settings=settings, store=store)
     _services[app] = services
-    app.use(ServicesAndDedup(services, client))
+    _work_executors[app] = work_executor
+    app.use(ServicesAndDedup(services, client, work_executor))
     if register_listeners:
         from bot.slack import listeners
 

@@ -18,6 +18,10 @@ Counters (all prefixed `ptf_`):
 - `llm_fallbacks_total{reason}`               LLM phrasing replaced by the template text
 - `consultations_finished_total{verdict}`     consultations finished (Store.finish hook)
 - `dedup_store_errors_total`                  events let through because the DB was down
+- `listener_work_pending` (gauge)             listener work handed off after the ack and
+                                              not finished yet (queued + running)
+- `listener_work_errors_total{fn}`            listener work that raised (logged)
+- `slack_auth_failures_total`                 auth.test look-ups that failed (authorize)
 
 With several gunicorn workers, set `PROMETHEUS_MULTIPROC_DIR` to an empty writable
 directory; `/metrics` then aggregates all workers.
@@ -32,6 +36,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     disable_created_metrics,
     generate_latest,
@@ -86,3 +91,16 @@ def render_metrics() -> tuple[bytes, str]:
         multiprocess.MultiProcessCollector(registry)
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(), CONTENT_TYPE_LATEST
+
+
+WORK_PENDING = Gauge(
+    "ptf_listener_work_pending",
+    "Listener work handed off after the ack and not finished (queued + running)",
+    multiprocess_mode="livesum",
+)
+WORK_ERRORS = Counter(
+    "ptf_listener_work_errors", "Listener work that raised after the ack, by function", ["fn"]
+)
+AUTH_FAILURES = Counter(
+    "ptf_slack_auth_failures", "auth.test look-ups (bot identity) that failed"
+)
