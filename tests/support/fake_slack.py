@@ -384,6 +384,9 @@ class FakeSlack:
         data = json.dumps(payload).encode()
         call.status = status
         call.response = payload
+        # Record BEFORE answering: a test that reads `calls` right after its client call
+        # returned must see this call (recording after the write raced with the reader).
+        self._record(call)
         h.send_response(status)
         h.send_header("Content-Type", "application/json; charset=utf-8")
         h.send_header("Content-Length", str(len(data)))
@@ -391,6 +394,8 @@ class FakeSlack:
             h.send_header(k, v)
         h.end_headers()
         h.wfile.write(data)
+
+    def _record(self, call: Call) -> None:
         with self._cond:
             self.calls.append(call)
             self._cond.notify_all()
@@ -406,14 +411,12 @@ class FakeSlack:
         data = f"OK - {len(raw)}".encode()
         call.status = 200 if info is not None else 404
         call.response = {"ok": info is not None}
+        self._record(call)  # before answering (see _reply)
         h.send_response(call.status)
         h.send_header("Content-Type", "text/plain")
         h.send_header("Content-Length", str(len(data)))
         h.end_headers()
         h.wfile.write(data)
-        with self._cond:
-            self.calls.append(call)
-            self._cond.notify_all()
 
     # ------------------------------------------------------------ Slack method shapes
 
