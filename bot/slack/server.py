@@ -43,8 +43,9 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.config import Settings
 from bot.slack import metrics
-from bot.slack.app import create_app
+from bot.slack.app import EVENT_DISPATCH_THREADS, create_app, db_pool_sizes, identity_for
 from bot.slack.logging_setup import configure_logging, reset_sdk_logger_levels
+from bot.slack.work import ACKED_KEY
 from bot.store import Store, StoreError, normalize_database_url
 
 log = logging.getLogger("bot.slack.server")
@@ -53,6 +54,7 @@ EVENTS_PATH = "/slack/events"
 MAX_BODY_BYTES = 1024 * 1024
 _ROUTES = (EVENTS_PATH, "/healthz", "/readyz", "/metrics")
 AFTER_RESPONSE_KEY = "ptf.after_response"
+SOCKET_MODE_IDENTITY_WAIT_S = 30.0
 
 StartResponse = Callable[..., Any]
 
@@ -147,6 +149,8 @@ class BoltEventsHandler(SlackRequestHandler):
         self.events_executor = events_executor
 
     def _dispatch_later(self, bolt_request: BoltRequest) -> None:
+        # Already acked: authorization may wait for the bot identity (auth.test).
+        bolt_request.context[ACKED_KEY] = True
         try:
             self.app.dispatch(bolt_request)
         except Exception:  # Bolt catches listener errors; this is a last resort
@@ -213,10 +217,15 @@ class BotWsgiApp:
         self.events: BoltEventsHandler | None = None
         if bolt_app is not None:
             secret = settings.slack_signing_secret
-            executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="slack-events")
+            executor = ThreadPoolExecutor(
+                max_workers=EVENT_DISPATCH_THREADS, thread_name_prefix="slack-events"
+            )
             self.events = BoltEventsHandler(
                 bolt_app, secret.get_secret_value() if secret else "", events_executor=executor
             )
+            identity = identity_for(bolt_app)
+            if identity is not None:
+                identity.start()  # auth.test in the background, never in an ack's path
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
@@ -313,10 +322,18 @@ def _plain(
 def build_store(settings: Settings) -> Store:
     """The `Store` for `DATABASE_URL`, schema created if the database answers.
 
+    Its connection pool is sized from the thread counts (`bot.slack.app.db_pool_sizes`).
+
     If it does not, the error is logged and serving goes on: `/readyz` answers 503 and
     the schema is created on the first successful ping.
     """
-    store = Store(settings.database_url, on_finish=metrics.consultation_finished)
+    pool_size, max_overflow = db_pool_sizes(settings)
+    store = Store(
+        settings.database_url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        on_finish=metrics.consultation_finished,
+    )
     try:
         store.create_schema()
     except StoreError:
@@ -504,6 +521,11 @@ def _serve_socket_mode(settings: Settings) -> None:
     log.info("Socket Mode; health and metrics on %s", health.url)
     handler = SocketModeHandler(app, _secret(settings.slack_app_token))
     reset_sdk_logger_levels()
+    identity = identity_for(app)
+    if identity is not None and identity.wait(SOCKET_MODE_IDENTITY_WAIT_S) is None:
+        # In Socket Mode the ack is sent after dispatch: nothing is delayed by waiting
+        # here, before connecting; without it, requests go on and the lookup continues.
+        log.warning("bot identity unknown at start-up (auth.test); connecting anyway")
 
     def stop(signum: int, _frame: Any) -> None:
         raise SystemExit(0)

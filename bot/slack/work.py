@@ -45,6 +45,10 @@ HANDLED_MESSAGE_SUBTYPES: frozenset[str | None] = frozenset(
 )
 
 WORK_EXECUTOR_KEY = "work_executor"
+#: Context key: the app's `bot.slack.app.BotIdentity` (auth.test cache).
+IDENTITY_KEY = "ptf.identity"
+#: Context key set on requests whose ack was already sent (Events API in HTTP mode).
+ACKED_KEY = "ptf.acked"
 
 
 class WorkExecutor(ThreadPoolExecutor):
@@ -83,25 +87,45 @@ def _run(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) 
         log.exception("listener work %s failed: %s", name, type(exc).__name__)
 
 
+def _fill_identity(context: Mapping[str, Any]) -> None:
+    identity = context.get(IDENTITY_KEY)
+    if identity is None:
+        return
+    try:
+        identity.fill(context)
+    except Exception as exc:  # never let the lookup stop the work
+        log.warning("bot identity lookup failed: %s", type(exc).__name__)
+
+
+def _run_after_ack(
+    context: Mapping[str, Any],
+    fn: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> None:
+    _fill_identity(context)
+    _run(fn, args, kwargs)
+
+
 def after_ack(
     context: Mapping[str, Any], fn: Callable[..., Any], /, *args: Any, **kwargs: Any
 ) -> None:
     """Run `fn(*args, **kwargs)` on the app's work pool (`context["work_executor"]`).
 
-    Call it after `ack()`. Exceptions are logged (type and traceback, not the payload)
-    and counted in `/metrics` (`ptf_listener_work_errors_total`). When the context has
-    no work executor (a bare Bolt app in a test), `fn` runs inline on the caller's thread.
+    Call it after `ack()`. Before `fn` runs, the bot identity is made sure of: if
+    `auth.test` has not answered yet, the work thread waits for it (bounded) and puts
+    `bot_user_id` etc. in `context`; so read `context["bot_user_id"]` (e.g. build
+    `deps_from(context, ...)`) inside `fn`, not before the hand-off. Exceptions are
+    logged (type and traceback, not the payload) and counted in `/metrics`
+    (`ptf_listener_work_errors_total`). When the context has no work executor (a bare
+    Bolt app in a test), `fn` runs inline on the caller's thread.
     """
-    executor: Executor | None = None
-    try:
-        executor = context.get(WORK_EXECUTOR_KEY)  # type: ignore[assignment]
-    except AttributeError:
-        executor = None
+    executor: Executor | None = context.get(WORK_EXECUTOR_KEY)
     if executor is None:
-        _run(fn, args, kwargs)
+        _run_after_ack(context, fn, args, kwargs)
         return
     try:
-        executor.submit(_run, fn, args, kwargs)
+        executor.submit(_run_after_ack, context, fn, args, kwargs)
     except RuntimeError:  # shut down (process exiting): do it here rather than lose it
         log.warning("work executor shut down; running %s inline", getattr(fn, "__name__", fn))
-        _run(fn, args, kwargs)
+        _run_after_ack(context, fn, args, kwargs)

@@ -210,7 +210,8 @@ def test_same_event_three_deliveries_handled_once(bot_factory):
     counter = Counter()
     bot = bot_factory(register_listeners=False, configure=counting_listeners(counter))
     before = metric(bot.sender.get("/metrics").text, "ptf_duplicate_events_total")
-    ev = message_event("6k token prompt, 20M calls a month")
+    # a reply in a thread: a message a listener may act on (plain chatter is not claimed)
+    ev = message_event("6k token prompt, 20M calls a month", thread_ts=new_ts())
     responses = [
         bot.sender.event(ev, event_id="EvDup0001"),
         bot.sender.event(ev, event_id="EvDup0001", retry_num=1),
@@ -253,13 +254,13 @@ def test_same_event_to_two_instances_sharing_postgres(bot_factory, postgres_url)
     b = bot_factory(database_url=postgres_url, register_listeners=False, configure=configure)
 
     # sequential: original to A, retries to B then A
-    ev = message_event("hello from two replicas")
+    ev = message_event("hello from two replicas", thread_ts=new_ts())
     assert a.sender.event(ev, event_id="EvPg00001").status == 200
     assert b.sender.event(ev, event_id="EvPg00001", retry_num=1).status == 200
     assert a.sender.event(ev, event_id="EvPg00001", retry_num=2).status == 200
 
     # simultaneous: the same delivery reaching both replicas at once, several times
-    ev2 = message_event("racing replicas")
+    ev2 = message_event("racing replicas", thread_ts=new_ts())
     barrier = threading.Barrier(6)
 
     def deliver(i: int) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from tests.support.fake_slack import BOT_TOKEN
 from tests.support.fixtures import SIGNING_SECRET
-from tests.support.slack_requests import SlackSender, http_request, message_event
+from tests.support.slack_requests import SlackSender, http_request, message_event, new_ts
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -78,7 +78,7 @@ def test_gunicorn_serves_and_stops(fake_slack, tmp_path):
         assert http_request(url + "/readyz").status == 200
         sender = SlackSender(url, SIGNING_SECRET, fake=fake_slack)
         assert sender.post("{}", "application/json", timestamp=int(time.time()) - 600).status == 401
-        ev = message_event("hello gunicorn")
+        ev = message_event("hello gunicorn", thread_ts=new_ts())  # a reply: deduplicated
         assert sender.event(ev, event_id="EvGunicorn1").status in (200, 404)
         assert sender.event(ev, event_id="EvGunicorn1", retry_num=1).status == 200
         deadline = time.monotonic() + 10
