@@ -1,8 +1,8 @@
 """LLM phrasing on the Slack surfaces (issue 4): the card at once, the phrased text after.
 
-The result card is posted with the template prose (`consultations.card_explanation`) as
-soon as the decision exists. Then, in the same background work and only when
-`settings.llm_enabled`, `improve(...)`:
+The result card and the DM summary are posted with the template prose
+(`records.card_explanation`) as soon as the decision exists. Then, in the same
+background work and only when `settings.llm_enabled`, `improve(...)`:
 
 1. calls `bot.explain.llm.phrase` with the decision dict only (never Slack text) and the
    template prose as `template_text`; it never raises and returns within
@@ -13,11 +13,12 @@ soon as the decision exists. Then, in the same background work and only when
    record) show the same text without calling the model again;
 3. if the text passed the checks (`source == "llm"`), replaces the card in place with
    `chat.update` (channel/ts from `meta["card"]`; an ephemeral card cannot be updated
-   and stays as posted): the same blocks, with the phrased prose and its cited sources.
+   and stays as posted), then the owner's DM summary (`meta["dm"]`, when it was sent for
+   this decision): the same blocks, with the phrased prose and its cited sources.
    On a fallback nothing is updated.
 
-It returns the `Prose` the caller's DM summary uses. The verdict, reasons and costs on
-every surface stay the engine's: only the prose paragraph changes.
+It returns the `Prose` now shown. The verdict, reasons and costs on every surface stay
+the engine's: only the prose paragraph (and the reason it repeats) changes.
 """
 
 from __future__ import annotations
@@ -29,11 +30,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from bot.slack.web import Deps, SlackCallFailed, call
 from bot.store import StoreError
 
 if TYPE_CHECKING:
     from bot.config import Settings
-    from bot.slack.consultations import Deps
     from bot.store import Consultation, ConsultationDraft
 
 log = logging.getLogger("bot.slack.phrasing")
@@ -114,20 +115,23 @@ def improve(
     decision: Mapping[str, Any],
     *,
     template: str,
-    render: Callable[[Prose], Rendered],
+    render: Callable[[Prose], Rendered] | None,
+    render_dm: Callable[[Prose], Rendered] | None = None,
     on_changed: Callable[[Consultation], None] | None = None,
 ) -> Prose:
-    """Phrase `decision` (consultation `c`), save it, refresh the card; see the module doc.
+    """Phrase `decision` (consultation `c`), save it, refresh the card and the DM; see
+    the module doc.
 
-    `template` is the prose the card was posted with; `render(prose)` gives the card's
-    (text, blocks) with that prose. `on_changed(row)` is called when the consultation
-    changed while the card was being updated (e.g. "Change an answer" in the thread), so
-    the caller can show its latest state again. Returns the prose for the DM summary.
+    `template` is the prose the card and the DM were posted with; `render(prose)` and
+    `render_dm(prose)` give their (text, blocks) with that prose (None: nothing to
+    update). `on_changed(row)` is called when the consultation changed while the card was
+    being updated (e.g. "Change an answer" in the thread), so the caller can show its
+    latest state again.
     """
     if not deps.settings.llm_enabled:
         return Prose(template)
     try:
-        return _improve(deps, c, decision, template, render, on_changed)
+        return _improve(deps, c, decision, template, render, render_dm, on_changed)
     except Exception:  # phrasing must never cost the user their DM summary
         log.exception("consultation %s: LLM phrasing step failed; template text kept", c.id)
         return Prose(template)
@@ -138,7 +142,8 @@ def _improve(
     c: Consultation,
     decision: Mapping[str, Any],
     template: str,
-    render: Callable[[Prose], Rendered],
+    render: Callable[[Prose], Rendered] | None,
+    render_dm: Callable[[Prose], Rendered] | None,
     on_changed: Callable[[Consultation], None] | None,
 ) -> Prose:
     from bot.explain.llm import phrase, source_titles
@@ -155,10 +160,13 @@ def _improve(
         "for_decision": digest,
     })
     if explanation.source != "llm":
-        return Prose(template)  # the card stays as posted
+        return Prose(template)  # the card and the DM stay as posted
     prose = Prose(explanation.text, tuple(explanation.cited_sources))
     if row is not None:
-        _update_card(deps, row, digest, render(prose), on_changed)
+        if render is not None:
+            _update_card(deps, row, digest, render(prose), on_changed)
+        if render_dm is not None:
+            _update_dm(deps, row, digest, render_dm(prose))
     return prose
 
 
@@ -199,8 +207,6 @@ def _update_card(
     rendered: Rendered,
     on_changed: Callable[[Consultation], None] | None,
 ) -> None:
-    from bot.slack.consultations import SlackCallFailed, call  # (that module imports this one)
-
     card = _card_of(row, digest)
     if card is None:
         return
@@ -223,3 +229,18 @@ def _update_card(
         except Exception as exc:  # the next click or message shows the latest state anyway
             log.warning("consultation %s changed during phrasing; re-showing it failed (%s)",
                         row.id, getattr(exc, "error", type(exc).__name__))
+
+
+def _update_dm(deps: Deps, row: Consultation, digest: str, rendered: Rendered) -> None:
+    """Replace the owner's DM summary of this decision in place (meta["dm"])."""
+    dm = row.meta.get("dm")
+    if not isinstance(dm, Mapping) or dm.get("for_decision") != digest:
+        return
+    channel, ts = dm.get("channel"), dm.get("ts")
+    if not (isinstance(channel, str) and isinstance(ts, str) and channel and ts):
+        return
+    text, blocks = rendered
+    try:
+        call(deps, "chat_update", channel=channel, ts=ts, text=text, blocks=blocks)
+    except SlackCallFailed as exc:  # the template summary stays: still right, only plainer
+        log.warning("consultation %s: DM kept with the template text (%s)", row.id, exc.error)

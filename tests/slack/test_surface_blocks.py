@@ -167,8 +167,7 @@ def test_card_and_summary_for_every_scenario(knowledge, path):
 
 def test_limits_hold_for_a_huge_decision(knowledge):
     decision = huge_decision(knowledge)
-    _, card = result_card(decision, knowledge, consultation_id=CID, owner="U1", thread=True,
-                          note="n" * 4000)
+    _, card = result_card(decision, knowledge, consultation_id=CID, owner="U1", thread=True)
     _, summary = dm_summary(decision, knowledge, consultation_id=CID, note="n" * 4000)
     assert check(card) == [] and check(summary) == []
     assert len(summary) <= 50

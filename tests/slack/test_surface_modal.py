@@ -235,7 +235,7 @@ def test_expired_trigger_tells_the_user(bot):
     bot.sender.command("")
     note = fake.wait_for("response_url")
     assert note.json["response_type"] == "ephemeral"
-    assert "run the command again" in note.json["text"]
+    assert "please run `/ptf` again" in note.json["text"]
 
 
 def test_full_record_button_sends_a_copy_to_a_teammate(bot):

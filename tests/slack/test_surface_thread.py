@@ -3,10 +3,12 @@ owner-only answers, Change an answer / Start over, restarts and concurrent click
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
 
+from bot.engine import next_question
 from bot.slack.blocks import check
 from bot.slack.blocks.ids import QUESTION_BLOCK, pack, unpack
 from tests.support.fake_slack import BOT_USER_ID
@@ -214,23 +216,30 @@ def test_another_user_cannot_answer(bot):
     assert len(row_for(bot, root).answers) == len(before.answers) + 1  # only Alice's answer
 
 
+def ask_again(bot, ts, label):
+    """Bring a question back on screen with "Change an answer" (`label` is the option, e.g.
+    "labelled examples: 8,000 examples"), whatever order the engine asks in."""
+    fake = bot.fake
+    n = updates(fake)
+    choose(bot, message(fake, CHANNEL_ID, ts), "ptf_change", label)
+    fake.wait_for("chat.update", count=n + 1)
+    return message(fake, CHANNEL_ID, ts)
+
+
 def test_bad_typed_number_says_what_is_accepted_and_keeps_answers(bot):
     fake = bot.fake
-    root, ts = mention(bot, "llama, 6k token prompt, 20M calls")
-    for _ in range(10):
-        if current_question(message(fake, CHANNEL_ID, ts)) == "labelled_examples":
-            break
-        answer_current(bot, root, ts)
-    else:
-        raise AssertionError("labelled_examples never asked")
+    root, ts = mention(bot, "llama, 6k token prompt, 20M calls, 8000 examples")
+    msg = ask_again(bot, ts, "labelled examples: 8,000 examples")
+    assert current_question(msg) == "labelled_examples"
     kept = row_for(bot, root)
     posts = len(fake.ok_calls("chat.postMessage"))
     bot.sender.event(message_event("quite a lot really", thread_ts=root))
-    reply = fake.wait_for("chat.postMessage", count=posts + 1)
-    assert reply.arg("thread_ts") == root
-    assert "quite a lot really" in reply.arg("text") and "8k" in reply.arg("text")
-    assert "still open" in reply.arg("text")
+    note = fake.wait_for("chat.postEphemeral")
+    assert note.arg("user") == USER_ID and note.arg("thread_ts") == root
+    text = note.arg("text")
+    assert text.count("quite a lot really") == 1 and "8k" in text and "still open" in text
     fake.quiet_for(0.3)
+    assert len(fake.ok_calls("chat.postMessage")) == posts  # nothing posted for all to see
     assert row_for(bot, root).answers == kept.answers
     assert current_question(message(fake, CHANNEL_ID, ts)) == "labelled_examples"
 
@@ -243,9 +252,47 @@ def test_bad_typed_number_says_what_is_accepted_and_keeps_answers(bot):
 
     # a human form with words around it works
     n = updates(fake)
-    bot.sender.event(message_event("about 8k examples", thread_ts=root))
+    bot.sender.event(message_event("about 5k", thread_ts=root))
     fake.wait_for("chat.update", count=n + 1)
-    assert row_for(bot, root).answers == {**kept.answers, "labelled_examples": 8000}
+    assert row_for(bot, root).answers == {**kept.answers, "labelled_examples": 5000}
+
+
+def test_typed_text_is_never_echoed_as_markup(bot):
+    """What Slack sends for a typed `<!channel> lots <https://evil.example|click here>`:
+    the angle brackets arrive escaped and must stay escaped in anything the bot posts."""
+    fake = bot.fake
+    root, ts = mention(bot, "llama, 6k token prompt, 20M calls, 8000 examples")
+    ask_again(bot, ts, "labelled examples: 8,000 examples")
+    typed = "&lt;!channel&gt; lots &lt;https://evil.example|click here&gt;"
+    bot.sender.event(message_event(typed, thread_ts=root))
+    note = fake.wait_for("chat.postEphemeral")
+    text = note.arg("text")
+    assert note.arg("user") == USER_ID
+    assert "<!channel>" not in text and "<https://evil.example" not in text
+    assert "&lt;!channel&gt; lots &lt;https://evil.example|click here&gt;" in text
+    assert text.count("evil.example") == 1  # said once, not twice
+    fake.quiet_for(0.3)
+    for c in fake.calls_to():
+        for value in (c.arg("text"), json.dumps(c.arg_json("blocks") or [])):
+            assert "<!channel>" not in str(value) and "<https://evil" not in str(value)
+
+
+def test_a_natural_reply_is_read_whole(bot):
+    fake = bot.fake
+    root, ts = mention(bot, "we use llama, 8000 examples")
+    before = row_for(bot, root)
+    assert "monthly_calls" not in before.answers and "prompt_tokens" not in before.answers
+    n = updates(fake)
+    bot.sender.event(message_event("20M calls a month with a 6k token prompt", thread_ts=root))
+    fake.wait_for("chat.update", count=n + 1)
+    row = wait_until(lambda: (r := row_for(bot, root)).answers.get("prompt_tokens") and r,
+                     what="both answers")
+    assert row.answers["monthly_calls"] == 20_000_000 and row.answers["prompt_tokens"] == 6000
+    noted = fake.wait_for("chat.postEphemeral")
+    assert noted.arg("user") == USER_ID and noted.arg("thread_ts") == root
+    assert "Noted:" in noted.arg("text") and "20M calls a month" in noted.arg("text")
+    assert "6,000 tokens" in noted.arg("text")
+    assert "not a number" not in json.dumps([c.args for c in fake.calls_to()])
 
 
 def test_restart_mid_consultation_continues(db_bot):
@@ -266,7 +313,7 @@ def test_restart_mid_consultation_continues(db_bot):
     assert "Verdict:" in all_text(message(fake, CHANNEL_ID, ts)["blocks"])
 
 
-def test_change_an_answer_and_start_over(bot):
+def test_change_an_answer_and_start_over(bot, knowledge):
     fake = bot.fake
     root, ts = mention(bot, "llama, 6k token prompt, 20M calls, 8000 examples")
     run_to_verdict(bot, root, ts)
@@ -302,16 +349,16 @@ def test_change_an_answer_and_start_over(bot):
     fresh = row_for(bot, root)
     assert fresh.status == "open" and fresh.answers == {} and fresh.message_ts == ts
     msg = message(fake, CHANNEL_ID, ts)
-    assert current_question(msg) == "model_access"
+    assert current_question(msg) == next_question(knowledge, {}).id  # the first one again
     assert "*1. " in all_text(msg["blocks"]) and "I understood" not in all_text(msg["blocks"])
 
     # and change an answer in the middle of the flow
-    answer_current(bot, root, ts)  # model_access
-    answer_current(bot, root, ts)
     n = updates(fake)
-    choose(bot, message(fake, CHANNEL_ID, ts), "ptf_change", "model access: Open-weights model")
+    bot.sender.event(app_mention_event("we run llama", thread_ts=root))
     fake.wait_for("chat.update", count=n + 1)
-    assert current_question(message(fake, CHANNEL_ID, ts)) == "model_access"
+    answer_current(bot, root, ts)
+    msg = ask_again(bot, ts, "model access: Open-weights model")
+    assert current_question(msg) == "model_access"
     n = updates(fake)
     click(bot, message(fake, CHANNEL_ID, ts), "Closed API, no fine-tuning offered")
     fake.wait_for("chat.update", count=n + 1)
@@ -408,16 +455,10 @@ def test_second_mention_in_a_busy_thread(bot):
 
 
 def test_question_with_many_options_uses_a_select(bot):
-    fake = bot.fake
-    plan = dict(PLAN)
-    root, ts = mention(bot, "llama, 6k token prompt, 20M calls, 8000 examples")
-    for _ in range(15):
-        msg = message(fake, CHANNEL_ID, ts)
-        qid = current_question(msg)
-        if qid in (None, "task_type"):
-            break
-        answer_current(bot, root, ts, plan)
-    if qid == "task_type":
-        selects = [el for b in msg["blocks"] if b.get("block_id") == QUESTION_BLOCK
-                   for el in b["elements"] if el["type"] == "static_select"]
-        assert selects and len(selects[0]["options"]) == 8
+    root, ts = mention(bot, "llama, 6k token prompt, 20M calls, a classification task")
+    msg = ask_again(bot, ts, "task type: Classification or extraction")
+    assert current_question(msg) == "task_type"
+    selects = [el for b in msg["blocks"] if b.get("block_id") == QUESTION_BLOCK
+               for el in b["elements"] if el["type"] == "static_select"]
+    assert selects and len(selects[0]["options"]) == 8
+    assert selects[0]["initial_option"]["value"].endswith("|classification_extraction")

@@ -1,7 +1,8 @@
 """The result card posted where the consultation happened (channel, thread or ephemeral).
 
-Short on purpose: the verdict, the summary, the top reasons with their sources, one cost
-line, what would change the verdict, and buttons (the full record in DMs; in a thread
+Short on purpose: the verdict, the summary, the top reasons with their sources (and how
+many more the DM has), every "Fine-tune once" condition, one cost line, what would
+change the verdict, and buttons (the full record in DMs; in a thread
 also "Change an answer" and "Start over"; after the modal "Adjust answers").
 """
 
@@ -12,11 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from bot.engine import humanize
 from bot.slack.blocks import ids
-from bot.slack.blocks.common import VERDICT_EMOJI, cited, phrasing_note
+from bot.slack.blocks.common import VERDICT_EMOJI, cited, listed, opening, phrasing_note
 from bot.slack.blocks.limits import (
     Block,
     actions,
-    bullets,
     button,
     clip,
     context,
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from bot.knowledge import Knowledge
 
 TOP_REASONS = 3
-TOP_CONDITIONS = 2
 TOP_COUNTERFACTUALS = 2
 
 
@@ -56,7 +55,6 @@ def result_card(
     owner: str,
     explanation: str | None = None,
     explanation_sources: Sequence[str] | None = None,
-    note: str | None = None,
     thread: bool = False,
     adjustable: bool = False,
 ) -> tuple[str, list[Block]]:
@@ -65,32 +63,31 @@ def result_card(
     `explanation` replaces the decision's summary (see `card_explanation`);
     `explanation_sources` is set only when `explanation` is checked LLM phrasing: the
     knowledge source ids it cites, shown under it with a note that a model worded it.
-    `note` is mrkdwn written by the bot (e.g. why the card is in a DM), shown first.
+    The verdict is named once (the header); reasons past the first few say how many more
+    the DM has; every "Fine-tune once" condition is shown (there are few).
     """
     verdict = decision.get("verdict", "")
     label = decision.get("verdict_label", verdict)
     summary = explanation if explanation is not None else decision.get("summary", "")
-    blocks: list[Block] = []
-    if note:
-        blocks.append(context(f":warning: {note}"))
-    blocks.append(header(f"Verdict: {label}"))
-    blocks.append(section(f"{VERDICT_EMOJI.get(verdict, '')} {escape(summary)}".strip()))
+    prose, reasons = opening(decision, knowledge, explanation, explanation_sources)
+    blocks: list[Block] = [header(f"Verdict: {label}")]
+    blocks.append(section(f"{VERDICT_EMOJI.get(verdict, '')} {prose}".strip()))
     if explanation_sources is not None:
         blocks.append(context(phrasing_note(knowledge, explanation_sources)))
-    reasons = list(decision.get("reasons") or [])[:TOP_REASONS]
     if reasons:
-        blocks.append(section(bullets([cited(r, knowledge) for r in reasons], title="*Why*")))
-    conditions = list(decision.get("conditions") or [])[:TOP_CONDITIONS]
+        blocks.append(section(listed([cited(r, knowledge) for r in reasons], title="*Why*",
+                                     top=TOP_REASONS)))
+    conditions = list(decision.get("conditions") or [])
     if conditions:
-        blocks.append(section(bullets([cited(c, knowledge) for c in conditions],
-                                      title="*Fine-tune once*")))
+        blocks.append(section(listed([cited(c, knowledge) for c in conditions],
+                                     title="*Fine-tune once*")))
     line = cost_line(decision)
     if line:
         blocks.append(section(f"*Cost* \u00b7 {escape(line)}"))
-    changes = list(decision.get("counterfactuals") or [])[:TOP_COUNTERFACTUALS]
+    changes = list(decision.get("counterfactuals") or [])
     if changes:
-        blocks.append(section(bullets([escape(c["text"]) for c in changes],
-                                      title="*What would change it*")))
+        blocks.append(section(listed([escape(c["text"]) for c in changes],
+                                     title="*What would change it*", top=TOP_COUNTERFACTUALS)))
     answered = len(decision.get("answers") or {})
     blocks.append(context(
         f"Asked by <@{owner}> \u00b7 {answered} answer{'s' if answered != 1 else ''}, the rest "

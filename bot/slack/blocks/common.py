@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.engine import humanize
-from bot.slack.blocks.limits import escape, link
+from bot.slack.blocks.limits import MAX_TEXT, bullets, escape, link
 
 if TYPE_CHECKING:
     from bot.knowledge import Knowledge, Question
@@ -85,6 +85,43 @@ def cited(item: Mapping[str, Any], knowledge: Knowledge | None) -> str:
     refs = source_refs(knowledge, item.get("sources", []))
     text = escape(item.get("text", ""))
     return f"{text} _({refs})_" if refs else text
+
+
+def opening(
+    decision: Mapping[str, Any],
+    knowledge: Knowledge | None,
+    explanation: str | None,
+    explanation_sources: Sequence[str] | None,
+) -> tuple[str, list[Mapping[str, Any]]]:
+    """The prose paragraph (mrkdwn, escaped) and the reasons left to list under *Why*.
+
+    Checked LLM phrasing (`explanation_sources` given) is shown as it is, above every
+    reason. The template text is the verdict label and then the first reason, word for
+    word: the header already names the verdict, so the label is dropped, and the reason
+    the paragraph says is not listed again (its sources are cited after the paragraph).
+    """
+    label = str(decision.get("verdict_label") or decision.get("verdict") or "")
+    text = str(explanation if explanation is not None else decision.get("summary") or "")
+    reasons = [r for r in decision.get("reasons") or [] if isinstance(r, Mapping)]
+    if explanation_sources is not None:
+        return escape(text), reasons
+    body = text
+    if label and text.startswith(label + "."):
+        body = text[len(label) + 1:].strip()
+    for i, reason in enumerate(reasons):
+        if body and reason.get("text") == body:
+            return cited(reason, knowledge), reasons[:i] + reasons[i + 1:]
+    return escape(body or label), reasons
+
+
+def listed(
+    items: Sequence[str], *, title: str, top: int | None = None, rest: str = "in the DM"
+) -> str:
+    """A titled bullet list of the first `top` items, then "...and N more <rest>"."""
+    shown = list(items) if top is None else list(items)[:top]
+    more = len(items) - len(shown)
+    tail = f"\n_\u2026and {more} more {rest}_" if more > 0 else ""
+    return bullets(shown, title=title, limit=MAX_TEXT - len(tail)) + tail
 
 
 def slack_date(when: datetime | None) -> str:

@@ -37,8 +37,7 @@ class HistoryItem:
     status: str  # open, done, abandoned
     created_at: datetime | None
     where: str  # mrkdwn: "<#C123>", "a DM", ...
-    link: str | None = None
-    summary: str | None = None
+    link: str | None = None  # the card, or for one in progress its thread
 
 
 def history_line(item: HistoryItem) -> str:
@@ -49,11 +48,12 @@ def history_line(item: HistoryItem) -> str:
         head = ":speech_balloon: *In progress*"
     else:
         head = ":heavy_multiplication_x: *Stopped*"
-    place = link(item.link, "open") + f" ({item.where})" if item.link else item.where
-    line = f"{head.strip()} \u00b7 {when} \u00b7 {place}"
-    if item.summary:
-        line += f"\n{escape(item.summary)}"
-    return line
+    if item.link:
+        label = "continue in the thread" if item.status == "open" else "open"
+        place = f"{link(item.link, label)} ({item.where})"
+    else:
+        place = item.where
+    return f"{head.strip()} \u00b7 {when} \u00b7 {place}"
 
 
 def history_blocks(items: Sequence[HistoryItem], *, command: str = "/ptf") -> list[Block]:

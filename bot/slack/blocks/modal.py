@@ -4,7 +4,8 @@ Every asked question is an optional input: a select for choices, radio buttons f
 yes/no, a text input for numbers (human forms such as 6k or 20M; the accepted forms are
 the placeholder). The hint under each input is the question's help plus what is assumed
 when it is left empty. Cost parameters (`ask: false`) follow in an optional "Cost
-assumptions" section. A "Keep the result private" checkbox closes the form.
+assumptions" section. A "Keep the result private" checkbox closes the form where the
+result card would be posted in a channel.
 
 `read_submission` is the inverse: `view.state.values` -> typed answers, per-field errors
 (keyed by block id, ready for `response_action: errors`) and the private flag.
@@ -103,10 +104,13 @@ def consultation_modal(
     notes: Sequence[str] = (),
     metadata: str = "",
     private: bool = False,
+    offer_private: bool = True,
     parsed_text: str | None = None,
 ) -> dict[str, Any]:
     """The modal view. `prefill` sets initial values; `understood`/`notes` come from the
-    free-text parser and are shown on top ("I understood: ...")."""
+    free-text parser and are shown on top ("I understood: ..."). `offer_private`: show the
+    "Keep the result private" checkbox (ticked when `private`); leave it out where the
+    result only goes to the asker's DM anyway (App Home, a DM)."""
     prefill = prefill or {}
     blocks: list[Block] = [section(INTRO)]
     if understood:
@@ -129,23 +133,8 @@ def consultation_modal(
                     "assumption in their hint."),
         ]
         blocks += [question_input(knowledge, q, prefill.get(q.id)) for q in costs]
-    checkbox_option = option(PRIVATE_LABEL, PRIVATE_VALUE)
-    checkbox: Block = {"type": "checkboxes", "action_id": ids.PRIVATE_ACTION,
-                       "options": [checkbox_option]}
-    if private:
-        checkbox["initial_options"] = [checkbox_option]
-    blocks += [
-        divider(),
-        {
-            "type": "input",
-            "block_id": ids.PRIVATE_BLOCK,
-            "optional": True,
-            "label": plain("Who sees the result"),
-            "hint": plain("Private: only you see the result card; the full record comes to "
-                          "your DMs either way."),
-            "element": checkbox,
-        },
-    ]
+    if offer_private:
+        blocks += [divider(), _private_input(private)]
     return {
         "type": "modal",
         "callback_id": ids.MODAL_CALLBACK,
@@ -154,6 +143,23 @@ def consultation_modal(
         "close": plain("Cancel", 24),
         "private_metadata": metadata[:MAX_PRIVATE_METADATA],
         "blocks": blocks,
+    }
+
+
+def _private_input(private: bool) -> Block:
+    checkbox_option = option(PRIVATE_LABEL, PRIVATE_VALUE)
+    checkbox: Block = {"type": "checkboxes", "action_id": ids.PRIVATE_ACTION,
+                       "options": [checkbox_option]}
+    if private:
+        checkbox["initial_options"] = [checkbox_option]
+    return {
+        "type": "input",
+        "block_id": ids.PRIVATE_BLOCK,
+        "optional": True,
+        "label": plain("Who sees the result"),
+        "hint": plain("Private: only you see the result card; the full record comes to "
+                      "your DMs either way."),
+        "element": checkbox,
     }
 
 

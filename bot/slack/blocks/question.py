@@ -3,7 +3,8 @@
 Layout: the question (numbered) with its help and what "Not sure" assumes; the answer
 buttons (a select for long option lists; numbers are typed as a thread reply); what the
 bot understood from the thread; the answers so far; "Change an answer" (a select of the
-answered questions) and "Start over"; and who may answer.
+answered questions) and "Start over"; and who may answer. `closed_message` replaces it
+when a newer consultation took its place.
 """
 
 from __future__ import annotations
@@ -140,3 +141,11 @@ def question_message(knowledge: Knowledge, state: QuestionState) -> tuple[str, l
     blocks.append(context(owner_line(state.owner, state.bot_user_id, state.command)))
     text = clip(f"Question {state.number}: {q.text}", 300)
     return text, blocks
+
+
+def closed_message(command: str = "/ptf") -> tuple[str, list[Block]]:
+    """(notification text, blocks) of a question message whose consultation was replaced
+    by a newer one (in the bot's DM, one is open at a time)."""
+    text = "This consultation was closed: a newer one replaced it."
+    return text, [section(text), context(f"Start another with `{command}` or write *new* "
+                                         "to me.")]

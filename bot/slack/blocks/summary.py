@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from bot.explain.text import cost_rows
+from bot.explain.text import COST_LINES, cost_value
 from bot.slack.blocks import ids
 from bot.slack.blocks.common import (
     VERDICT_EMOJI,
     answered_pairs,
     cited,
+    opening,
     phrasing_note,
     source_refs,
 )
@@ -47,8 +48,20 @@ def _items(title: str, items: list[Mapping[str, Any]], knowledge: Knowledge | No
     return [section(bullets([cited(i, knowledge) for i in items], title=f"*{title}*"))]
 
 
+def cost_table(decision: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Label/value rows of the cost table (none without volume). The prompt caching row
+    is left out when nothing is cached (it would repeat the prompt cost)."""
+    costs = decision.get("costs") or {}
+    if costs.get("monthly_input_tokens") is None:
+        return []
+    same = (costs.get("monthly_prompt_cost_cached_usd")
+            == costs.get("monthly_prompt_cost_usd"))
+    return [(label, cost_value(key, costs.get(key))) for key, label in COST_LINES
+            if not (key == "monthly_prompt_cost_cached_usd" and same)]
+
+
 def _costs(decision: Mapping[str, Any], knowledge: Knowledge | None) -> list[Block]:
-    rows = cost_rows(dict(decision))
+    rows = cost_table(decision)
     if not rows:
         return [context("No cost figures: give the prompt length and the calls a month to get "
                         "the monthly cost and the break-even.")]
@@ -85,10 +98,11 @@ def dm_summary(
     if note:
         blocks.append(section(f":warning: {note}"))
     blocks.append(header(f"Your verdict: {label}"))
-    blocks.append(section(f"{VERDICT_EMOJI.get(verdict, '')} {escape(summary)}".strip()))
+    prose, reasons = opening(decision, knowledge, explanation, explanation_sources)
+    blocks.append(section(f"{VERDICT_EMOJI.get(verdict, '')} {prose}".strip()))
     if explanation_sources is not None:
         blocks.append(context(phrasing_note(knowledge, explanation_sources)))
-    blocks += _items("Why", list(decision.get("reasons") or []), knowledge)
+    blocks += _items("Why", reasons, knowledge)
     blocks += _items("Fine-tune once", list(decision.get("conditions") or []), knowledge)
     blocks += _items("Speaks the other way", list(decision.get("counterpoints") or []),
                      knowledge)

@@ -1,0 +1,171 @@
+"""The modal surface: `/ptf`, App Home's "New consultation" and "Adjust answers".
+
+`open_modal` opens the form (prefilled from free text or earlier answers); after the
+submission's ack `submit_modal` decides, stores the consultation as done, posts the card
+in the channel (ephemeral when private; a note in the DM when the bot cannot post
+there; no card in a DM, where the DM summary is the result), and delivers the DM.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from bot.engine import decide
+from bot.engine.freetext import parse_freetext
+from bot.slack import blocks
+from bot.slack.blocks.modal import Submission
+from bot.slack.phrasing import fingerprint
+from bot.slack.records import deliver, prose_for, publish_home, remember, result_card
+from bot.slack.web import (
+    STORE_FAILURE,
+    TRIGGER_GONE,
+    Deps,
+    SlackCallFailed,
+    about,
+    call,
+    explain,
+    is_dm,
+    permalink,
+    tell_user,
+    where,
+)
+from bot.store import Consultation, StoreError
+
+log = logging.getLogger("bot.slack.modal_flow")
+
+#: What to do again when Slack's trigger expired, by what opened the modal.
+_AGAIN = {
+    "adjust": "click *Adjust answers* again",
+    "home": "click *New consultation* again",
+}
+
+
+def modal_metadata(channel: str | None, origin: str) -> str:
+    """The modal's private_metadata: where the result card goes and what opened the modal."""
+    return json.dumps({"channel": channel, "origin": origin}, separators=(",", ":"))
+
+
+def read_metadata(raw: str | None) -> dict[str, Any]:
+    try:
+        data = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def open_modal(
+    deps: Deps,
+    trigger_id: str,
+    *,
+    channel: str | None,
+    origin: str,
+    text: str | None = None,
+    prefill: Mapping[str, Any] | None = None,
+    private: bool = False,
+    on_failure: Callable[[str], None] | None = None,
+) -> bool:
+    """Open the consultation modal; `text` is free text to prefill from (`/ptf 6k ...`),
+    `prefill` earlier answers, `private` ticks "Keep the result private" (offered only
+    where the card would go to a channel). `origin`: command, home or adjust."""
+    found = parse_freetext(text, deps.knowledge) if text else None
+    values = dict(prefill or {})
+    if found is not None:
+        values.update(found.answers)
+    to_channel = bool(channel) and not is_dm(channel)
+    view = blocks.consultation_modal(
+        deps.knowledge,
+        prefill=values,
+        understood=found.understood if found else (),
+        notes=found.notes if found else (),
+        metadata=modal_metadata(channel, origin),
+        private=private and to_channel,
+        offer_private=to_channel,
+        parsed_text=text,
+    )
+    try:
+        call(deps, "views_open", trigger_id=trigger_id, view=view)
+        return True
+    except SlackCallFailed as exc:
+        if exc.error in TRIGGER_GONE:
+            again = _AGAIN.get(origin, f"run `{deps.command}` again")
+            message = f"Slack took too long to open the form; please {again}."
+        else:
+            message = f"I could not open the form: {explain(exc)}."
+        if on_failure is not None:
+            on_failure(message)
+        return False
+
+
+def submit_modal(
+    deps: Deps, *, user: str, team: str | None, submission: Submission, meta: Mapping[str, Any]
+) -> Consultation | None:
+    """After the modal's ack: decide, store as done, post the card, DM the summary."""
+    decision = decide(deps.knowledge, submission.answers).to_dict()
+    channel = meta.get("channel") if isinstance(meta.get("channel"), str) else None
+    origin = str(meta.get("origin") or "command")
+    surface = "home" if origin == "home" or not channel else "modal"
+    try:
+        c = deps.store.create_consultation(
+            user_id=user, team_id=team, surface=surface, channel=channel,
+            answers=submission.answers,
+            meta={"origin": origin, "private": submission.private},
+        )
+        c = deps.store.finish(c.id, decision)
+    except StoreError as exc:
+        log.error("could not store a modal consultation (channel %s): %s", channel or "-", exc)
+        tell_user(deps, user, STORE_FAILURE, channel=channel)
+        return None
+    with about(c.id):
+        _result(deps, c, decision, channel=channel, surface=surface, private=submission.private)
+        if origin == "home":
+            with contextlib.suppress(SlackCallFailed):
+                publish_home(deps, user, team)
+    return c
+
+
+def _result(
+    deps: Deps, c: Consultation, decision: Mapping[str, Any], *, channel: str | None,
+    surface: str, private: bool,
+) -> None:
+    """The card where the modal was opened (none in a DM: the DM summary is the result),
+    then the DM summary."""
+    note = link = None
+    card = None
+    if channel and surface == "modal" and not is_dm(channel):
+        card = lambda p: result_card(deps, c, decision, p)  # noqa: E731
+        text, card_blocks = card(prose_for(deps, c, decision))
+        digest = fingerprint(decision)
+        try:
+            if private:
+                call(deps, "chat_postEphemeral", channel=channel, user=c.user_id, text=text,
+                     blocks=card_blocks)
+                remember(deps, c.id, card={"channel": channel, "ephemeral": True,
+                                           "for_decision": digest})
+            else:
+                ts = call(deps, "chat_postMessage", channel=channel, text=text,
+                          blocks=card_blocks).get("ts")
+                link = permalink(deps, channel, ts)
+                remember(deps, c.id, card={"channel": channel, "ts": ts, "for_decision": digest},
+                         permalink=link)
+        except SlackCallFailed as exc:
+            card = None
+            if exc.error in ("not_in_channel", "channel_not_found"):
+                note = (f"I'm not a member of <#{channel}>, so I could not post your result "
+                        "there; here it is. Add me to the channel (`/invite` and pick me) to get "
+                        "results there.")
+            else:
+                note = f"I could not post your result in <#{channel}>: {explain(exc)}. Here it is."
+
+    def dm_failed(exc: SlackCallFailed) -> None:
+        if channel and note is None:
+            tell_user(deps, c.user_id, f"I could not send you the full record in a DM: "
+                      f"{explain(exc)}.", channel=channel)
+        else:
+            log.error("modal consultation %s: the result reached nobody (%s)", c.id, exc.error)
+
+    deliver(deps, c, decision, card=card, link=link, place=where(channel), note=note,
+            on_dm_failed=dm_failed)

@@ -1,0 +1,298 @@
+"""What a finished consultation leaves behind: the card's prose, the DM summary with the
+chart, the Markdown record, the history (`/ptf history`, App Home).
+
+- `card_explanation` is the one place the template prose comes from; `prose_for` is what
+  is shown (the saved LLM phrasing for this very decision, else the template).
+- `deliver(...)` is the end of every consultation: the DM summary at once (template
+  prose), the break-even chart, then `phrasing.improve`, which replaces the card and the
+  DM in place (`chat.update`) when checked LLM phrasing arrives.
+- `remember` merges keys into a consultation's meta (best effort). Meta keys written
+  here: `dm` (`channel`, `ts`, `for_decision`), `card` (`channel`, `ts` or `ephemeral`,
+  `for_decision`), `permalink`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from bot.slack import blocks, phrasing
+from bot.slack.blocks.home import HistoryItem
+from bot.slack.web import (
+    Deps,
+    SlackCallFailed,
+    call,
+    explain,
+    is_dm,
+    not_found,
+    permalink,
+    tell_user,
+    where,
+)
+from bot.store import Consultation, ConsultationDraft, StoreError
+
+log = logging.getLogger("bot.slack.records")
+
+HISTORY_LIMIT = 10
+
+Rendered = tuple[str, list[dict[str, Any]]]
+
+
+# ---------------------------------------------------------------- prose and card
+
+
+def card_explanation(decision: Mapping[str, Any], knowledge: Any = None) -> str:
+    """The prose at the top of the result card and of the DM summary.
+
+    The one place it is produced: the template summary of the decision. It is what the
+    LLM may rephrase (`phrasing.improve`) and what is shown whenever it does not.
+    """
+    return str(decision.get("summary") or decision.get("verdict_label") or "")
+
+
+def prose_for(deps: Deps, c: Consultation, decision: Mapping[str, Any]) -> phrasing.Prose:
+    """The prose shown for `decision`: its saved LLM phrasing, else the template."""
+    return phrasing.shown(decision, c.meta, card_explanation(decision, deps.knowledge))
+
+
+def result_card(
+    deps: Deps, c: Consultation, decision: Mapping[str, Any],
+    prose: phrasing.Prose | None = None, *, thread: bool = False,
+) -> Rendered:
+    """The result card of `c` (in a thread with Change an answer / Start over; after the
+    modal with Adjust answers)."""
+    prose = prose or prose_for(deps, c, decision)
+    return blocks.result_card(
+        decision, deps.knowledge, consultation_id=c.id, owner=c.user_id,
+        explanation=prose.text, explanation_sources=prose.sources, thread=thread,
+        adjustable=not thread,
+    )
+
+
+def remember(deps: Deps, cid: str, **meta: Any) -> None:
+    """Merge `meta` into the consultation's meta (any status). Best effort."""
+
+    def apply(draft: ConsultationDraft) -> None:
+        draft.meta.update(meta)
+
+    try:
+        deps.store.update(cid, apply, require_open=False)
+    except StoreError as exc:
+        log.warning("could not save %s for consultation %s: %s", sorted(meta), cid, exc)
+
+
+def _has_volume(decision: Mapping[str, Any]) -> bool:
+    return (decision.get("costs") or {}).get("monthly_input_tokens") is not None
+
+
+# ---------------------------------------------------------------- DM summary
+
+
+def open_dm(deps: Deps, user: str) -> str:
+    """The DM channel with `user`: remembered from their earlier consultations (a DM's id
+    never changes), else `conversations.open`."""
+    try:
+        for earlier in deps.store.recent_for_user(user, 5):
+            known = (earlier.meta.get("dm") or {}).get("channel")
+            if isinstance(known, str) and is_dm(known):
+                return known
+    except StoreError:
+        pass
+    response = call(deps, "conversations_open", users=user)
+    return str(response["channel"]["id"])
+
+
+def _upload_chart(deps: Deps, dm: str, decision: Mapping[str, Any]) -> None:
+    from bot.explain.chart import render_chart_png
+
+    try:
+        png = render_chart_png(dict(decision))
+    except ValueError:
+        return
+    try:
+        call(
+            deps,
+            "files_upload_v2",
+            channel=dm,
+            file=png,
+            filename="break-even.png",
+            title=f"Break-even: {decision.get('verdict_label', '')}",
+            alt_txt="Cumulative cost of prompt engineering and of fine-tuning, month by month",
+        )
+    except SlackCallFailed as exc:
+        with contextlib.suppress(SlackCallFailed):
+            call(deps, "chat_postMessage", channel=dm,
+                 text=f"I could not attach the break-even chart: {explain(exc)}. The cost "
+                      "table above has the same figures.")
+
+
+def _summary(
+    deps: Deps, c: Consultation, decision: Mapping[str, Any], prose: phrasing.Prose, *,
+    link: str | None, place: str | None, note: str | None,
+) -> Rendered:
+    return blocks.dm_summary(
+        decision, deps.knowledge, consultation_id=c.id, explanation=prose.text,
+        explanation_sources=prose.sources, permalink=link, where=place, note=note,
+    )
+
+
+def send_summary(
+    deps: Deps,
+    consultation: Consultation,
+    decision: Mapping[str, Any],
+    *,
+    recipient: str | None = None,
+    link: str | None = None,
+    place: str | None = None,
+    note: str | None = None,
+    prose: phrasing.Prose | None = None,
+) -> str:
+    """DM the full record (and the chart when there is volume) to `recipient` (default: the
+    owner). Returns the DM channel id; raises SlackCallFailed if the DM could not be sent.
+    `link`/`place`: the way back (permalink, `<#C123>`); `note`: mrkdwn shown first;
+    `prose`: the paragraph at the top (default: what `consultation.meta` has for it)."""
+    user = recipient or consultation.user_id
+    dm = open_dm(deps, user)
+    prose = prose or prose_for(deps, consultation, decision)
+    text, summary_blocks = _summary(deps, consultation, decision, prose, link=link,
+                                    place=place, note=note)
+    posted = call(deps, "chat_postMessage", channel=dm, text=text, blocks=summary_blocks)
+    if user == consultation.user_id:
+        remember(deps, consultation.id, dm={"channel": dm, "ts": posted.get("ts"),
+                                            "for_decision": phrasing.fingerprint(decision)})
+    if _has_volume(decision):
+        _upload_chart(deps, dm, decision)
+    return dm
+
+
+def deliver(
+    deps: Deps,
+    c: Consultation,
+    decision: Mapping[str, Any],
+    *,
+    card: Callable[[phrasing.Prose], Rendered] | None,
+    link: str | None,
+    place: str | None,
+    note: str | None = None,
+    on_dm_failed: Callable[[SlackCallFailed], None],
+    on_changed: Callable[[Consultation], None] | None = None,
+) -> None:
+    """The end of a consultation, after its card: the owner's DM summary at once (with the
+    chart), then the LLM phrasing (when on), which replaces the card (`card(prose)` gives
+    it; None when there is none to update) and the DM in place."""
+    prose = prose_for(deps, c, decision)
+    try:
+        send_summary(deps, c, decision, link=link, place=place, note=note, prose=prose)
+    except SlackCallFailed as exc:
+        on_dm_failed(exc)
+    phrasing.improve(
+        deps, c, decision,
+        template=card_explanation(decision, deps.knowledge),
+        render=card,
+        render_dm=lambda p: _summary(deps, c, decision, p, link=link, place=place, note=note),
+        on_changed=on_changed,
+    )
+
+
+# ---------------------------------------------------------------- records on request
+
+
+def upload_markdown(deps: Deps, *, user: str, channel: str | None, cid: str) -> None:
+    """Upload the Markdown decision record into `channel` (the DM the button is in)."""
+    from bot.explain.markdown import render_markdown
+
+    c = deps.store.get(cid)
+    if c is None or not c.decision:
+        tell_user(deps, user, not_found(deps.command), channel=channel)
+        return
+    target = channel or open_dm(deps, user)
+    markdown = render_markdown(c.decision, deps.knowledge,
+                               phrasing.markdown_text(prose_for(deps, c, c.decision)))
+    day = c.created_at.strftime("%Y-%m-%d")
+    try:
+        call(
+            deps,
+            "files_upload_v2",
+            channel=target,
+            content=markdown,
+            filename=f"decision-record-{day}-{c.id[:8]}.md",
+            title=f"Decision record: {c.decision.get('verdict_label', '')} ({day})",
+        )
+    except SlackCallFailed as exc:
+        tell_user(deps, user, f"I could not upload the decision record: {explain(exc)}.",
+                  channel=target)
+
+
+def send_record_dm(
+    deps: Deps, *, user: str, channel: str | None, thread_ts: str | None, cid: str
+) -> None:
+    """"Full record in my DMs" on a card: the owner gets a link to their DM summary (or a
+    new one); anyone else gets their own copy of the summary."""
+    c = deps.store.get(cid)
+    if c is None or not c.decision:
+        tell_user(deps, user, not_found(deps.command), channel=channel, thread_ts=thread_ts)
+        return
+    dm_meta = c.meta.get("dm") or {}
+    if user == c.user_id:
+        link = permalink(deps, dm_meta.get("channel"), dm_meta.get("ts"))
+        if link:
+            tell_user(deps, user, f"Your full record is in our DM: <{link}|open it>.",
+                      channel=channel, thread_ts=thread_ts)
+            return
+    try:
+        send_summary(deps, c, c.decision, recipient=user, link=c.meta.get("permalink"),
+                     place=where(c.channel))
+    except SlackCallFailed as exc:
+        tell_user(deps, user, f"I could not send you the record: {explain(exc)}.",
+                  channel=channel, thread_ts=thread_ts)
+        return
+    if user != c.user_id:
+        tell_user(deps, user, "I sent you the full record in a DM.", channel=channel,
+                  thread_ts=thread_ts)
+
+
+# ---------------------------------------------------------------- history and App Home
+
+
+def history_item(c: Consultation) -> HistoryItem:
+    """How `c` is listed: its verdict, where, and a link to its card (or, while it is in
+    progress, to its thread; else to the DM with its summary)."""
+    decision = c.decision or {}
+    place = where(c.channel) or "a DM"
+    if c.meta.get("private") and c.channel and not is_dm(c.channel):
+        place += ", private"
+    link = c.meta.get("permalink")
+    if not link and (dm := c.meta.get("dm") or {}).get("channel"):
+        link = f"https://slack.com/app_redirect?channel={dm['channel']}"
+    if not link and c.status == "open" and c.channel and c.thread_ts:
+        link = f"https://slack.com/app_redirect?channel={c.channel}"
+    return HistoryItem(
+        verdict=decision.get("verdict"),
+        verdict_label=decision.get("verdict_label"),
+        status=c.status,
+        created_at=c.created_at,
+        where=place,
+        link=link,
+    )
+
+
+def history_items(deps: Deps, user: str, team: str | None = None) -> list[HistoryItem]:
+    return [history_item(c) for c in deps.store.recent_for_user(user, HISTORY_LIMIT,
+                                                                 team_id=team)]
+
+
+def publish_home(deps: Deps, user: str, team: str | None = None) -> None:
+    try:
+        items = history_items(deps, user, team)
+    except StoreError:
+        items = []
+    view = blocks.home_view(
+        items,
+        knowledge_version=deps.knowledge.version,
+        knowledge_as_of=deps.knowledge.manifest.as_of,
+        command=deps.command,
+        bot_user_id=deps.bot_user_id,
+    )
+    call(deps, "views_publish", user_id=user, view=view)

@@ -1,0 +1,589 @@
+"""Thread consultations: an @-mention (or a message in the bot's DM) answered in a thread.
+
+One question message per consultation, updated in place (`message_ts` in the row); all
+state is in the row, so any process can continue it. Answers are written with the
+store's optimistic locking (`Store.update`), and after each write the message is
+re-rendered until it shows the latest version, so two fast clicks lose nothing.
+
+- `handle_mention`: start one (reading the asker's own messages in the thread), or add
+  to the one going in that thread.
+- `handle_thread_message`: the owner's replies in the thread: the free-text parser reads
+  everything it can ("20M calls a month with a 6k token prompt") and says what it
+  understood; otherwise a bare answer to the question on screen ("8k", "yes").
+- `handle_direct_message`: a top-level message in the bot's DM goes to the user's open
+  DM consultation; "new" starts another (the open one is abandoned); chit-chat without
+  anything to read gets one short hint a day, never a consultation.
+- `advance` / `finish_thread`: show the latest state; at the end the verdict card
+  replaces the question message and the owner gets the DM summary, once per decision
+  (`_claim_delivery`), even when a restart came between `Store.finish` and the card:
+  the next click on the stale question repairs it (`resume_finished`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.engine import AnswerError, decide, next_question, parse_value
+from bot.engine.freetext import clean, number_in, parse_freetext
+from bot.knowledge import Knowledge, Question
+from bot.slack import blocks
+from bot.slack.blocks.common import shown_value
+from bot.slack.blocks.limits import escape
+from bot.slack.blocks.question import QuestionState, closed_message, start_your_own
+from bot.slack.phrasing import fingerprint
+from bot.slack.records import deliver, remember, result_card
+from bot.slack.web import (
+    UPDATE_GONE,
+    Deps,
+    SlackCallFailed,
+    about,
+    call,
+    explain,
+    is_dm,
+    permalink,
+    tell_user,
+    where,
+)
+from bot.slack.work import HANDLED_MESSAGE_SUBTYPES
+from bot.store import (
+    Consultation,
+    ConsultationClosed,
+    ConsultationDraft,
+    ConsultationExists,
+    StoreError,
+)
+
+log = logging.getLogger("bot.slack.thread_flow")
+
+REPLIES_PAGES = 5
+#: A delivery claimed this long ago without a DM recorded is taken over (the process
+#: that claimed it died).
+CLAIM_STALE_S = 120.0
+#: Top-level words in the bot's DM that start a new consultation.
+NEW_WORDS = re.compile(
+    r"^\s*(?:new|new one|new consultation|start|start over|restart|begin|again)\s*[.!]*\s*$",
+    re.IGNORECASE,
+)
+#: A DM that talks about the subject is a request even when nothing in it can be read.
+ON_TOPIC = re.compile(
+    r"fine[- ]?tun|\bprompt|\blo?ra\b|\bqlora\b|\btrain|\bmodels?\b|\bllms?\b|\bconsult|"
+    r"\badvi[cs]e\b|\bverdict\b|\bshould (?:we|i)\b",
+    re.IGNORECASE,
+)
+
+
+# ---------------------------------------------------------------- the question message
+
+
+def flow_answers(knowledge: Knowledge, c: Consultation) -> dict[str, Any]:
+    """Answers for the flow: the given ones plus "Not sure" ones as their assumption."""
+    answers = dict(c.answers)
+    for qid in c.meta.get("skipped") or []:
+        if qid not in answers and knowledge.has_question(qid):
+            answers[qid] = knowledge.question(qid).assume
+    return answers
+
+
+def current_question(deps: Deps, c: Consultation) -> Question | None:
+    """The question the message shows: one being changed, else the flow's next one."""
+    k = deps.knowledge
+    wanted = c.meta.get("current")
+    if isinstance(wanted, str) and k.has_question(wanted):
+        return k.question(wanted)
+    return next_question(k, flow_answers(k, c))
+
+
+def _question_state(deps: Deps, c: Consultation, q: Question) -> QuestionState:
+    skipped = set(c.meta.get("skipped") or [])
+    prefilled = set(c.meta.get("prefilled") or [])
+    done = sum(1 for x in deps.knowledge.questions
+               if x.ask and x.id not in prefilled and (x.id in c.answers or x.id in skipped))
+    pending = q.id not in c.answers and q.id not in skipped
+    return QuestionState(
+        consultation_id=c.id,
+        owner=c.user_id,
+        question=q,
+        number=max(1, done + (1 if pending else 0)),
+        answers=c.answers,
+        understood=list(c.meta.get("understood") or []),
+        notes=list(c.meta.get("notes") or []),
+        bot_user_id=deps.bot_user_id,
+        command=deps.command,
+    )
+
+
+def render_thread_message(deps: Deps, c: Consultation) -> tuple[str, list[dict[str, Any]]] | None:
+    """The thread message for `c`: the verdict card when done, the current question while
+    open, a short note once abandoned. None when it is open but the flow has nothing left
+    to ask."""
+    if c.status == "done" and c.decision:
+        return result_card(deps, c, c.decision, thread=True)
+    if c.status == "abandoned":
+        return closed_message(deps.command)
+    if c.status != "open":
+        return None
+    q = current_question(deps, c)
+    if q is None:
+        return None
+    return blocks.question_message(deps.knowledge, _question_state(deps, c, q))
+
+
+def show(deps: Deps, c: Consultation) -> Consultation:
+    """Post or update the consultation's one message; returns the (maybe updated) row.
+    A newly posted message's permalink is saved with it (history links to the thread)."""
+    rendered = render_thread_message(deps, c)
+    if rendered is None or not c.channel:
+        return c
+    text, message_blocks = rendered
+    if c.message_ts:
+        try:
+            call(deps, "chat_update", channel=c.channel, ts=c.message_ts, text=text,
+                 blocks=message_blocks)
+            return c
+        except SlackCallFailed as exc:
+            if exc.error not in UPDATE_GONE:
+                raise
+    posted = call(deps, "chat_postMessage", channel=c.channel, thread_ts=c.thread_ts, text=text,
+                  blocks=message_blocks)
+    ts = posted.get("ts")
+    link = permalink(deps, c.channel, ts)
+
+    def apply(d: ConsultationDraft) -> None:
+        d.message_ts = ts
+        if link:
+            d.meta["permalink"] = link
+
+    return deps.store.update(c.id, apply, require_open=False)
+
+
+def advance(deps: Deps, c: Consultation) -> None:
+    """Show the latest state of a thread consultation; finish it when the flow is done.
+
+    Re-reads the row after each update and renders again if another writer got in
+    between, so the message converges on the latest answers.
+    """
+    for _ in range(5):
+        if c.status == "abandoned":
+            return
+        if c.status == "open" and current_question(deps, c) is None:
+            decision = decide(deps.knowledge, c.answers).to_dict()
+            try:
+                c = deps.store.finish(c.id, decision)
+            except ConsultationClosed as exc:  # another click finished it first
+                c = exc.consultation
+                continue
+            finish_thread(deps, c)
+            return
+        shown = show(deps, c)
+        fresh = deps.store.get(c.id)
+        if fresh is None or fresh.version == shown.version:
+            return
+        c = fresh
+
+
+# ---------------------------------------------------------------- the end
+
+
+def finish_thread(deps: Deps, c: Consultation) -> None:
+    """The verdict card replaces the question message; the owner gets the DM summary
+    (once per decision: whoever claims the delivery first sends it)."""
+    decision = c.decision
+    if not decision:
+        return
+    digest = fingerprint(decision)
+    link = c.meta.get("permalink")
+    try:
+        c = show(deps, c)
+        if c.message_ts:
+            link = c.meta.get("permalink") or permalink(deps, c.channel, c.message_ts)
+            remember(deps, c.id, card={"channel": c.channel, "ts": c.message_ts,
+                                       "for_decision": digest}, permalink=link)
+    except SlackCallFailed as exc:
+        tell_user(deps, c.user_id, f"I could not show the verdict in the thread: "
+                  f"{explain(exc)}. It is in your DMs.", channel=c.channel, thread_ts=c.thread_ts)
+    claimed = _claim_delivery(deps, c)
+    if claimed is None:
+        return
+
+    def dm_failed(exc: SlackCallFailed) -> None:
+        tell_user(deps, c.user_id, f"I could not send you the full record in a DM: "
+                  f"{explain(exc)}.", channel=c.channel, thread_ts=c.thread_ts)
+
+    deliver(deps, claimed, decision,
+            card=lambda p: result_card(deps, claimed, decision, p, thread=True),
+            link=link, place=where(c.channel), on_dm_failed=dm_failed,
+            on_changed=lambda row: advance(deps, row))
+
+
+def _delivered(meta: Mapping[str, Any], digest: str) -> bool:
+    """The owner's DM summary of this decision was sent (a `dm` saved before DMs were
+    tied to their decision counts as sent)."""
+    dm = meta.get("dm")
+    if not isinstance(dm, Mapping) or not dm.get("ts"):
+        return False
+    return "for_decision" not in dm or dm.get("for_decision") == digest
+
+
+def _claim_delivery(deps: Deps, c: Consultation) -> Consultation | None:
+    """Claim the DM summary of `c`'s decision: the row if this caller should send it, None
+    if it was sent or someone else is sending it (claims go stale after CLAIM_STALE_S)."""
+    assert c.decision is not None
+    digest = fingerprint(c.decision)
+    token = uuid.uuid4().hex
+    now = time.time()
+
+    def apply(d: ConsultationDraft) -> None:
+        if d.status != "done" or d.decision is None or fingerprint(d.decision) != digest:
+            return
+        if _delivered(d.meta, digest):
+            return
+        claim = d.meta.get("delivery")
+        if (isinstance(claim, Mapping) and claim.get("for") == digest
+                and now - float(claim.get("at") or 0) < CLAIM_STALE_S):
+            return
+        d.meta["delivery"] = {"for": digest, "at": now, "by": token}
+
+    try:
+        row = deps.store.update(c.id, apply, require_open=False)
+    except StoreError as exc:  # better a DM than none
+        log.warning("consultation %s: delivery not claimed (%s); sending anyway", c.id, exc)
+        return c
+    claim = row.meta.get("delivery")
+    return row if isinstance(claim, Mapping) and claim.get("by") == token else None
+
+
+def resume_finished(deps: Deps, c: Consultation) -> bool:
+    """A click or reply found `c` closed. If it is done but its card or DM never went out
+    (a restart between `Store.finish` and the card), do that now; True if so."""
+    if c.status != "done" or not c.decision:
+        return False
+    digest = fingerprint(c.decision)
+    card = c.meta.get("card")
+    shown = (isinstance(card, Mapping) and card.get("ts") == c.message_ts
+             and card.get("for_decision", digest) == digest)
+    if shown and _delivered(c.meta, digest):
+        return False
+    log.info("consultation %s: finished without its card or DM; delivering now", c.id)
+    finish_thread(deps, c)
+    return True
+
+
+def reopen(d: ConsultationDraft) -> None:
+    """Mark a consultation open again ("Change an answer", "Start over"): its card and DM
+    belong to the old decision."""
+    d.status = "open"
+    d.decision = None
+    d.meta.pop("delivery", None)
+    for key in ("dm", "card"):
+        if isinstance(d.meta.get(key), dict):
+            d.meta[key]["for_decision"] = None
+
+
+# ---------------------------------------------------------------- starting one
+
+
+def _thread_texts(
+    deps: Deps, *, user: str, channel: str, thread_ts: str, ts: str, text: str
+) -> tuple[list[str], str | None]:
+    """The owner's messages in the thread (oldest first) and a note if it could not be read.
+
+    Only the asker's own messages are used, never other people's."""
+    texts: list[str] = []
+    cursor = None
+    note = None
+    try:
+        for _ in range(REPLIES_PAGES):
+            kwargs: dict[str, Any] = {"channel": channel, "ts": thread_ts, "limit": 200}
+            if cursor:
+                kwargs["cursor"] = cursor
+            response = call(deps, "conversations_replies", **kwargs)
+            for m in response.get("messages") or []:
+                if (m.get("user") == user and not m.get("bot_id")
+                        and m.get("subtype") in HANDLED_MESSAGE_SUBTYPES
+                        and m.get("ts") != ts and m.get("text")):
+                    texts.append(str(m["text"]))
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not response.get("has_more") or not cursor:
+                break
+    except SlackCallFailed as exc:
+        note = f"I only used your message: {explain(exc)}."
+    texts.append(text)
+    return texts, note
+
+
+def handle_mention(
+    deps: Deps,
+    *,
+    user: str,
+    team: str | None,
+    channel: str,
+    ts: str,
+    thread_ts: str | None,
+    text: str,
+) -> None:
+    """Someone mentioned the bot (or wrote to it in a DM): start or continue a thread
+    consultation in that thread (a top-level message becomes the thread's root)."""
+    root = thread_ts or ts
+    existing = deps.store.find_open_for_thread(channel, root)
+    if existing is not None:
+        with about(existing.id):
+            _mention_in_busy_thread(deps, existing, user=user, channel=channel, text=text)
+        return
+    texts, note = (
+        _thread_texts(deps, user=user, channel=channel, thread_ts=root, ts=ts, text=text)
+        if thread_ts and thread_ts != ts
+        else ([text], None)
+    )
+    found = parse_freetext("\n".join(texts), deps.knowledge)
+    notes = list(found.notes) + ([note] if note else [])
+    try:
+        c = deps.store.create_consultation(
+            user_id=user, team_id=team, surface="thread", channel=channel, thread_ts=root,
+            answers=found.answers,
+            meta={"origin": "mention", "understood": found.understood, "notes": notes,
+                  "prefilled": list(found.answers)},
+        )
+    except ConsultationExists as exc:  # created meanwhile (another delivery/replica)
+        if exc.existing is not None:
+            with about(exc.existing.id):
+                _mention_in_busy_thread(deps, exc.existing, user=user, channel=channel,
+                                        text=text)
+        return
+    with about(c.id):
+        try:
+            advance(deps, c)
+        except SlackCallFailed as exc:
+            tell_user(deps, user, f"I could not reply in the thread: {explain(exc)}. Try "
+                      f"`{deps.command}` instead: it works in any channel.", channel=channel,
+                      thread_ts=root)
+
+
+def _mention_in_busy_thread(
+    deps: Deps, c: Consultation, *, user: str, channel: str, text: str
+) -> None:
+    if user != c.user_id:
+        tell_user(
+            deps, user,
+            f"<@{c.user_id}> has a consultation going in this thread (one per thread). "
+            + start_your_own(deps.bot_user_id, deps.command),
+            channel=channel, thread_ts=c.thread_ts,
+        )
+        return
+    reply = read_reply(deps, c, text)
+    if reply.answers:
+        if take_reply(deps, c, reply.answers) and reply.from_text:
+            tell_user(deps, user, noted(reply), channel=channel, thread_ts=c.thread_ts)
+        return
+    if c.message_ts is None:
+        advance(deps, c)
+        return
+    tell_user(deps, user, "You already have a consultation going in this thread: answer the "
+              "question above, or use Start over there.", channel=channel, thread_ts=c.thread_ts)
+
+
+# ---------------------------------------------------------------- typed replies
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What an owner's typed reply answers. Nothing is written until `take_reply`."""
+
+    answers: dict[str, Any] = field(default_factory=dict)
+    understood: list[str] = field(default_factory=list)  # phrases, as the parser wrote them
+    from_text: bool = False  # read by the free-text parser (say so), not a bare answer
+    problem: str | None = None  # mrkdwn: why a typed number was not accepted
+
+
+def parse_typed(question: Question, text: str) -> Any:
+    """A typed reply as an answer to `question`; raises AnswerError."""
+    body = clean(text).strip().rstrip(".!")
+    try:
+        return parse_value(question, body)
+    except AnswerError:
+        if question.kind not in ("int", "float"):
+            raise
+        number = number_in(body)
+        if number is None:
+            raise
+        return parse_value(question, number)
+
+
+def _not_accepted(question: Question, text: str, error: AnswerError) -> str:
+    given = clean(text)
+    reason = error.reason
+    quoted = repr(error.given)
+    if reason.startswith(quoted):  # "'lots' is not a number; ..." - the text is quoted once
+        reason = "it" + reason[len(quoted):]
+    return (f"I could not read \u201c{escape(given[:200])}\u201d as {escape(question.short)}: "
+            f"{escape(reason)}. The question above is still open and your other answers are "
+            "kept.")
+
+
+def read_reply(deps: Deps, c: Consultation, text: str) -> Reply:
+    """Everything the free-text parser reads in `text`; else `text` as the answer to the
+    question on screen (a number, yes/no, an option)."""
+    found = parse_freetext(text, deps.knowledge)
+    if found.answers:
+        return Reply(dict(found.answers), list(found.understood), from_text=True)
+    q = current_question(deps, c)
+    if q is None:
+        return Reply()
+    try:
+        value = parse_typed(q, text)
+    except AnswerError as error:
+        return Reply(problem=_not_accepted(q, text, error) if q.kind in ("int", "float")
+                     else None)
+    return Reply({q.id: value}, [f"{q.short}: {shown_value(q, value)}"])
+
+
+def noted(reply: Reply) -> str:
+    return "Noted: " + escape("; ".join(reply.understood)) + "."
+
+
+def apply_answers(deps: Deps, cid: str, answers: Mapping[str, Any]) -> Consultation:
+    def apply(d: ConsultationDraft) -> None:
+        d.answers.update(answers)
+        d.meta["skipped"] = [q for q in d.meta.get("skipped") or [] if q not in answers]
+        if d.meta.get("current") in answers:
+            d.meta["current"] = None
+
+    return deps.store.update(cid, apply)
+
+
+def take_reply(deps: Deps, c: Consultation, answers: Mapping[str, Any]) -> bool:
+    """Write `answers` and show the next state; False if the consultation was closed."""
+    try:
+        c = apply_answers(deps, c.id, answers)
+    except ConsultationClosed as exc:
+        return resume_finished(deps, exc.consultation)
+    advance(deps, c)
+    return True
+
+
+def handle_thread_message(
+    deps: Deps, *, user: str, channel: str, thread_ts: str, text: str
+) -> None:
+    """A message in a thread. Most threads have nothing to do with the bot: if the store
+    cannot be asked, that is logged and nobody is bothered. In a thread with an open
+    consultation, the owner's reply may answer it."""
+    try:
+        c = deps.store.find_open_for_thread(channel, thread_ts)
+    except StoreError as exc:
+        log.warning("thread reply in %s not checked for a consultation: %s", channel, exc)
+        return
+    if c is None:
+        return
+    with about(c.id):
+        if user != c.user_id:
+            q = current_question(deps, c)
+            if q is not None and q.kind in ("int", "float"):
+                try:
+                    parse_typed(q, text)
+                except AnswerError:
+                    return  # just conversation
+                tell_user(deps, user, f"Only <@{c.user_id}> can answer this consultation. "
+                          + start_your_own(deps.bot_user_id, deps.command),
+                          channel=channel, thread_ts=thread_ts)
+            return
+        reply = read_reply(deps, c, text)
+        if reply.answers:
+            if take_reply(deps, c, reply.answers) and reply.from_text:
+                tell_user(deps, user, noted(reply), channel=channel, thread_ts=thread_ts)
+        elif reply.problem:
+            tell_user(deps, user, reply.problem, channel=channel, thread_ts=thread_ts)
+
+
+# ---------------------------------------------------------------- the bot's DM
+
+
+def open_in_dm(deps: Deps, user: str, channel: str) -> Consultation | None:
+    """The user's open consultation in the DM `channel` (the newest; older open ones, left
+    from before one DM meant one consultation, are abandoned)."""
+    rows = [r for r in deps.store.recent_for_user(user, 20)
+            if r.channel == channel and r.status == "open" and r.thread_ts]
+    if not rows:
+        return None
+    for older in rows[1:]:
+        abandon(deps, older)
+    return rows[0]
+
+
+def abandon(deps: Deps, c: Consultation) -> None:
+    """Close an open consultation that a newer one replaces; its message says so."""
+    try:
+        c = deps.store.abandon(c.id)
+    except ConsultationClosed:
+        return
+    with about(c.id), contextlib.suppress(SlackCallFailed):
+        show(deps, c)  # if this fails, its buttons say "closed" when clicked
+
+
+def supersede(deps: Deps, keep: Consultation) -> None:
+    """In the bot's DM one consultation is open at a time: abandon the others."""
+    if not (keep.channel and is_dm(keep.channel)):
+        return
+    for r in deps.store.recent_for_user(keep.user_id, 20):
+        if r.id != keep.id and r.channel == keep.channel and r.status == "open":
+            abandon(deps, r)
+
+
+def _hint_once(deps: Deps, key: str, channel: str, text: str) -> None:
+    """Post `text` in `channel` unless `key` was hinted already today (kept in the store's
+    processed-events table, so it holds across replicas and restarts)."""
+    day = datetime.now(UTC).strftime("%Y%m%d")
+    try:
+        first = deps.store.claim_event(f"hint:{key}:{day}")
+    except StoreError:
+        return
+    if first:
+        call(deps, "chat_postMessage", channel=channel, text=text)
+
+
+def handle_direct_message(
+    deps: Deps, *, user: str, team: str | None, channel: str, ts: str, text: str
+) -> None:
+    """A top-level message in the bot's DM (replies in a thread there are typed answers)."""
+    body = clean(text)
+    current = open_in_dm(deps, user, channel)
+    if NEW_WORDS.match(body):
+        if current is not None:
+            abandon(deps, current)
+        handle_mention(deps, user=user, team=team, channel=channel, ts=ts, thread_ts=None,
+                       text="")
+        return
+    if current is not None:
+        with about(current.id):
+            _continue_in_dm(deps, current, channel=channel, text=text)
+        return
+    if parse_freetext(text, deps.knowledge).answers or ON_TOPIC.search(body):
+        handle_mention(deps, user=user, team=team, channel=channel, ts=ts, thread_ts=None,
+                       text=text)
+        return
+    _hint_once(deps, channel, channel, (
+        "Hi! Tell me about your LLM task and I'll say whether to prompt-engineer or "
+        "fine-tune, e.g. _6k token prompt, 20M calls a month, 8000 examples, llama_. Or "
+        f"write *new* to answer my questions one at a time; `{deps.command}` opens a form."
+    ))
+
+
+def _continue_in_dm(deps: Deps, c: Consultation, *, channel: str, text: str) -> None:
+    link = c.meta.get("permalink")
+    there = f"<{link}|in its thread>" if isinstance(link, str) and link else "in its thread"
+    reply = read_reply(deps, c, text)
+    if reply.answers:
+        if take_reply(deps, c, reply.answers):
+            call(deps, "chat_postMessage", channel=channel,
+                 text=f"{noted(reply)} Your consultation goes on {there}.")
+        return
+    _hint_once(deps, c.id, channel, (
+        f"Your consultation is still open: answer {there}, or write *new* to start another "
+        "one."
+    ))
