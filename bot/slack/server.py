@@ -227,6 +227,13 @@ class BotWsgiApp:
             if identity is not None:
                 identity.start()  # auth.test in the background, never in an ack's path
 
+    def close(self, wait: bool = True) -> None:
+        """Stop dispatching events (waits for those being dispatched). Tests, shutdown."""
+        if self.events is not None and self.events.events_executor is not None:
+            shutdown = getattr(self.events.events_executor, "shutdown", None)
+            if shutdown is not None:
+                shutdown(wait=wait, cancel_futures=False)
+
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
         path = environ.get("PATH_INFO") or "/"

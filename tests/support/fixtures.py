@@ -39,7 +39,7 @@ from slack_bolt import App
 
 from bot.config import Settings
 from bot.slack import metrics
-from bot.slack.app import create_app
+from bot.slack.app import create_app, db_pool_sizes, identity_for, work_executor_for
 from bot.slack.server import BackgroundServer, BotWsgiApp, serve_in_thread
 from bot.store import Store
 from tests.support.fake_slack import BOT_TOKEN, FakeSlack
@@ -92,9 +92,17 @@ class RunningBot:
             return
         self.stopped = True
         self.server.stop()
+        identity = identity_for(self.app)
+        if identity is not None:
+            identity.stop()
+        # event dispatch, then the ack pool (both may still hand work off), then the work
+        self.wsgi.close()
         executor = getattr(self.app.listener_runner, "listener_executor", None)
         if executor is not None and hasattr(executor, "shutdown"):
             executor.shutdown(wait=True, cancel_futures=False)
+        work = work_executor_for(self.app)
+        if work is not None and hasattr(work, "shutdown"):
+            work.shutdown(wait=True, cancel_futures=False)
         self.store.dispose()
 
     def restart(self) -> RunningBot:
@@ -121,7 +129,9 @@ def start_bot(
 
     `track(running)` is called with the result (and with every `restart()` result).
     """
-    store = Store(settings.database_url, on_finish=metrics.consultation_finished)
+    pool_size, max_overflow = db_pool_sizes(settings)
+    store = Store(settings.database_url, pool_size=pool_size, max_overflow=max_overflow,
+                  on_finish=metrics.consultation_finished)
     store.create_schema()
     app = create_app(settings, store, register_listeners=register_listeners)
     if configure is not None:

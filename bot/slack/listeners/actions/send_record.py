@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 
 from bot.slack.consultations import deps_from, guarded, send_record_dm
 from bot.slack.listeners._payload import action_place, action_value, user_id
+from bot.slack.work import after_ack
 
 
 def send_record_callback(
@@ -19,8 +20,14 @@ def send_record_callback(
     cid = action_value(action)
     if not cid:
         return
-    deps = deps_from(context, client)
-    user = user_id(body)
     channel, thread_ts = action_place(body)
+    after_ack(context, _send_record, context, client, user_id(body), channel, thread_ts, cid)
+
+
+def _send_record(
+    context: BoltContext, client: WebClient, user: str, channel: str | None,
+    thread_ts: str | None, cid: str,
+) -> None:
+    deps = deps_from(context, client)
     with guarded(deps, user, channel=channel, thread_ts=thread_ts):
         send_record_dm(deps, user=user, channel=channel, thread_ts=thread_ts, cid=cid)

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from bot.slack.blocks import ids
 from bot.slack.consultations import deps_from, guarded, skip
 from bot.slack.listeners._payload import action_place, action_value, user_id
+from bot.slack.work import after_ack
 
 
 def skip_question_callback(
@@ -21,8 +22,14 @@ def skip_question_callback(
     if parts is None:
         return
     cid, qid = parts
-    deps = deps_from(context, client)
-    user = user_id(body)
     channel, thread_ts = action_place(body)
+    after_ack(context, _skip_question, context, client, user_id(body), channel, thread_ts, cid, qid)
+
+
+def _skip_question(
+    context: BoltContext, client: WebClient, user: str, channel: str | None,
+    thread_ts: str | None, cid: str, qid: str,
+) -> None:
+    deps = deps_from(context, client)
     with guarded(deps, user, channel=channel, thread_ts=thread_ts):
         skip(deps, user=user, channel=channel, thread_ts=thread_ts, cid=cid, qid=qid)

@@ -1,7 +1,8 @@
 """App Home opened: publish the user's recent consultations and the New button.
 
-If `views.publish` fails the failure is logged and the tab keeps its previous content
-(a DM for every failed tab refresh would be noise).
+Handed off to the work pool (`after_ack`). If `views.publish` fails the failure is
+logged and the tab keeps its previous content (a DM for every failed tab refresh would
+be noise).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from slack_bolt import BoltContext
 from slack_sdk import WebClient
 
 from bot.slack.consultations import SlackCallFailed, deps_from, publish_home
+from bot.slack.work import after_ack
 
 
 def app_home_opened_callback(
@@ -20,6 +22,10 @@ def app_home_opened_callback(
 ) -> None:
     if event.get("tab", "home") != "home" or not event.get("user"):
         return
+    after_ack(context, _publish, context, client, str(event["user"]))
+
+
+def _publish(context: BoltContext, client: WebClient, user: str) -> None:
     deps = deps_from(context, client)
     with contextlib.suppress(SlackCallFailed):
-        publish_home(deps, str(event["user"]), context.get("team_id"))
+        publish_home(deps, user, context.get("team_id"))

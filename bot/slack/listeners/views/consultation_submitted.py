@@ -2,7 +2,7 @@
 
 Before the ack only validation: a bad value comes back as `response_action: errors` on
 that field alone (Slack keeps every other value). Otherwise the ack closes the modal and
-the decision, card, DM and store work happen after it.
+the decision, card, DM and store work happen after it, on the work pool (`after_ack`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 from bot.slack.blocks import read_submission
 from bot.slack.consultations import deps_from, guarded, read_metadata, submit_modal
 from bot.slack.listeners._payload import team_id, user_id
+from bot.slack.work import after_ack
 
 
 def consultation_submitted_callback(
@@ -27,9 +28,16 @@ def consultation_submitted_callback(
         ack(response_action="errors", errors=submission.errors)
         return
     ack(response_action="clear")
-    user = user_id(body)
     meta = read_metadata((view or {}).get("private_metadata"))
+    after_ack(context, _submit, context, client, user_id(body), team_id(body, context),
+              submission, meta)
+
+
+def _submit(
+    context: BoltContext, client: WebClient, user: str, team: str | None, submission: Any,
+    meta: dict[str, Any],
+) -> None:
+    deps = deps_from(context, client)
     channel = meta.get("channel") if isinstance(meta.get("channel"), str) else None
     with guarded(deps, user, channel=channel):
-        submit_modal(deps, user=user, team=team_id(body, context), submission=submission,
-                     meta=meta)
+        submit_modal(deps, user=user, team=team, submission=submission, meta=meta)
