@@ -11,6 +11,9 @@ Slack's JSON shapes and records every call. Point the bot at it with
         fake.fail_next("chat.postMessage", 1, status=429, retry_after=1)
         fake.fail_next("chat.update", 2, status=500)
         fake.error_next("views.open", "expired_trigger_id")
+        gate = fake.hold("conversations.replies")   # calls wait until gate.set() (or 30 s)
+        fake.wait_holding("conversations.replies", 3)  # 3 calls are waiting right now
+        fake.drop_next("chat.postMessage")   # read the request, close without answering
         fake.add_message("C1", "1700000000.000100", "hi", user="U1")   # for replies
         fake.uploads[file_id]  -> {"filename", "length", "data", "title", "channel_id"}
 
@@ -30,8 +33,10 @@ recorded as method `response_url`.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -99,6 +104,7 @@ class _Failure:
     status: int
     retry_after: int | None
     error: str | None
+    drop: bool = False
 
 
 class FakeSlack:
@@ -115,6 +121,8 @@ class FakeSlack:
         self.users: dict[str, dict[str, Any]] = {}
         self._failures: dict[str, list[_Failure]] = {}
         self._overrides: dict[str, Callable[[Call], dict[str, Any]]] = {}
+        self._holds: dict[str, tuple[threading.Event, float]] = {}
+        self._holding: dict[str, int] = {}
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self._seq = itertools.count(1)
@@ -151,6 +159,7 @@ class FakeSlack:
         return self
 
     def stop(self) -> None:
+        self.release_all()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -201,6 +210,65 @@ class FakeSlack:
         with self._lock:
             self._failures.setdefault(method, []).append(_Failure(count, 200, None, error))
 
+    def drop_next(self, method: str, count: int = 1) -> None:
+        """The next `count` calls to `method` are read, recorded (status 0) and then the
+        connection is closed without an answer: the client cannot know whether Slack
+        acted on it (a lost connection after the request was sent)."""
+        with self._lock:
+            self._failures.setdefault(method, []).append(
+                _Failure(count, 0, None, None, drop=True)
+            )
+
+    def hold(self, *methods: str, timeout: float = 30.0) -> threading.Event:
+        """Calls to `methods` wait, before being answered as usual, until the returned
+        event is set (or `timeout` s passed): a slow Slack. `stop()` releases them."""
+        gate = threading.Event()
+        with self._lock:
+            for method in methods:
+                self._holds[method] = (gate, timeout)
+        return gate
+
+    def release_all(self) -> None:
+        """Release every held call and stop holding."""
+        with self._lock:
+            gates = [gate for gate, _ in self._holds.values()]
+            self._holds.clear()
+        for gate in gates:
+            gate.set()
+
+    def holding(self, method: str) -> int:
+        """How many calls to `method` are being held right now."""
+        with self._lock:
+            return self._holding.get(method, 0)
+
+    def wait_holding(self, method: str, count: int, timeout: float = 10.0) -> None:
+        """Block until at least `count` calls to `method` are held at once."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._holding.get(method, 0) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(
+                        f"timed out waiting for {count} held {method} calls; "
+                        f"{self._holding.get(method, 0)} held"
+                    )
+                self._cond.wait(left)
+
+    def _wait_if_held(self, method: str) -> None:
+        with self._cond:
+            held = self._holds.get(method)
+            if held is None:
+                return
+            self._holding[method] = self._holding.get(method, 0) + 1
+            self._cond.notify_all()
+        gate, timeout = held
+        try:
+            gate.wait(timeout)
+        finally:
+            with self._cond:
+                self._holding[method] -= 1
+                self._cond.notify_all()
+
     def on(self, method: str, fn: Callable[[Call], dict[str, Any]]) -> None:
         """Answer `method` with `fn(call)` instead of the built-in behaviour."""
         self._overrides[method] = fn
@@ -227,7 +295,8 @@ class FakeSlack:
         self.users[user_id] = profile
 
     def reset(self) -> None:
-        """Forget calls, failures and overrides (not messages/users)."""
+        """Forget calls, failures, overrides and holds (not messages/users)."""
+        self.release_all()
         with self._lock:
             self.calls.clear()
             self._failures.clear()
@@ -332,8 +401,17 @@ class FakeSlack:
         method = path[len("/api/") :]
         call = Call(method, params, headers, body_json, raw)
 
+        self._wait_if_held(method)
         failure = self._take_failure(method)
         if failure is not None:
+            if failure.drop:
+                call.status = 0
+                call.response = None
+                self._record(call)
+                h.close_connection = True
+                with contextlib.suppress(OSError):
+                    h.connection.shutdown(socket.SHUT_RDWR)
+                return
             if failure.error is not None:
                 self._reply(h, call, 200, {"ok": False, "error": failure.error})
             else:
