@@ -11,9 +11,11 @@ from tests.support.slack_requests import (
     USER_ID,
     app_home_opened_event,
     app_mention_event,
+    message_event,
 )
 from tests.support.surface import all_text, click, modal_values, wait_until
 
+DM = "D0ALICE01"
 READY = {
     "model_access": "Open-weights model", "prompt_tokens": "6k", "monthly_calls": "20M",
     "labelled_examples": "8,000", "has_eval_set": "Yes", "prompt_engineering_tried": "Yes",
@@ -142,6 +144,8 @@ def test_new_consultation_from_app_home(bot):
     assert r.status == 200
     view = fake.wait_for("views.open").arg_json("view")
     assert json.loads(view["private_metadata"])["origin"] == "home"
+    # the result only goes to the DM: no "Keep the result private" to tick
+    assert "Keep the result private" not in all_text(view["blocks"])
     bot.sender.view_submission(MODAL_CALLBACK, modal_values(view, READY),
                                private_metadata=view["private_metadata"])
     dm_summary_call(fake)
@@ -162,12 +166,104 @@ def test_dm_channel_is_opened_once_per_user(bot):
     assert len(fake.calls_to("conversations.open")) == 1
 
 
-def test_a_message_in_the_bots_dm_starts_a_consultation_there(bot):
-    from tests.support.slack_requests import message_event
+def dm_event(text):
+    return message_event(text, channel=DM, channel_type="im")
 
+
+def dm_rows(bot):
+    return [r for r in bot.store.recent_for_user(USER_ID) if r.channel == DM]
+
+
+def test_a_message_in_the_bots_dm_starts_a_consultation_there(bot):
     fake = bot.fake
-    event = message_event("6k token prompt, 20M calls", channel="D0ALICE01", channel_type="im")
+    event = dm_event("6k token prompt, 20M calls")
     bot.sender.event(event)
     posted = fake.wait_for("chat.postMessage")
-    assert posted.arg("channel") == "D0ALICE01" and posted.arg("thread_ts") == event["ts"]
+    assert posted.arg("channel") == DM and posted.arg("thread_ts") == event["ts"]
     assert "6,000 tokens" in all_text(posted.arg_json("blocks"))
+
+
+def test_chit_chat_in_the_dm_starts_nothing(bot):
+    fake = bot.fake
+    bot.sender.event(dm_event("hello"))
+    hint = fake.wait_for("chat.postMessage")
+    assert hint.arg("channel") == DM and not hint.arg("thread_ts")
+    assert "6k token prompt" in hint.arg("text") and "/ptf" in hint.arg("text")
+    bot.sender.event(dm_event("thanks!"))
+    bot.sender.event(dm_event("cool"))
+    fake.quiet_for(0.5)
+    assert len(fake.calls_to("chat.postMessage")) == 1  # one hint, not one per message
+    assert dm_rows(bot) == []
+
+
+def test_the_dm_goes_on_with_the_open_consultation(bot):
+    fake = bot.fake
+    first = dm_event("we use llama")
+    bot.sender.event(first)
+    question = fake.wait_for("chat.postMessage")
+    assert question.arg("thread_ts") == first["ts"]
+    (row,) = wait_until(lambda: [r for r in dm_rows(bot) if r.message_ts], what="the row")
+
+    # top-level facts go to the open consultation, not a new one
+    n = len(fake.ok_calls("chat.update"))
+    bot.sender.event(dm_event("20M calls a month and a 6k token prompt"))
+    fake.wait_for("chat.update", count=n + 1)
+    noted = fake.wait_for("chat.postMessage", count=2)
+    assert noted.arg("channel") == DM and "Noted:" in noted.arg("text")
+    assert row.meta["permalink"] in noted.arg("text")  # a link to its thread
+    (again,) = dm_rows(bot)
+    assert again.id == row.id and again.answers["monthly_calls"] == 20_000_000
+
+    # chit-chat: one hint pointing at the thread, then silence
+    bot.sender.event(dm_event("thanks!"))
+    hint = fake.wait_for("chat.postMessage", count=3)
+    assert "still open" in hint.arg("text") and row.meta["permalink"] in hint.arg("text")
+    bot.sender.event(dm_event("great"))
+    fake.quiet_for(0.5)
+    assert len(fake.calls_to("chat.postMessage")) == 3
+    assert len(dm_rows(bot)) == 1
+
+    # "new" replaces the open one: abandoned (its message says so), a new one starts
+    new = dm_event("new")
+    bot.sender.event(new)
+    fresh = fake.wait_for("chat.postMessage", predicate=lambda c: c.arg("thread_ts") == new["ts"])
+    assert "Question" in fresh.arg("text")
+    wait_until(lambda: bot.store.get(row.id).status == "abandoned", what="abandoned")
+    closed = fake.wait_for("chat.update", predicate=lambda c: c.arg("ts") == row.message_ts
+                           and "closed" in c.arg("text"))
+    assert closed
+    rows = dm_rows(bot)
+    assert [r.status for r in rows] == ["open", "abandoned"]
+    # App Home lists one in progress, with a link to its thread
+    bot.sender.event(app_home_opened_event())
+    home = all_text(fake.wait_for("views.publish").arg_json("view")["blocks"])
+    assert home.count("In progress") == 1 and "Stopped" in home
+
+
+def test_start_over_on_an_older_dm_consultation_replaces_the_open_one(bot):
+    fake = bot.fake
+    bot.sender.event(dm_event("we call claude, ship this week"))  # settled at once
+    done = wait_until(lambda: [r for r in dm_rows(bot) if r.status == "done"], what="done")[0]
+    fake.wait_for("chat.postMessage", count=2)  # the card and the DM summary
+    bot.sender.event(dm_event("new"))
+    wait_until(lambda: len([r for r in dm_rows(bot) if r.status == "open"]) == 1, what="open")
+    card = next(m for m in fake.messages[DM] if m.get("ts") == done.message_ts)
+    click(bot, card, "Start over", channel=DM)
+    wait_until(lambda: bot.store.get(done.id).status == "open", what="reopened")
+    wait_until(lambda: [r.status for r in dm_rows(bot)].count("open") == 1,
+               what="only one open in the DM")
+
+
+def test_history_links_an_open_thread_consultation_to_its_thread(bot):
+    fake = bot.fake
+    bot.sender.event(app_mention_event("6k token prompt"))
+    fake.wait_for("chat.postMessage")
+    row = wait_until(lambda: [r for r in bot.store.recent_for_user(USER_ID)
+                              if r.meta.get("permalink")], what="permalink")[0]
+    assert row.status == "open"
+    bot.sender.event(app_home_opened_event())
+    home = all_text(fake.wait_for("views.publish").arg_json("view")["blocks"])
+    assert f"<{row.meta['permalink']}|continue in the thread>" in home
+    bot.sender.command("history")
+    listing = all_text(fake.wait_for("response_url").json["blocks"])
+    assert f"<{row.meta['permalink']}|continue in the thread>" in listing

@@ -271,3 +271,78 @@ def test_command_in_a_dm_sends_only_the_dm_summary(bot):
     posts = fake.ok_calls("chat.postMessage")
     assert len(posts) == 1 and posts[0].arg("channel") == "D0ALICE01"
     assert "Your verdict: Fine-tune" in all_text(posts[0].arg_json("blocks"))
+
+
+def test_adjust_answers_keeps_a_private_result_private(bot):
+    fake = bot.fake
+    view = open_modal(bot)
+    submit(bot, view, {**READY, "ptf_private": "yes"})
+    eph = fake.wait_for("chat.postEphemeral")
+    msg = {"ts": eph.response["message_ts"], "blocks": eph.arg_json("blocks"), "type": "message"}
+    assert click(bot, msg, "Adjust answers").status == 200
+    again = fake.wait_for("views.open", count=2).arg_json("view")
+    private = next(b for b in again["blocks"] if b.get("block_id") == "ptf_private")
+    assert private["element"]["initial_options"][0]["value"] == "private"
+    # submitted as it is (one answer changed): private again, nothing in the channel
+    submit(bot, again, {"labelled_examples": "50"})
+    fake.wait_for("chat.postEphemeral", count=2)
+    fake.wait_for("chat.postMessage", count=2,
+                  predicate=lambda c: str(c.arg("channel")).startswith("D"))
+    fake.quiet_for(0.3)
+    assert not [c for c in fake.calls_to("chat.postMessage") if c.arg("channel") == CHANNEL_ID]
+    rows = bot.store.recent_for_user(USER_ID)
+    assert len(rows) == 2 and all(r.meta["private"] for r in rows)
+
+
+def test_the_card_says_each_thing_once_and_hides_nothing(bot):
+    """Four reasons and three "fine-tune once" conditions: the verdict is named once, the
+    paragraph is not repeated as a bullet, every condition is shown, and the reasons not
+    shown are counted."""
+    fake = bot.fake
+    view = open_modal(bot)
+    submit(bot, view, {"model_access": "Open-weights model", "prompt_tokens": "6k",
+                       "monthly_calls": "20M", "format_resisted": "Yes",
+                       "labelled_examples": "8,000", "has_eval_set": "No",
+                       "spec_stable": "No", "prompt_engineering_tried": "No"})
+    card = fake.wait_for("chat.postMessage", predicate=lambda c: c.arg("channel") == CHANNEL_ID)
+    row = wait_until(lambda: bot.store.recent_for_user(USER_ID), what="row")[0]
+    decision = row.decision
+    assert decision["verdict"] == "prompt_then_fine_tune"
+    assert len(decision["conditions"]) >= 3 and len(decision["reasons"]) >= 5
+    blocks = card.arg_json("blocks")
+    text = all_text(blocks)
+    assert text.count(decision["verdict_label"]) == 1  # the header, nothing else
+    first = decision["reasons"][0]["text"]
+    assert text.count(first) == 1  # the paragraph, not again as a bullet
+    for condition in decision["conditions"]:
+        assert condition["text"] in text
+    shown = sum(r["text"] in text for r in decision["reasons"])
+    assert f"and {len(decision['reasons']) - shown} more in the DM" in text
+
+    dm = fake.wait_for("chat.postMessage", predicate=lambda c: str(c.arg("channel"))
+                       .startswith("D")).arg_json("blocks")
+    dm_text = all_text(dm)
+    assert all(r["text"] in dm_text for r in decision["reasons"])
+    assert dm_text.count(first) == 1
+    assert "with prompt caching" not in dm_text  # nothing cached: it would repeat the cost
+
+
+def test_expired_trigger_on_a_button_says_click_again(bot):
+    fake = bot.fake
+    view = open_modal(bot)
+    submit(bot, view, READY)
+    card = fake.wait_for("chat.postMessage", predicate=lambda c: c.arg("channel") == CHANNEL_ID)
+    fake.error_next("views.open", "expired_trigger_id")
+    msg = {"ts": card.response["ts"], "blocks": card.arg_json("blocks"), "type": "message"}
+    click(bot, msg, "Adjust answers")
+    note = fake.wait_for("chat.postEphemeral")
+    assert "click *Adjust answers* again" in note.arg("text")
+    assert "command" not in note.arg("text")
+
+
+def test_no_private_checkbox_where_the_result_only_goes_to_the_dm(bot):
+    in_channel = open_modal(bot)
+    assert "Keep the result private" in all_text(in_channel["blocks"])
+    in_dm = open_modal(bot, channel_id="D0ALICE01")
+    assert "Keep the result private" not in all_text(in_dm["blocks"])
+    assert not [b for b in in_dm["blocks"] if b.get("block_id") == "ptf_private"]

@@ -3,6 +3,7 @@ owner-only answers, Change an answer / Start over, restarts and concurrent click
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 
@@ -462,3 +463,102 @@ def test_question_with_many_options_uses_a_select(bot):
                for el in b["elements"] if el["type"] == "static_select"]
     assert selects and len(selects[0]["options"]) == 8
     assert selects[0]["initial_option"]["value"].endswith("|classification_extraction")
+
+
+def test_a_database_outage_bothers_nobody_in_unrelated_threads(bot, caplog):
+    import sqlite3
+
+    fake = bot.fake
+    database = bot.settings.database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(database) as db:  # the consultations table is gone: every read fails
+        db.execute("ALTER TABLE consultations RENAME TO consultations_away")
+    root = new_ts()
+    bot.sender.event(message_event("lunch at noon?", thread_ts=root, user=OTHER_USER_ID))
+    bot.sender.event(message_event("sure", thread_ts=root))
+    wait_until(lambda: "not checked for a consultation" in caplog.text, what="the log line")
+    fake.quiet_for(0.5)
+    assert not fake.calls_to("chat.postEphemeral") and not fake.calls_to("chat.postMessage")
+
+
+def test_restart_between_finish_and_the_card_is_repaired_on_the_next_click(db_bot, knowledge):
+    from bot.engine import decide
+
+    bot = db_bot
+    fake = bot.fake
+    root, ts = mention(bot, "llama, 6k token prompt, 20M calls")
+    row = row_for(bot, root)
+    # the process that finished it died before the card and the DM went out
+    bot.store.finish(row.id, decide(knowledge, row.answers).to_dict())
+    bot = bot.restart()
+    msg = copy.deepcopy(message(fake, CHANNEL_ID, ts))  # still a question on screen
+    assert current_question(msg) is not None
+    first_button = next(el for b in msg["blocks"] if b.get("block_id") == QUESTION_BLOCK
+                        for el in b["elements"] if el["type"] == "button")
+    click(bot, msg, first_button["text"]["text"])
+    dm = fake.wait_for("chat.postMessage", predicate=lambda c: str(c.arg("channel"))
+                       .startswith("D"))
+    assert "Your verdict" in all_text(dm.arg_json("blocks"))
+    card = wait_until(lambda: "Verdict:" in all_text(message(fake, CHANNEL_ID, ts)["blocks"]),
+                      what="the card on screen")
+    assert card
+    assert not fake.calls_to("chat.postEphemeral")  # no "use Change an answer on the verdict"
+    wait_until(lambda: bot.store.get(row.id).meta.get("dm"), what="the DM saved")
+    # the same stale click again: the card is there and the DM was sent, so only a note
+    click(bot, msg, first_button["text"]["text"])
+    note = fake.wait_for("chat.postEphemeral")
+    assert "finished" in note.arg("text")
+    fake.quiet_for(0.3)
+    dms = [c for c in fake.ok_calls("chat.postMessage") if str(c.arg("channel")).startswith("D")]
+    assert len(dms) == 1
+
+
+@pytest.mark.parametrize("subtype", ["thread_broadcast", "file_share"])
+def test_a_reply_with_a_file_or_sent_to_the_channel_too_is_read(bot, subtype):
+    fake = bot.fake
+    root, ts = mention(bot, "llama, 6k token prompt, 20M calls, 8000 examples")
+    ask_again(bot, ts, "labelled examples: 8,000 examples")
+    n = updates(fake)
+    event = message_event("about 5k", thread_ts=root)
+    event["subtype"] = subtype
+    if subtype == "file_share":
+        event["files"] = [{"id": "F0FILE", "name": "examples.csv"}]
+    bot.sender.event(event)
+    fake.wait_for("chat.update", count=n + 1)
+    assert row_for(bot, root).answers["labelled_examples"] == 5000
+
+
+def test_a_mention_with_a_file_is_answered(bot):
+    fake = bot.fake
+    event = message_event(f"<@{BOT_USER_ID}> 6k token prompt, 20M calls, see the spec")
+    event["subtype"] = "file_share"
+    event["files"] = [{"id": "F0SPEC", "name": "spec.pdf"}]
+    bot.sender.event(event)
+    posted = fake.wait_for("chat.postMessage")
+    assert posted.arg("thread_ts") == event["ts"]
+    assert "6,000 tokens" in all_text(posted.arg_json("blocks"))
+
+
+def test_missing_permission_is_said_in_words_and_logged_with_the_scope(bot, caplog):
+    fake = bot.fake
+    fake.on("conversations.replies", lambda call: {
+        "ok": False, "error": "missing_scope", "needed": "channels:history",
+        "provided": "chat:write,commands"})
+    root = new_ts()
+    fake.add_message(CHANNEL_ID, root, "6k token prompt", user=USER_ID)
+    _, ts = mention(bot, "should we fine-tune?", thread_ts=root)
+    text = all_text(message(fake, CHANNEL_ID, ts)["blocks"])
+    assert ("I'm missing the permission to read this thread (channels:history); ask an admin "
+            "to reinstall the app") in text
+    assert ("Slack conversations_replies failed: missing_scope (needed: channels:history) "
+            f"(consultation -, channel {CHANNEL_ID})") in caplog.text
+
+    # a failure during a consultation names it
+    row = row_for(bot, root)
+    fake.error_next("chat.update", "channel_not_found")
+    fake.error_next("chat.postMessage", "channel_not_found")
+    msg = message(fake, CHANNEL_ID, ts)
+    click(bot, msg, next(el for b in msg["blocks"] if b.get("block_id") == QUESTION_BLOCK
+                         for el in b["elements"] if el["type"] == "button")["text"]["text"])
+    note = fake.wait_for("chat.postEphemeral")
+    assert "I can't see this conversation" in note.arg("text")
+    assert f"consultation {row.id}, channel {CHANNEL_ID}" in caplog.text
