@@ -210,7 +210,8 @@ def test_without_knowledge_still_parses():
 @pytest.mark.parametrize(
     ("text", "number"),
     [("6k", 6000), ("about 6k tokens", 6000), ("20 million", 20e6), ("6,000.", 6000),
-     ("3 or 4", None), ("lots", None)],
+     ("3 or 4", None), ("lots", None), ("we use gpt-4o", None), ("phi-3 it is", None),
+     ("gpt-4o, 8000 of them", 8000), ("8k!", 8000)],
 )
 def test_number_in(text, number):
     assert number_in(text) == number

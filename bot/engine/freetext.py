@@ -101,9 +101,18 @@ def _number(match: re.Match[str]) -> float | None:
     return parse_number(match.group("num") + suffix)
 
 
+_PART_OF_A_NAME = re.compile(r"[A-Za-z]-$")
+
+
 def number_in(text: str) -> float | None:
-    """The one number in `text` ("about 6k tokens" -> 6000), or None if none or several."""
-    found = {_number(m) for m in _NUMBER.finditer(clean(text))}
+    """The one number in `text` ("about 6k tokens" -> 6000), or None if none or several.
+    Digits inside a name ("gpt-4o", "phi-3", "llama3") are not numbers."""
+    body = clean(text)
+    found = {
+        _number(m) for m in _NUMBER.finditer(body)
+        if not body[m.end():m.end() + 1].isalpha()
+        and not _PART_OF_A_NAME.search(body[:m.start()])
+    }
     found.discard(None)
     return found.pop() if len(found) == 1 else None
 
