@@ -43,7 +43,7 @@ Rendered = tuple[str, list[dict[str, Any]]]
 # ---------------------------------------------------------------- prose and card
 
 
-def card_explanation(decision: Mapping[str, Any], knowledge: Any = None) -> str:
+def card_explanation(decision: Mapping[str, Any]) -> str:
     """The prose at the top of the result card and of the DM summary.
 
     The one place it is produced: the template summary of the decision. It is what the
@@ -54,7 +54,7 @@ def card_explanation(decision: Mapping[str, Any], knowledge: Any = None) -> str:
 
 def prose_for(deps: Deps, c: Consultation, decision: Mapping[str, Any]) -> phrasing.Prose:
     """The prose shown for `decision`: its saved LLM phrasing, else the template."""
-    return phrasing.shown(decision, c.meta, card_explanation(decision, deps.knowledge))
+    return phrasing.shown(decision, c.meta, card_explanation(decision))
 
 
 def result_card(
@@ -189,7 +189,7 @@ def deliver(
         on_dm_failed(exc)
     phrasing.improve(
         deps, c, decision,
-        template=card_explanation(decision, deps.knowledge),
+        template=card_explanation(decision),
         render=card,
         render_dm=lambda p: _summary(deps, c, decision, p, link=link, place=place, note=note),
         on_changed=on_changed,

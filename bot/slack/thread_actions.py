@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.engine import AnswerError, parse_value
+from bot.slack.blocks.limits import escape
 from bot.slack.blocks.question import start_your_own
 from bot.slack.thread_flow import advance, apply_answers, reopen, resume_finished, supersede
 from bot.slack.web import Deps, about, not_found, tell_user
@@ -57,8 +58,8 @@ def answer(
         try:
             value = parse_value(deps.knowledge.question(qid), raw)
         except AnswerError as error:
-            tell_user(deps, user, f"That answer did not work: {error.reason}.", channel=channel,
-                      thread_ts=c.thread_ts)
+            tell_user(deps, user, f"That answer did not work: {escape(error.reason)}.",
+                      channel=channel, thread_ts=c.thread_ts)
             return
         try:
             c = apply_answers(deps, c.id, {qid: value})

@@ -213,3 +213,51 @@ def test_text_helpers():
     assert len(fit_blocks([section("x")] * 80)) == 50
     assert unpack(pack("a", "b", "c|d"), 3) == ["a", "b", "c|d"]
     assert unpack("a", 3) is None and unpack(None, 2) is None
+
+
+def test_template_prose_is_not_repeated(knowledge):
+    decision = decision_for(knowledge, SCENARIOS[0])
+    label, first = decision["verdict_label"], decision["reasons"][0]["text"]
+    assert decision["summary"] == f"{label}. {first}"  # what the template is made of
+    for build in (
+        lambda **kw: result_card(decision, knowledge, consultation_id=CID, owner="U1", **kw),
+        lambda **kw: dm_summary(decision, knowledge, consultation_id=CID, **kw),
+    ):
+        blocks = build()[1]
+        body = all_text(blocks)
+        assert body.count(escape(first)) == 1
+        assert blocks[0]["type"] == "header" and label in blocks[0]["text"]["text"]
+        assert label not in blocks[1]["text"]["text"]  # the paragraph does not say it again
+        # checked LLM phrasing is its own text: every reason is listed under it
+        phrased = all_text(build(explanation="P.", explanation_sources=["seed"])[1])
+        assert phrased.count(escape(first)) == 1 and "P." in phrased
+
+
+def test_dm_cost_table_leaves_out_caching_when_nothing_is_cached(knowledge):
+    from bot.slack.blocks.summary import cost_table
+
+    decision = decision_for(knowledge, SCENARIOS[0])
+    costs = {"monthly_input_tokens": 1e9, "monthly_prompt_cost_usd": 100.0,
+             "monthly_prompt_cost_cached_usd": 100.0, "break_even_months": None}
+    labels = [label for label, _ in cost_table({**decision, "costs": costs})]
+    assert "Prompt cost a month" in labels
+    assert not any("caching" in label for label in labels)
+    cached = {**costs, "monthly_prompt_cost_cached_usd": 40.0}
+    assert any("caching" in label for label, _ in cost_table({**decision, "costs": cached}))
+
+
+def test_modal_private_checkbox_is_optional(knowledge):
+    def has_checkbox(view):
+        return any(b.get("block_id") == "ptf_private" for b in view["blocks"])
+
+    assert has_checkbox(consultation_modal(knowledge))
+    assert not has_checkbox(consultation_modal(knowledge, offer_private=False))
+    ticked = consultation_modal(knowledge, private=True)
+    assert read_submission(knowledge, modal_values(ticked, {})).private is True
+
+
+def test_closed_message_fits():
+    from bot.slack.blocks.question import closed_message
+
+    text, blocks = closed_message("/ptf")
+    assert check(blocks) == [] and "closed" in text and "/ptf" in all_text(blocks)
