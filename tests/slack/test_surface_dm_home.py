@@ -243,7 +243,8 @@ def test_the_dm_goes_on_with_the_open_consultation(bot):
 def test_start_over_on_an_older_dm_consultation_replaces_the_open_one(bot):
     fake = bot.fake
     bot.sender.event(dm_event("we call claude, ship this week"))  # settled at once
-    done = wait_until(lambda: [r for r in dm_rows(bot) if r.status == "done"], what="done")[0]
+    done = wait_until(lambda: [r for r in dm_rows(bot) if r.status == "done" and r.message_ts],
+                      what="done")[0]
     fake.wait_for("chat.postMessage", count=2)  # the card and the DM summary
     bot.sender.event(dm_event("new"))
     wait_until(lambda: len([r for r in dm_rows(bot) if r.status == "open"]) == 1, what="open")
