@@ -522,8 +522,9 @@ def abandon(deps: Deps, c: Consultation) -> None:
         c = deps.store.abandon(c.id)
     except ConsultationClosed:
         return
-    with about(c.id), contextlib.suppress(SlackCallFailed):
-        show(deps, c)  # if this fails, its buttons say "closed" when clicked
+    if c.message_ts:
+        with about(c.id), contextlib.suppress(SlackCallFailed):
+            show(deps, c)  # if this fails, its buttons say "closed" when clicked
 
 
 def supersede(deps: Deps, keep: Consultation) -> None:
