@@ -83,6 +83,38 @@ def test_acks_and_views_open_do_not_queue_behind_slow_work(bot, fake_slack):
                         predicate=lambda c: str(c.arg("channel", "")).startswith("C0BUSY"))
 
 
+def test_failed_work_after_the_ack_is_logged_without_secrets(bot_factory, caplog):
+    from tests.support.fake_slack import BOT_TOKEN
+
+    ran = threading.Event()
+
+    def configure(app):
+        from bot.slack.work import after_ack
+
+        def explode(context):
+            ran.set()
+            raise RuntimeError(f"boom with {BOT_TOKEN}")
+
+        @app.command("/ptf-test")
+        def _cmd(ack, context):
+            ack()
+            after_ack(context, explode, context)
+
+    bot = bot_factory(register_listeners=False, configure=configure)
+    before = bot.sender.get("/metrics").text.count("explode")
+    assert bot.sender.command("", command="/ptf-test").status == 200
+    assert ran.wait(5)
+    deadline = time.monotonic() + 5
+    while not any("listener work" in r.getMessage() for r in caplog.records):
+        assert time.monotonic() < deadline, "the failure was not logged"
+        time.sleep(0.05)
+    assert BOT_TOKEN not in caplog.text
+    assert "RuntimeError" in caplog.text
+    metrics_text = bot.sender.get("/metrics").text
+    assert "ptf_listener_work_errors_total" in metrics_text
+    assert metrics_text.count("explode") > before
+
+
 # ------------------------------------------------------------------ 2. auth.test off the ack
 
 
