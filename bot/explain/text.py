@@ -30,7 +30,12 @@ def cost_rows(decision: dict[str, Any]) -> list[tuple[str, str]]:
     costs = decision["costs"]
     if costs.get("monthly_input_tokens") is None:
         return []
-    return [(label, cost_value(key, costs.get(key))) for key, label in COST_LINES]
+    same = costs.get("monthly_prompt_cost_cached_usd") == costs.get("monthly_prompt_cost_usd")
+    return [
+        (label, cost_value(key, costs.get(key)))
+        for key, label in COST_LINES
+        if not (same and key == "monthly_prompt_cost_cached_usd")  # nothing cached
+    ]
 
 
 def _items(title: str, items: list[dict[str, Any]]) -> list[str]:
