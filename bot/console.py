@@ -62,6 +62,7 @@ def _sorry(question: Question, reply: str, reason: str) -> str:
 
 
 SKIP_WORDS = {"", "no", "n", "skip", "quit", "exit", "q"}
+DEFAULT_RECORD = "decision-record.md"
 
 
 def _ask_questions(consultation: Consultation, stdin: TextIO, stdout: TextIO) -> None:
@@ -119,6 +120,9 @@ def run_console(knowledge: Knowledge, stdin: TextIO, stdout: TextIO) -> int:
                 )
                 if target.lower() == "back" or target.lower() in SKIP_WORDS:
                     break
+                if target.lower() in ("y", "yes"):
+                    named = _ask(stdin, stdout, f"File name [{DEFAULT_RECORD}]: ")
+                    target = named or DEFAULT_RECORD
                 if _save(knowledge, decision, target, stdin, stdout):
                     return 0
             if target.lower() != "back":

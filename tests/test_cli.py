@@ -290,3 +290,22 @@ def test_unwritable_chart_and_invalid_settings_exit_2(tmp_path):
     bad = run_bot("decide", "--answers", scenario, env={"PORT": "abc"})
     assert bad.returncode == 2 and bad.stdout == ""
     assert "settings: PORT:" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_console_yes_at_the_save_prompt_asks_for_a_name(knowledge, tmp_path, monkeypatch):
+    import io
+
+    from bot.console import run_console
+
+    monkeypatch.chdir(tmp_path)
+    replies = iter(["1", "yes", ""])
+
+    class Person:
+        def readline(self):
+            return next(replies) + "\n"
+
+    screen = io.StringIO()
+    assert run_console(knowledge, Person(), screen) == 0
+    assert "File name [decision-record.md]:" in screen.getvalue()
+    assert (tmp_path / "decision-record.md").read_text().startswith("# Decision record")
+    assert not (tmp_path / "yes").exists()
