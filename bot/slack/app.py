@@ -540,14 +540,17 @@ def _event_keys(body: dict[str, Any]) -> tuple[str, str | None, str | None] | No
 def claims_event(event: Mapping[str, Any], bot_user_id: str | None) -> bool:
     """Whether a listener may act on this event, so that it must be deduplicated.
 
-    `app_mention`: always. `message`: a subtype in `HANDLED_MESSAGE_SUBTYPES`, not
+    `app_mention`: always; `app_home_opened`: never (publishing twice is harmless).
+    `message`: a subtype in `HANDLED_MESSAGE_SUBTYPES`, not
     from a bot, and mentioning the bot (any mention while the bot's id is unknown), in
     a thread, or in a DM. Everything else is not written to the database: plain channel
     chatter the bot ignores, and message subtypes the message listener drops (a mention
     sent as, e.g., `me_message` then still reaches the listeners as `app_mention`)."""
     kind = event.get("type")
+    if kind == "app_home_opened":
+        return False  # publishing the tab twice is harmless: no database write per open
     if kind != "message":
-        return True  # app_mention, app_home_opened, ...: handled when delivered
+        return True  # app_mention, ...: handled when delivered
     if event.get("subtype") not in HANDLED_MESSAGE_SUBTYPES:
         return False
     if event.get("bot_id") or event.get("bot_profile"):

@@ -71,12 +71,27 @@ def open_modal(
     """Open the consultation modal; `text` is free text to prefill from (`/ptf 6k ...`),
     `prefill` earlier answers, `private` ticks "Keep the result private" (offered only
     where the card would go to a channel). `origin`: command, home or adjust."""
+    view = modal_view(deps, channel=channel, origin=origin, text=text, prefill=prefill,
+                      private=private)
+    return open_view(deps, trigger_id, view, origin=origin, on_failure=on_failure) is not None
+
+
+def modal_view(
+    deps: Deps,
+    *,
+    channel: str | None,
+    origin: str,
+    text: str | None = None,
+    prefill: Mapping[str, Any] | None = None,
+    private: bool = False,
+) -> dict[str, Any]:
+    """The consultation modal's view (see `open_modal`)."""
     found = parse_freetext(text, deps.knowledge) if text else None
     values = dict(prefill or {})
     if found is not None:
         values.update(found.answers)
     to_channel = bool(channel) and not is_dm(channel)
-    view = blocks.consultation_modal(
+    return blocks.consultation_modal(
         deps.knowledge,
         prefill=values,
         understood=found.understood if found else (),
@@ -86,9 +101,30 @@ def open_modal(
         offer_private=to_channel,
         parsed_text=text,
     )
+
+
+def loading_view() -> dict[str, Any]:
+    """A placeholder opened at once when the real modal needs a database read first."""
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Prompt or fine-tune?"},
+        "blocks": [{"type": "section",
+                    "text": {"type": "mrkdwn", "text": ":hourglass: Loading your answers…"}}],
+    }
+
+
+def open_view(
+    deps: Deps,
+    trigger_id: str,
+    view: dict[str, Any],
+    *,
+    origin: str,
+    on_failure: Callable[[str], None] | None = None,
+) -> str | None:
+    """views.open; the opened view's id, or None after telling `on_failure` why."""
     try:
-        call(deps, "views_open", trigger_id=trigger_id, view=view)
-        return True
+        response = call(deps, "views_open", trigger_id=trigger_id, view=view)
+        return str((response.get("view") or {}).get("id") or "")
     except SlackCallFailed as exc:
         if exc.error in TRIGGER_GONE:
             again = _AGAIN.get(origin, f"run `{deps.command}` again")
@@ -97,7 +133,7 @@ def open_modal(
             message = f"I could not open the form: {explain(exc)}."
         if on_failure is not None:
             on_failure(message)
-        return False
+        return None
 
 
 def submit_modal(

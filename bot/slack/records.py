@@ -284,12 +284,14 @@ def history_items(deps: Deps, user: str, team: str | None = None) -> list[Histor
 
 
 def publish_home(deps: Deps, user: str, team: str | None = None) -> None:
+    unavailable = False
     try:
         items = history_items(deps, user, team)
     except StoreError:
-        items = []
+        items, unavailable = [], True
     view = blocks.home_view(
         items,
+        history_unavailable=unavailable,
         knowledge_version=deps.knowledge.version,
         knowledge_as_of=deps.knowledge.manifest.as_of,
         command=deps.command,

@@ -311,6 +311,16 @@ def test_plain_channel_chatter_is_not_written_to_the_database(bot, fake_slack):
     assert not _claimed(bot.store, own)
 
 
+def test_app_home_opens_are_published_but_not_written_to_the_database(bot, fake_slack):
+    from tests.support.slack_requests import app_home_opened_event
+
+    opened = [new_event_id() for _ in range(3)]
+    for event_id in opened:
+        assert bot.sender.event(app_home_opened_event(), event_id=event_id).status == 200
+    fake_slack.wait_for("views.publish", count=3)
+    assert not any(_claimed(bot.store, event_id) for event_id in opened)
+
+
 # ------------------------------------------------------------------ 5. FakeSlack recording
 
 

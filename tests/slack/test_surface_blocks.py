@@ -261,3 +261,13 @@ def test_closed_message_fits():
 
     text, blocks = closed_message("/ptf")
     assert check(blocks) == [] and "closed" in text and "/ptf" in all_text(blocks)
+
+
+def test_app_home_says_when_the_history_cannot_be_loaded():
+    from bot.slack.blocks import home_view
+
+    view = home_view([], knowledge_version="v", knowledge_as_of="2026-11-29",
+                     history_unavailable=True)
+    text = all_text(view["blocks"])
+    assert "can't load your consultations right now" in text
+    assert "Nothing yet" not in text

@@ -214,6 +214,16 @@ def test_not_in_channel_falls_back_to_a_dm_and_says_so(bot):
     assert row.status == "done"
 
 
+def filled_after_loading(fake):
+    """"Adjust answers" opens a Loading modal at once (no database read before the
+    trigger expires), then fills it in with views.update; returns the filled view."""
+    opened = fake.wait_for("views.open", count=2)
+    assert "Loading your answers" in all_text(opened.arg_json("view")["blocks"])
+    update = fake.wait_for("views.update")
+    assert update.arg("view_id") == opened.response["view"]["id"]
+    return update.arg_json("view")
+
+
 def test_adjust_answers_reopens_the_modal_prefilled(bot):
     fake = bot.fake
     view = open_modal(bot)
@@ -222,7 +232,7 @@ def test_adjust_answers_reopens_the_modal_prefilled(bot):
     msg = {"ts": card.response["ts"], "blocks": card.arg_json("blocks"), "type": "message"}
     r = click(bot, msg, "Adjust answers", user="U0BOB0002")  # a teammate can do what-ifs
     assert r.status == 200
-    again = fake.wait_for("views.open", count=2).arg_json("view")
+    again = filled_after_loading(fake)
     inputs = {b["block_id"]: b["element"] for b in again["blocks"] if b["type"] == "input"}
     assert inputs["prompt_tokens"]["initial_value"] == "6,000"
     assert inputs["model_access"]["initial_option"]["value"] == "open_weights"
@@ -280,7 +290,7 @@ def test_adjust_answers_keeps_a_private_result_private(bot):
     eph = fake.wait_for("chat.postEphemeral")
     msg = {"ts": eph.response["message_ts"], "blocks": eph.arg_json("blocks"), "type": "message"}
     assert click(bot, msg, "Adjust answers").status == 200
-    again = fake.wait_for("views.open", count=2).arg_json("view")
+    again = filled_after_loading(fake)
     private = next(b for b in again["blocks"] if b.get("block_id") == "ptf_private")
     assert private["element"]["initial_options"][0]["value"] == "private"
     # submitted as it is (one answer changed): private again, nothing in the channel

@@ -92,8 +92,10 @@ def home_view(
     knowledge_as_of: str,
     command: str = "/ptf",
     bot_user_id: str | None = None,
+    history_unavailable: bool = False,
 ) -> dict[str, object]:
-    """The App Home tab (`views.publish`)."""
+    """The App Home tab (`views.publish`). `history_unavailable`: the list could not be
+    read (database down), which is said rather than shown as an empty list."""
     bot = f"<@{bot_user_id}>" if bot_user_id else "me"
     blocks: list[Block] = [
         header("Prompt engineering or fine-tuning?"),
@@ -108,7 +110,12 @@ def home_view(
         divider(),
         header("Your recent consultations"),
     ]
-    if items:
+    if history_unavailable:
+        blocks.append(section(
+            ":warning: I can't load your consultations right now (my database is not "
+            "answering). They are not lost; open this tab again in a minute."
+        ))
+    elif items:
         blocks += [section(history_line(i)) for i in items[:MAX_ITEMS]]
     else:
         blocks.append(section("Nothing yet. Your consultations will be listed here."))

@@ -1,9 +1,10 @@
 """"Adjust answers" on a modal result card: the modal again, prefilled with its answers
 (and, for a private result, with "Keep the result private" still ticked).
 
-`views.open` runs right after the ack on this thread (the `trigger_id` expires 3 s after
-the click; `trigger_client`: short timeout, no long rate-limit sleeps); telling the user
-about a failure is handed off to the work pool.
+The `trigger_id` expires 3 s after the click and reading the answers needs the database,
+so a "Loading" modal opens right after the ack (`trigger_client`: short timeout, no long
+rate-limit sleeps) and the work pool fills it in with `views.update`. Nothing on the ack
+thread waits for the database.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from slack_sdk import WebClient
 
 from bot.slack.app import trigger_client
 from bot.slack.listeners._payload import action_place, action_value, user_id
-from bot.slack.modal_flow import open_modal
-from bot.slack.web import deps_from, guarded, tell_user
+from bot.slack.modal_flow import loading_view, modal_view, open_view
+from bot.slack.web import SlackCallFailed, call, deps_from, explain, guarded, tell_user
 from bot.slack.work import after_ack
 
 
@@ -26,24 +27,37 @@ def adjust_answers_callback(
 ) -> None:
     ack()
     cid = action_value(action)
-    deps = deps_from(context, trigger_client(context))
     user = user_id(body)
     channel, thread_ts = action_place(body)
 
     def tell(text: str) -> None:
         after_ack(context, _tell, context, client, user, text, channel, thread_ts)
 
-    with guarded(deps, user, notify=tell):
-        c = deps.store.get(cid) if cid else None
-        open_modal(
-            deps,
-            str(body.get("trigger_id") or ""),
-            channel=channel,
-            origin="adjust",
+    deps = deps_from(context, trigger_client(context))
+    view_id = open_view(deps, str(body.get("trigger_id") or ""), loading_view(),
+                        origin="adjust", on_failure=tell)
+    if view_id and cid:
+        after_ack(context, _fill, context, client, user, cid, view_id, channel, thread_ts)
+
+
+def _fill(
+    context: BoltContext, client: WebClient, user: str, cid: str, view_id: str,
+    channel: str | None, thread_ts: str | None,
+) -> None:
+    """Replace the "Loading" modal with the consultation's answers."""
+    deps = deps_from(context, client)
+    with guarded(deps, user, channel=channel, thread_ts=thread_ts):
+        c = deps.store.get(cid)
+        view = modal_view(
+            deps, channel=channel, origin="adjust",
             prefill=c.answers if c is not None else None,
             private=bool(c is not None and c.meta.get("private")),
-            on_failure=tell,
         )
+        try:
+            call(deps, "views_update", view_id=view_id, view=view)
+        except SlackCallFailed as exc:
+            tell_user(deps, user, f"I could not fill in the form: {explain(exc)}.",
+                      channel=channel, thread_ts=thread_ts)
 
 
 def _tell(

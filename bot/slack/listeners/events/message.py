@@ -1,4 +1,4 @@
-"""Messages (message.channels/groups/im/mpim).
+"""Messages (message.channels, message.groups, message.im; group DMs are not subscribed).
 
 - a message that mentions the bot: a mention (the dedup middleware lets only one of the
   `app_mention`/`message` pair through, whichever came first);
