@@ -61,12 +61,22 @@ def answer(
             tell_user(deps, user, f"That answer did not work: {escape(error.reason)}.",
                       channel=channel, thread_ts=c.thread_ts)
             return
-        try:
-            c = apply_answers(deps, c.id, {qid: value})
-        except ConsultationClosed as exc:
-            _closed(deps, exc.consultation, user=user, channel=channel)
-            return
-        advance(deps, c)
+        _update_then_advance(
+            deps, lambda: apply_answers(deps, c.id, {qid: value}), user=user, channel=channel
+        )
+
+
+def _update_then_advance(
+    deps: Deps, update: Callable[[], Consultation], *, user: str, channel: str | None
+) -> None:
+    """Store the change and show what comes next; a consultation closed meanwhile is
+    shown as closed instead."""
+    try:
+        c = update()
+    except ConsultationClosed as exc:
+        _closed(deps, exc.consultation, user=user, channel=channel)
+        return
+    advance(deps, c)
 
 
 def skip(
@@ -87,12 +97,9 @@ def skip(
             if d.meta.get("current") == qid:
                 d.meta["current"] = None
 
-        try:
-            c = deps.store.update(c.id, apply)
-        except ConsultationClosed as exc:
-            _closed(deps, exc.consultation, user=user, channel=channel)
-            return
-        advance(deps, c)
+        _update_then_advance(
+            deps, lambda: deps.store.update(c.id, apply), user=user, channel=channel
+        )
 
 
 def change(

@@ -38,6 +38,24 @@ def _env(**values: str | None) -> dict[str, str]:
     return env
 
 
+def _start_serve(env: dict[str, str], cwd: Path) -> subprocess.Popen:
+    """`python -m bot serve` as an operator runs it."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve"],
+        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def _stop(proc: subprocess.Popen) -> tuple[str, str]:
+    """SIGTERM, as an orchestrator stops it; its output."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.communicate()
+
+
 def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -64,14 +82,7 @@ def test_gunicorn_serves_and_stops(fake_slack, tmp_path):
         WEB_THREADS="4",
         LOG_LEVEL="INFO",
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = _start_serve(env, tmp_path)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, proc)
@@ -89,12 +100,7 @@ def test_gunicorn_serves_and_stops(fake_slack, tmp_path):
             time.sleep(0.05)
         assert "ptf_duplicate_events_total 1.0" in metrics
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            out, err = proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, err = proc.communicate()
+        out, err = _stop(proc)
     assert proc.returncode == 0, err[-2000:]
     assert "gthread" in err or "Booting worker" in err
     assert BOT_TOKEN not in out + err
@@ -113,10 +119,7 @@ def test_without_credentials_it_runs_but_is_not_ready(tmp_path, missing, present
     """A fresh install starts (SQLite by default) and says what is missing."""
     port = _free_port()
     env = _env(PORT=str(port), **present)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
+    proc = _start_serve(env, tmp_path)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, proc)
@@ -126,12 +129,7 @@ def test_without_credentials_it_runs_but_is_not_ready(tmp_path, missing, present
         assert events.status == 503 and "not configured" in events.text
         assert (tmp_path / "ptf-bot.db").exists()  # the default SQLite file, in the cwd
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            out, err = proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, err = proc.communicate()
+        out, err = _stop(proc)
     assert proc.returncode == 0, err[-2000:]
     assert f"not connected to Slack: {missing}" in err
     for value in present.values():
@@ -149,14 +147,7 @@ def test_socket_mode_keeps_health_endpoints(fake_slack, tmp_path):
         DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}",
         PORT=str(port),
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = _start_serve(env, tmp_path)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, proc)
@@ -165,12 +156,7 @@ def test_socket_mode_keeps_health_endpoints(fake_slack, tmp_path):
         call = fake_slack.wait_for("apps.connections.open", timeout=10)
         assert call.token == app_token
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            out, err = proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, err = proc.communicate()
+        out, err = _stop(proc)
     assert proc.returncode == 0, err[-2000:]
     assert "Socket Mode" in err
     for secret in (BOT_TOKEN, app_token):

@@ -13,14 +13,12 @@ from tests.support.slack_requests import (
     app_mention_event,
     message_event,
 )
+from tests.support.surface import READY as READY_CASE
 from tests.support.surface import all_text, click, modal_values, wait_until
 
 DM = "D0ALICE01"
-READY = {
-    "model_access": "Open-weights model", "prompt_tokens": "6k", "monthly_calls": "20M",
-    "labelled_examples": "8,000", "has_eval_set": "Yes", "prompt_engineering_tried": "Yes",
-    "format_resisted": "Yes", "spec_stable": "Yes", "general_capability_needed": "Yes",
-}
+# Broad skills needed too: the DM then has a caution and a reason pointing the other way.
+READY = {**READY_CASE, "general_capability_needed": "Yes"}
 
 
 def modal_consultation(bot, typed=READY, **command):

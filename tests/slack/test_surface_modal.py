@@ -8,18 +8,7 @@ from bot.slack.blocks import check
 from bot.slack.blocks.ids import MODAL_CALLBACK
 from tests.support.fake_slack import BOT_TOKEN
 from tests.support.slack_requests import CHANNEL_ID, USER_ID
-from tests.support.surface import all_text, click, modal_values, wait_until
-
-READY = {
-    "model_access": "Open-weights model",
-    "prompt_tokens": "6k",
-    "monthly_calls": "20M",
-    "labelled_examples": "8,000",
-    "has_eval_set": "Yes",
-    "prompt_engineering_tried": "Yes",
-    "format_resisted": "Yes",
-    "spec_stable": "Yes",
-}
+from tests.support.surface import READY, all_text, click, modal_values, wait_until
 
 
 def open_modal(bot, text: str = "", **kw):

@@ -11,7 +11,7 @@ import pytest
 
 from bot.engine import next_question
 from bot.slack.blocks import check
-from bot.slack.blocks.ids import QUESTION_BLOCK, pack, unpack
+from bot.slack.blocks.ids import QUESTION_BLOCK, pack
 from tests.support.fake_slack import BOT_USER_ID
 from tests.support.slack_requests import (
     CHANNEL_ID,
@@ -21,7 +21,7 @@ from tests.support.slack_requests import (
     message_event,
     new_ts,
 )
-from tests.support.surface import all_text, choose, click, message, wait_until
+from tests.support.surface import all_text, choose, click, current_question, message, wait_until
 
 # How Alice answers each question the bot may ask (label to click, or text to type).
 PLAN = {
@@ -41,18 +41,6 @@ PLAN = {
     "deadline": ("click", "No fixed deadline"),
 }
 
-
-def current_question(msg) -> str | None:
-    """The question id the message asks (from its answer/skip elements), None for a card."""
-    for block in msg.get("blocks", []):
-        if block.get("block_id") != QUESTION_BLOCK:
-            continue
-        for el in block["elements"]:
-            value = el.get("value") or (el.get("options") or [{}])[0].get("value")
-            parts = unpack(value, 3) or unpack(value, 2)
-            if parts:
-                return parts[1]
-    return None
 
 
 @pytest.fixture

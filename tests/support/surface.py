@@ -16,8 +16,35 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from bot.slack.blocks.ids import QUESTION_BLOCK, unpack
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import CHANNEL_ID, USER_ID, Response
+
+# Modal answers (as typed or picked by label) that make a ready fine-tuning case.
+READY = {
+    "model_access": "Open-weights model",
+    "prompt_tokens": "6k",
+    "monthly_calls": "20M",
+    "labelled_examples": "8,000",
+    "has_eval_set": "Yes",
+    "prompt_engineering_tried": "Yes",
+    "format_resisted": "Yes",
+    "spec_stable": "Yes",
+}
+
+
+def current_question(msg: Mapping[str, Any]) -> str | None:
+    """The question id a thread message asks (from its answer/skip elements), None for a
+    card."""
+    for block in msg.get("blocks", []):
+        if block.get("block_id") != QUESTION_BLOCK:
+            continue
+        for el in block["elements"]:
+            value = el.get("value") or (el.get("options") or [{}])[0].get("value")
+            parts = unpack(value, 3) or unpack(value, 2)
+            if parts:
+                return parts[1]
+    return None
 
 
 def _text(obj: Any) -> str:
