@@ -126,9 +126,10 @@ def child(
             return _bare_wsgi(settings)
         from bot.slack.app import create_app
         from bot.slack.server import build_store, build_wsgi_app
+        from bot.slack.services import Services
 
         store = build_store(settings)
-        app = create_app(settings, store, register_listeners=not noop)
+        app = create_app(Services.build(settings, store), register_listeners=not noop)
         if noop:
             _add_ack_only_listeners(app)
         return build_wsgi_app(settings, store, app=app)

@@ -1,4 +1,4 @@
-"""`python -m bot ...`: decide, console, knowledge check, serve.
+"""`python -m bot ...`: decide, next, console, knowledge check, serve.
 
 Heavy imports (matplotlib, Slack, SQLAlchemy, the Anthropic SDK) happen inside
 the command that needs them, so `decide` stays fast.
@@ -28,6 +28,12 @@ def _parser() -> argparse.ArgumentParser:
     decide.add_argument("--format", choices=("json", "markdown", "text"), default="json")
     decide.add_argument("--chart", type=Path, help="also write a break-even chart (PNG)")
     decide.add_argument("--knowledge-dir", type=Path, help="knowledge folder (or KNOWLEDGE_DIR)")
+
+    following = commands.add_parser(
+        "next", help="the question the guided flow asks next, given an answers file (YAML or JSON)"
+    )
+    following.add_argument("--answers", required=True, type=Path, help="answers file")
+    following.add_argument("--knowledge-dir", type=Path, help="knowledge folder")
 
     console = commands.add_parser("console", help="the guided consultation in a terminal")
     console.add_argument("--knowledge-dir", type=Path)
@@ -87,22 +93,33 @@ def _read_answers(path: Path) -> tuple[dict[str, Any] | None, str | None]:
     return data, None
 
 
-def cmd_decide(args: argparse.Namespace) -> int:
-    from bot.engine import decide, parse_answers
+def _answers_from(args: argparse.Namespace):
+    """(knowledge, parsed answers), or None after printing every problem on stderr."""
+    from bot.engine import parse_answers
 
     knowledge = _load_knowledge(args.knowledge_dir)
     if knowledge is None:
-        return EXIT_INVALID
+        return None
     raw, problem = _read_answers(args.answers)
     if raw is None:
         print(problem, file=sys.stderr)
-        return EXIT_INVALID
+        return None
     answers, errors = parse_answers(knowledge, raw)
     if errors:
         for error in errors:
             print(f"answers: {error}", file=sys.stderr)
+        return None
+    return knowledge, answers
+
+
+def cmd_decide(args: argparse.Namespace) -> int:
+    from bot.engine import decide
+
+    loaded = _answers_from(args)
+    if loaded is None:
         return EXIT_INVALID
-    decision = decide(knowledge, answers).to_dict()
+    knowledge, answers = loaded
+    decision = decide(knowledge, answers)
     if args.chart is not None:
         from bot.explain.chart import write_chart
 
@@ -119,8 +136,9 @@ def cmd_decide(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     explanation = _explain(decision, knowledge, settings)
     if args.format == "json":
-        decision["explanation"] = explanation
-        sys.stdout.write(json.dumps(decision, indent=2, ensure_ascii=False) + "\n")
+        output = decision.to_dict()
+        output["explanation"] = explanation
+        sys.stdout.write(json.dumps(output, indent=2, ensure_ascii=False) + "\n")
     elif args.format == "markdown":
         from bot.explain.markdown import render_markdown
 
@@ -147,7 +165,7 @@ def _settings():
         return None
 
 
-def _explain(decision: dict[str, Any], knowledge, settings) -> dict[str, Any]:
+def _explain(decision, knowledge, settings) -> dict[str, Any]:
     """The explanation: LLM phrasing when ANTHROPIC_API_KEY is set and its text passes
     the grounding checks, else the deterministic template text. Never the verdict."""
     from bot.explain.text import explanation_text
@@ -157,13 +175,32 @@ def _explain(decision: dict[str, Any], knowledge, settings) -> dict[str, Any]:
     from bot.explain.llm import phrase, source_titles
 
     return phrase(
-        decision, source_titles(knowledge), settings,
+        decision.to_dict(), source_titles(knowledge), settings,
         template_text=lambda: explanation_text(decision),
     ).to_dict()
 
 
 def _phrased(explanation: dict[str, Any]) -> str | None:
     return explanation["text"] if explanation.get("source") == "llm" else None
+
+
+def cmd_next(args: argparse.Namespace) -> int:
+    """One JSON object: `{"done": bool, "question": id or null, "verdict": id when done}`,
+    from the same consultation object every surface drives."""
+    from bot.engine import Consultation
+
+    loaded = _answers_from(args)
+    if loaded is None:
+        return EXIT_INVALID
+    knowledge, answers = loaded
+    consultation = Consultation(knowledge, answers=dict(answers))
+    question = consultation.next_question()
+    output: dict[str, Any] = {"done": question is None,
+                              "question": question.id if question is not None else None}
+    if question is None:
+        output["verdict"] = consultation.verdict()
+    sys.stdout.write(json.dumps(output) + "\n")
+    return EXIT_OK
 
 
 def cmd_console(args: argparse.Namespace) -> int:
@@ -201,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "decide":
         return cmd_decide(args)
+    if args.command == "next":
+        return cmd_next(args)
     if args.command == "console":
         return cmd_console(args)
     if args.command == "knowledge":

@@ -1,21 +1,28 @@
-"""The guided consultation in a terminal: same flow object as Slack, plain text."""
+"""The guided consultation in a terminal: the same consultation object as Slack, plain text.
+
+The console only reads lines and prints; every step (answer, not sure, back) is an
+operation of `bot.engine.Consultation`.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from bot.engine import Consultation, decide
-from bot.engine.answers import accepted
+from bot.engine import Consultation
+from bot.engine.answers import accepted, is_not_sure
+from bot.engine.humanize import shown_value
 from bot.explain.markdown import render_markdown
 from bot.explain.text import render_text
 
 if TYPE_CHECKING:
+    from bot.engine.decision import Decision
     from bot.knowledge import Knowledge, Question
 
 INTRO = (
     "Prompt engineering or fine-tuning? I will ask only what can change the answer.\n"
-    "Type ? for help on a question, back to change the previous answer, quit to stop.\n"
+    "Type ? for help on a question, not sure if you don't know, back to go to the previous\n"
+    "question, quit to stop.\n"
 )
 
 
@@ -32,15 +39,19 @@ def _ask(stdin: TextIO, stdout: TextIO, prompt: str) -> str:
     return line.strip()
 
 
-def _show(question: Question, number: int, stdout: TextIO) -> None:
-    stdout.write(f"\n[{number}] {question.text}\n")
+def _show(consultation: Consultation, question: Question, stdout: TextIO) -> None:
+    progress = consultation.progress()
+    stdout.write(f"\n[{progress}] {question.text}\n")
     if question.kind == "choice":
         for index, option in enumerate(question.options, start=1):
             stdout.write(f"    {index}) {option.label}\n")
     elif question.kind == "bool":
-        stdout.write("    (yes / no)\n")
+        stdout.write("    (yes / no / not sure)\n")
     else:
-        stdout.write(f"    ({accepted(question)})\n")
+        stdout.write(f"    ({accepted(question)}; or not sure)\n")
+    if question.id in consultation.answers:
+        earlier = shown_value(question, consultation.answers[question.id])
+        stdout.write(f"    Your earlier answer: {earlier}. Type a new one, or Enter to keep it.\n")
 
 
 def _resolve_choice(question: Question, text: str) -> str:
@@ -55,9 +66,9 @@ def _resolve_choice(question: Question, text: str) -> str:
 def _sorry(question: Question, reply: str, reason: str) -> str:
     if question.kind == "choice":
         return (f"    Sorry, {reply!r} is not one of the options: type a number from 1 to "
-                f"{len(question.options)}, or the option's name.\n")
+                f"{len(question.options)}, the option's name, or not sure.\n")
     if question.kind == "bool":
-        return "    Sorry, please answer yes or no.\n"
+        return "    Sorry, please answer yes or no (or not sure).\n"
     return f"    Sorry, {reason}. Please try again.\n"
 
 
@@ -67,13 +78,16 @@ DEFAULT_RECORD = "decision-record.md"
 
 def _ask_questions(consultation: Consultation, stdin: TextIO, stdout: TextIO) -> None:
     while (question := consultation.next_question()) is not None:
-        _show(question, len(consultation.history) + 1, stdout)
+        _show(consultation, question, stdout)
         reply = _ask(stdin, stdout, "> ")
         lowered = reply.lower()
         if lowered in ("quit", "exit", "q"):
             raise _Quit
+        if lowered == "" and question.id in consultation.answers:
+            consultation.answer(question.id, consultation.answers[question.id])  # keep it
+            continue
         if lowered == "":
-            stdout.write("    (type an answer, ? for help, back or quit)\n")
+            stdout.write("    (type an answer, ? for help, not sure, back or quit)\n")
             continue
         if lowered in ("?", "help"):
             stdout.write(f"    {question.help}\n")
@@ -82,12 +96,15 @@ def _ask_questions(consultation: Consultation, stdin: TextIO, stdout: TextIO) ->
             if consultation.back() is None:
                 stdout.write("    Nothing to go back to yet.\n")
             continue
-        error = consultation.apply(question.id, _resolve_choice(question, reply))
+        if is_not_sure(reply):
+            consultation.not_sure(question.id)
+            continue
+        error = consultation.answer(question.id, _resolve_choice(question, reply))
         if error is not None:
             stdout.write(_sorry(question, reply, error.reason))
 
 
-def _save(knowledge: Knowledge, decision: dict, target: str, stdin: TextIO,
+def _save(knowledge: Knowledge, decision: Decision, target: str, stdin: TextIO,
           stdout: TextIO) -> bool:
     """Write the record; False when the person should be asked for another name."""
     path = Path(target).expanduser()
@@ -110,7 +127,7 @@ def run_console(knowledge: Knowledge, stdin: TextIO, stdout: TextIO) -> int:
     try:
         while True:
             _ask_questions(consultation, stdin, stdout)
-            decision = decide(knowledge, consultation.answers).to_dict()
+            decision = consultation.decide()
             stdout.write("\n" + render_text(decision))
             while True:
                 target = _ask(

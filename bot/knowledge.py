@@ -19,8 +19,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-VERDICTS = ("prompt_engineering", "prompt_then_fine_tune", "fine_tuning")
-Verdict = Literal["prompt_engineering", "prompt_then_fine_tune", "fine_tuning"]
+from bot.engine.answers import AnswerError, parse_value
+from bot.engine.costs import COST_FIELDS
+from bot.engine.verdicts import Verdict
+
 KNOWLEDGE_FILES = ("manifest", "sources", "criteria", "questions", "rules", "providers")
 
 # Metrics the cost model computes that rule conditions may test.
@@ -542,8 +544,6 @@ def cross_check(k: Knowledge) -> list[Problem]:
     for training in k.providers.training:
         need_source("providers.yaml", f"training {training.id}", training.source)
 
-    from bot.engine.answers import AnswerError, parse_value  # engine is pure; no cycle at import
-
     for q in k.questions:
         need_source("questions.yaml", q.id, q.assume_source)
         if q.assume_from is not None:
@@ -670,8 +670,6 @@ def _template_fields(template: str) -> list[str]:
 
 def placeholder_names(k: Knowledge) -> set[str]:
     """Names a rule's text may use: every question id, every cost figure, policy values."""
-    from bot.engine.costs import COST_FIELDS
-
     return (
         {q.id for q in k.questions}
         | set(COST_FIELDS)

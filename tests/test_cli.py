@@ -180,7 +180,7 @@ def test_console_guides_accepts_human_forms_and_saves_the_record(knowledge, tmp_
     out = screen.getvalue()
     assert "Input/output pairs you would be happy to ship" in out  # the help text
     assert "Sorry, 'lots' is not a number" in out
-    assert "Sorry, please answer yes or no." in out
+    assert "Sorry, please answer yes or no (or not sure)." in out
     assert "Verdict: Fine-tune (fine_tuning)" in out
     assert f"Saved {record}" in out
     assert record.read_text().startswith("# Decision record")

@@ -94,7 +94,7 @@ def test_the_flow_reaches_the_full_questionnaires_verdict(truth):
     while (question := consultation.next_question()) is not None:
         assert question.id not in asked
         asked.append(question.id)
-        assert consultation.apply(question.id, truth[question.id]) is None
+        assert consultation.answer(question.id, truth[question.id]) is None
     assert consultation.done
     assert consultation.verdict() == verdict_only(KNOWLEDGE, truth)
     assert len(asked) <= len(ASKED)
@@ -109,17 +109,5 @@ def test_the_first_question_is_the_most_decisive_one():
 
 def test_a_closed_model_ends_the_consultation_after_one_question():
     consultation = Consultation(KNOWLEDGE)
-    assert consultation.apply("model_access", "closed API, no fine-tuning offered") is None
+    assert consultation.answer("model_access", "closed API, no fine-tuning offered") is None
     assert consultation.done and consultation.verdict() == "prompt_engineering"
-
-
-def test_a_bad_answer_keeps_every_other_answer_and_back_undoes_one():
-    consultation = Consultation(KNOWLEDGE)
-    assert consultation.apply("model_access", "open_weights") is None
-    assert consultation.apply("prompt_tokens", "6k") is None
-    error = consultation.apply("monthly_calls", "lots")
-    assert error is not None and error.question == "monthly_calls"
-    assert "6k" in str(error) or "whole number" in str(error)
-    assert consultation.answers == {"model_access": "open_weights", "prompt_tokens": 6000}
-    assert consultation.back() == "prompt_tokens"
-    assert consultation.answers == {"model_access": "open_weights"}

@@ -14,7 +14,7 @@ import yaml
 from prometheus_client import REGISTRY
 
 from bot.config import Settings
-from bot.engine import decide, parse_answers
+from bot.engine import Decision, decide, parse_answers
 from bot.explain.llm import Explanation, phrase, source_titles, warm_up
 from bot.explain.text import render_text
 from tests.support import fake_anthropic as fa
@@ -71,7 +71,7 @@ def fallbacks(reason: str) -> float:
 
 
 def timed(decision, sources, settings):
-    template = render_text(decision)
+    template = render_text(Decision.from_dict(decision))
     started = time.monotonic()
     explanation = phrase(decision, sources, settings, template_text=template)
     return explanation, time.monotonic() - started, template

@@ -2,6 +2,11 @@
 
 Each bad value becomes an AnswerError naming the question and what is
 accepted; the good answers are kept.
+
+Any question also takes `not_sure` (and the words people use for it: "not sure",
+"don't know", "skip"): the question was asked and the person does not know. The value
+stays `NOT_SURE` in the answers; the rules use the question's stated assumption, and the
+flow does not ask it again.
 """
 
 from __future__ import annotations
@@ -18,6 +23,32 @@ if TYPE_CHECKING:
 
 Value = str | bool | int | float
 
+#: The answer "asked, and the person does not know" (any question; see the module doc).
+NOT_SURE = "not_sure"
+_NOT_SURE_WORDS = {
+    "not sure", "notsure", "unsure", "not known", "unknown", "dont know", "don't know",
+    "do not know", "no idea", "idk", "skip", "pass", "no clue",
+}
+
+
+def is_not_sure(text: Any) -> bool:
+    """Whether a raw answer means "not sure" (`not_sure`, "don't know", "skip", ...)."""
+    if not isinstance(text, str):
+        return False
+    words = " ".join(text.lower().replace("\u2019", "'").replace("_", " ").split())
+    return words.rstrip(".!") in _NOT_SURE_WORDS
+
+
+def is_given(answers: Mapping[str, Any], question_id: str) -> bool:
+    """The question has an answer: neither missing nor "not sure"."""
+    return answers.get(question_id, NOT_SURE) != NOT_SURE
+
+
+def given_ids(answers: Mapping[str, Any]) -> frozenset[str]:
+    """The ids of the questions that have an answer (not "not sure")."""
+    return frozenset(qid for qid, value in answers.items() if value != NOT_SURE)
+
+
 _TRUE = {"yes", "y", "true", "t", "1", "on", "yep", "yeah", "sure"}
 _FALSE = {"no", "n", "false", "f", "0", "off", "nope", "none"}
 _SUFFIXES = {
@@ -30,7 +61,7 @@ _NUMBER = re.compile(
     r"(?P<num>[+-]?(?:\d{1,3}(?:[,_ ]\d{3})+|\d+)(?:\.\d+)?(?:e[+-]?\d+)?|[+-]?\.\d+)"
     r"\s*(?P<suffix>thousand|millions?|billions?|mm|mn|bn|k|m|b)?\.?"
     r"\s*(?P<percent>%|percent)?"
-    r"\s*(?P<unit>(?:[a-z]+[ /]?)*)\s*$",
+    r"\s*(?P<unit>[a-z /]*?)\s*$",
     re.IGNORECASE,
 )
 # Words people add after a number ("6k tokens", "20M calls a month", "$3 per 1M").
@@ -78,11 +109,22 @@ def _plain(number: float) -> str:
     return f"{int(number):,}" if float(number).is_integer() else str(number)
 
 
+#: Longer answers are not read as numbers; larger magnitudes are "too large" (inf).
+MAX_NUMBER_CHARS = 64
+MAX_MAGNITUDE = Decimal(10) ** 30
+_LONG_DIGITS = re.compile(r"\s*(?:[+]|(-))?\d[\d,_ ]*(?:\.\d*)?\s*")
+
+
 def parse_number(text: str) -> float | None:
     """`6k` -> 6000, `1.5 million` -> 1.5e6, `6,000` -> 6000, `$3.5` -> 3.5,
     `2e7` -> 2e7, `60%` -> 0.6, `6k tokens` -> 6000; None when it is not a number.
 
-    Decimal arithmetic, so that `2.01M` is exactly 2,010,000."""
+    Decimal arithmetic, so that `2.01M` is exactly 2,010,000. Never raises: a number
+    beyond 1e30 in size (`1e400`, 400 digits) comes back as +/-inf, which every
+    question refuses as too large."""
+    if len(text) > MAX_NUMBER_CHARS:  # only a run of digits is a number this long
+        digits = _LONG_DIGITS.fullmatch(text)
+        return None if digits is None else (-math.inf if digits.group(1) else math.inf)
     match = _NUMBER.match(text.replace("\u00a0", " "))
     if not match:
         return None
@@ -91,23 +133,29 @@ def parse_number(text: str) -> float | None:
         return None
     try:
         number = Decimal(re.sub(r"[,_ ]", "", match.group("num")))
-    except InvalidOperation:
+        number *= _SUFFIXES.get((match.group("suffix") or "").lower(), 1)
+        if match.group("percent"):
+            number /= 100
+        if abs(number) > MAX_MAGNITUDE:
+            return math.inf if number > 0 else -math.inf
+        return int(number) if number == number.to_integral_value() else float(number)
+    except (InvalidOperation, OverflowError, ValueError):
         return None
-    number *= _SUFFIXES.get((match.group("suffix") or "").lower(), 1)
-    if match.group("percent"):
-        number /= 100
-    return int(number) if number == number.to_integral_value() else float(number)
 
 
 def parse_value(question: Question, raw: Any) -> Value:
     """Turn one raw answer into a typed value, or raise AnswerError."""
     given = str(raw).strip() if raw is not None else ""
+    if len(given) > 40:  # errors quote what was typed; a long text is cut, not echoed
+        given = given[:40] + "\u2026"
 
     def fail(reason: str) -> AnswerError:
         return AnswerError(question.id, given, f"{reason}; accepted: {accepted(question)}")
 
     if raw is None or given == "":
         raise fail("no value given")
+    if is_not_sure(raw):
+        return NOT_SURE
     if question.kind == "bool":
         if isinstance(raw, bool):
             return raw
@@ -126,19 +174,22 @@ def parse_value(question: Question, raw: Any) -> Value:
     if isinstance(raw, bool):
         raise fail(f"{given!r} is not a number")
     number = raw if isinstance(raw, int | float) else parse_number(given)
-    if number is None or number != number or number in (math.inf, -math.inf):
-        raise fail(f"{given!r} is not a number")
+    shown = given
+    if number is None or number != number:
+        raise fail(f"{shown!r} is not a number")
+    if abs(number) > MAX_MAGNITUDE:  # ints of any size and inf compare without overflow
+        raise fail(f"{shown!r} is too {'large' if number > 0 else 'small'}")
     if question.kind == "int":
         if not float(number).is_integer():
-            raise fail(f"{given!r} is not a whole number")
+            raise fail(f"{shown!r} is not a whole number")
         number = int(number)
     else:
         number = float(number)
     low, high = question.min, question.max
     if low is not None and (number < low or (question.min_exclusive and number == low)):
-        raise fail(f"{given!r} is too small")
+        raise fail(f"{shown!r} is too small")
     if high is not None and number > high:
-        raise fail(f"{given!r} is too large")
+        raise fail(f"{shown!r} is too large")
     return number
 
 

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from bot.engine.answers import is_given
+
 if TYPE_CHECKING:
     from bot.knowledge import Knowledge
 
@@ -66,10 +68,19 @@ class Costs:
     def metric(self, name: str) -> float | None:
         return getattr(self, name)
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Costs:
+        """The inverse of `to_dict` (a stored decision); missing figures are None."""
+        values = {name: data.get(name) for name in COST_FIELDS}
+        values["input_price_per_mtok"] = float(values["input_price_per_mtok"] or 0.0)
+        values["cached_input_price_per_mtok"] = float(values["cached_input_price_per_mtok"] or 0.0)
+        values["training_cost_usd"] = float(values["training_cost_usd"] or 0.0)
+        return cls(**values)
+
 
 def effective(knowledge: Knowledge, answers: Mapping[str, Any], question_id: str) -> Any:
-    """The answer if given, else the question's stated assumption."""
-    if question_id in answers:
+    """The answer if given (not "not sure"), else the question's stated assumption."""
+    if is_given(answers, question_id):
         return answers[question_id]
     question = knowledge.question(question_id)
     if question.assume_from is not None:
@@ -78,7 +89,7 @@ def effective(knowledge: Knowledge, answers: Mapping[str, Any], question_id: str
 
 
 def _price_model(knowledge: Knowledge, answers: Mapping[str, Any]) -> str:
-    return str(answers.get("price_model", knowledge.question("price_model").assume))
+    return str(effective(knowledge, answers, "price_model"))
 
 
 def price_row_for(knowledge: Knowledge, answers: Mapping[str, Any]):
@@ -93,14 +104,14 @@ def compute_costs(knowledge: Knowledge, answers: Mapping[str, Any]) -> Costs:
     """
     row = price_row_for(knowledge, answers)
     price = float(effective(knowledge, answers, "input_price_per_mtok"))
-    if "input_price_per_mtok" not in answers and row.cached_input is not None:
+    if not is_given(answers, "input_price_per_mtok") and row.cached_input is not None:
         cached_price = row.cached_input
     else:
         cached_price = price * knowledge.providers.caching.cache_read_factor
     training = float(effective(knowledge, answers, "training_cost_usd"))
 
-    prompt_tokens = answers.get("prompt_tokens")
-    calls = answers.get("monthly_calls")
+    prompt_tokens = answers["prompt_tokens"] if is_given(answers, "prompt_tokens") else None
+    calls = answers["monthly_calls"] if is_given(answers, "monthly_calls") else None
     if prompt_tokens is None or calls is None:
         return Costs(None, price, cached_price, None, None, None, None, None, training, None)
 

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Any
 from bot.engine import humanize
 from bot.engine.candidates import candidate_values, step_below
 from bot.engine.costs import compute_costs, effective
-from bot.engine.decide import VERDICT_LABELS, Counterfactual, verdict_only
+from bot.engine.decision import Counterfactual
+from bot.engine.rules import verdict_only
+from bot.engine.verdicts import VERDICT_LABELS
 
 if TYPE_CHECKING:
     from bot.knowledge import Knowledge, Question
@@ -38,7 +40,7 @@ def _with(answers: Mapping[str, Any], question_id: str, value: Any) -> dict[str,
 
 
 def _discrete(knowledge, answers, verdict, question: Question) -> list[Counterfactual]:
-    current = answers.get(question.id)
+    current = effective(knowledge, answers, question.id) if question.id in answers else None
     seen: set[str] = set()
     found = []
     for value in candidate_values(knowledge, question):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.engine import humanize
+from bot.engine.answers import NOT_SURE, given_ids, is_given
 from bot.engine.costs import COST_FIELDS, Costs, compute_costs
+from bot.engine.counterfactuals import counterfactuals
+from bot.engine.decision import Assumption, Decision, Item
 from bot.engine.rules import (
     Context,
     condition_questions,
@@ -21,126 +23,13 @@ from bot.engine.rules import (
 if TYPE_CHECKING:
     from bot.knowledge import Knowledge, Rule
 
-VERDICT_LABELS = {
-    "prompt_engineering": "Prompt engineering",
-    "prompt_then_fine_tune": "Prompt now, fine-tune later",
-    "fine_tuning": "Fine-tune",
-}
-
-
-@dataclass(frozen=True)
-class Item:
-    """A reason, condition, caution or piece of advice, with its sources."""
-
-    rule: str
-    text: str
-    sources: tuple[str, ...]
-    assumed: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"rule": self.rule, "text": self.text, "sources": list(self.sources)}
-        if self.assumed:
-            data["assumed"] = list(self.assumed)
-        return data
-
-
-@dataclass(frozen=True)
-class Assumption:
-    question: str
-    value: Any
-    text: str
-    source: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"question": self.question, "value": self.value, "text": self.text,
-                "source": self.source}
-
-
-@dataclass(frozen=True)
-class Counterfactual:
-    question: str
-    value: Any
-    verdict: str
-    text: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"question": self.question, "value": self.value, "verdict": self.verdict,
-                "text": self.text}
-
-
-@dataclass(frozen=True)
-class Decision:
-    verdict: str
-    score: int
-    threshold: int
-    reasons: tuple[Item, ...]
-    conditions: tuple[Item, ...]
-    counterpoints: tuple[Item, ...]
-    cautions: tuple[Item, ...]
-    advice: tuple[Item, ...]
-    tradeoffs: tuple[dict[str, str], ...]
-    costs: Costs
-    payback_horizon_months: float
-    assumptions: tuple[Assumption, ...]
-    counterfactuals: tuple[Counterfactual, ...]
-    missing: tuple[str, ...]
-    open_questions: tuple[str, ...]
-    answers: Mapping[str, Any]
-    knowledge_version: str
-    knowledge_as_of: str
-
-    @property
-    def verdict_label(self) -> str:
-        return VERDICT_LABELS[self.verdict]
-
-    @property
-    def summary(self) -> str:
-        lead = self.reasons[0].text if self.reasons else ""
-        return f"{self.verdict_label}. {lead}".strip()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "verdict": self.verdict,
-            "verdict_label": self.verdict_label,
-            "summary": self.summary,
-            "reasons": [item.to_dict() for item in self.reasons],
-            "conditions": [item.to_dict() for item in self.conditions],
-            "counterpoints": [item.to_dict() for item in self.counterpoints],
-            "cautions": [item.to_dict() for item in self.cautions],
-            "advice": [item.to_dict() for item in self.advice],
-            "tradeoffs": [dict(row) for row in self.tradeoffs],
-            "costs": {**self.costs.to_dict(),
-                      "payback_horizon_months": self.payback_horizon_months},
-            "assumptions": [a.to_dict() for a in self.assumptions],
-            "counterfactuals": [c.to_dict() for c in self.counterfactuals],
-            "missing": list(self.missing),
-            "open_questions": list(self.open_questions),
-            "answers": dict(self.answers),
-            "score": {"case_for_fine_tuning": self.score, "threshold": self.threshold},
-            "knowledge_version": self.knowledge_version,
-            "knowledge_as_of": self.knowledge_as_of,
-        }
-
-
-def verdict_only(knowledge: Knowledge, answers: Mapping[str, Any]) -> str:
-    """The verdict without the explanation: what the flow and counterfactuals need."""
-    ctx = Context(
-        effective_answers(knowledge, answers), compute_costs(knowledge, answers),
-        frozenset(answers),
-    )
-    result, _ = tally(verdict_rules(knowledge), ctx)
-    return verdict_for(result, knowledge.policy.fine_tune_threshold)
-
-
 def decide(knowledge: Knowledge, answers: Mapping[str, Any]) -> Decision:
     """Apply the rules to parsed answers (see answers.parse_answers)."""
-    from bot.engine.counterfactuals import counterfactuals
-
     costs = compute_costs(knowledge, answers)
     effective = effective_answers(knowledge, answers)
-    given_ids = frozenset(answers)
+    given = given_ids(answers)
     threshold = knowledge.policy.fine_tune_threshold
-    result, fired = tally(verdict_rules(knowledge), Context(effective, costs, given_ids))
+    result, fired = tally(verdict_rules(knowledge), Context(effective, costs, given))
     verdict = verdict_for(result, threshold)
     score = sum(
         rule.weight if rule.effect == "toward_fine_tuning" else -rule.weight
@@ -148,9 +37,7 @@ def decide(knowledge: Knowledge, answers: Mapping[str, Any]) -> Decision:
         if rule.effect.startswith("toward_")
     )
     case = score >= threshold
-    outcome = Context(
-        effective, costs, given_ids, frozenset(r.id for r in fired), verdict, case
-    )
+    outcome = Context(effective, costs, given, frozenset(r.id for r in fired), verdict, case)
     shown = [r for r in knowledge.rules if not r.affects_verdict and holds(r.when, outcome)]
 
     words = _placeholders(knowledge, effective, costs)
@@ -196,10 +83,11 @@ def decide(knowledge: Knowledge, answers: Mapping[str, Any]) -> Decision:
         payback_horizon_months=knowledge.policy.payback_horizon_months,
         assumptions=tuple(_assumptions(knowledge, answers, effective, words, used, costs)),
         counterfactuals=tuple(counterfactuals(knowledge, answers, verdict)),
-        missing=tuple(q.id for q in knowledge.questions if q.id not in answers),
+        missing=tuple(q.id for q in knowledge.questions if not is_given(answers, q.id)),
         open_questions=tuple(
             q.id for q in knowledge.questions if q.ask and q.id not in answers
         ),
+        not_sure=tuple(q.id for q in knowledge.questions if answers.get(q.id) == NOT_SURE),
         answers={q.id: answers[q.id] for q in knowledge.questions if q.id in answers},
         knowledge_version=knowledge.version,
         knowledge_as_of=knowledge.manifest.as_of,
@@ -227,7 +115,8 @@ def _assumed_questions(
     """Asked questions whose assumed value (not given) this rule's condition reads."""
     read = condition_questions(knowledge, rule.when, values_only=True)
     return tuple(
-        q.id for q in knowledge.questions if q.id in read and q.ask and q.id not in answers
+        q.id for q in knowledge.questions
+        if q.id in read and q.ask and not is_given(answers, q.id)
     )
 
 
@@ -236,9 +125,12 @@ def _item_maker(knowledge: Knowledge, answers: Mapping[str, Any], words: dict[st
         text = (rule.until if use_until else rule.text) or ""
         text = text.format(**words)
         assumed = _assumed_questions(knowledge, answers, rule)
-        if assumed:
-            names = ", ".join(knowledge.question(q).short for q in assumed)
-            text += f" (not answered yet: {names})"
+        unsure = [knowledge.question(q).short for q in assumed if answers.get(q) == NOT_SURE]
+        unanswered = [knowledge.question(q).short for q in assumed if q not in answers]
+        if unanswered:
+            text += f" (not answered yet: {', '.join(unanswered)})"
+        if unsure:
+            text += f" (you were not sure: {', '.join(unsure)})"
         return Item(rule.id, text, tuple(rule.sources), assumed)
 
     return make
@@ -313,7 +205,7 @@ def _assumptions(
         read |= condition_questions(knowledge, rule.when, values_only=True)
     found = []
     for question in knowledge.questions:
-        if question.id in answers:
+        if is_given(answers, question.id):
             continue
         value = effective[question.id]
         source = question.assume_source or "project-assumptions"
@@ -321,7 +213,8 @@ def _assumptions(
         if question.ask:
             if question.id not in read:
                 continue
-            text = f"{question.short}: not answered, taken as {shown}"
+            how = "not sure" if answers.get(question.id) == NOT_SURE else "not answered"
+            text = f"{question.short}: {how}, taken as {shown}"
         else:
             if costs.monthly_input_tokens is None:
                 continue  # no volume, no cost math

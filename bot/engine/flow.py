@@ -1,5 +1,8 @@
 """The guided flow: which question next, and whether the consultation can stop.
 
+Pure functions of (knowledge, answers); `bot.engine.consultation.Consultation` is what
+the surfaces drive, and it asks these.
+
 The consultation stops as soon as no further answers, to any of the remaining
 questions in any combination, could change the verdict, and never earlier.
 This is decided exactly, not estimated: the verdict rules are grouped into
@@ -11,20 +14,17 @@ values (plus "left unanswered"), and the contributions are combined.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import product
 from typing import TYPE_CHECKING, Any
 
-from bot.engine.answers import AnswerError, Value, parse_value
 from bot.engine.candidates import candidate_values
 from bot.engine.costs import compute_costs
-from bot.engine.decide import verdict_only
 from bot.engine.rules import (
-    Context,
     Tally,
     condition_questions,
-    effective_answers,
+    context_for,
     tally,
     verdict_for,
     verdict_rules,
@@ -68,6 +68,7 @@ def factors(knowledge: Knowledge) -> tuple[Factor, ...]:
 
 
 def _open_questions(knowledge: Knowledge, factor: Factor, answers: Mapping[str, Any]) -> list[str]:
+    """The factor's questions the flow may still ask (not answered, not "not sure")."""
     return [
         q.id for q in knowledge.questions
         if q.id in factor.questions and q.ask and q.id not in answers
@@ -91,8 +92,7 @@ def _contributions(
             if value is not _UNANSWERED:
                 trial[qid] = value
         costs = compute_costs(knowledge, trial) if factor.uses_costs else None
-        ctx = Context(effective_answers(knowledge, trial), costs, frozenset(trial))
-        result, _ = tally(factor.rules, ctx)
+        result, _ = tally(factor.rules, context_for(knowledge, trial, costs))
         reached.add(result)
     found = frozenset(reached)
     if len(cache) > 50_000:
@@ -124,6 +124,35 @@ def is_settled(knowledge: Knowledge, answers: Mapping[str, Any]) -> bool:
     return len(possible_verdicts(knowledge, answers)) == 1
 
 
+def _live_factors(knowledge: Knowledge, answers: Mapping[str, Any]) -> list[int]:
+    """Indexes of the factors whose open questions can still change the verdict: those
+    whose reachable contributions, combined with what the others can reach, do not all
+    give one verdict."""
+    threshold = knowledge.policy.fine_tune_threshold
+    all_factors = factors(knowledge)
+    parts = [_contributions(knowledge, f, answers) for f in all_factors]
+    live = []
+    for index, part in enumerate(parts):
+        if len(part) < 2:
+            continue
+        rest = _combine(parts[:index] + parts[index + 1:])
+        if any(len({verdict_for(r.plus(m), threshold) for m in part}) > 1 for r in rest):
+            live.append(index)
+    return live
+
+
+def questions_that_matter(knowledge: Knowledge, answers: Mapping[str, Any]) -> list[str]:
+    """Open questions the flow may still ask: those of a live factor, in question order.
+
+    Its length bounds how many more questions a consultation can take; answers only
+    shrink it (a factor that cannot change the verdict never can again)."""
+    all_factors = factors(knowledge)
+    ids: set[str] = set()
+    for index in _live_factors(knowledge, answers):
+        ids.update(_open_questions(knowledge, all_factors[index], answers))
+    return [q.id for q in knowledge.questions if q.id in ids]
+
+
 def next_question(knowledge: Knowledge, answers: Mapping[str, Any]) -> Question | None:
     """The most decisive open question, or None when the verdict cannot change.
 
@@ -140,12 +169,13 @@ def next_question(knowledge: Knowledge, answers: Mapping[str, Any]) -> Question 
         return None
     best: tuple[Any, ...] | None = None
     chosen: Question | None = None
+    live = set(_live_factors(knowledge, answers))
     for position, question in enumerate(knowledge.questions):
         if not question.ask or question.id in answers:
             continue
         index = next((i for i, f in enumerate(all_factors) if question.id in f.questions), None)
-        if index is None:
-            continue  # no verdict rule reads it
+        if index is None or index not in live:
+            continue  # no verdict rule reads it, or nothing it could say would matter
         rest = _combine(parts[:index] + parts[index + 1:])
         values = candidate_values(knowledge, question)
         settling = 0
@@ -157,42 +187,3 @@ def next_question(knowledge: Knowledge, answers: Mapping[str, Any]) -> Question 
         if best is None or rank < best:
             best, chosen = rank, question
     return chosen
-
-
-@dataclass
-class Consultation:
-    """One consultation's state, shared by the console, the CLI and Slack."""
-
-    knowledge: Knowledge
-    answers: dict[str, Value] = field(default_factory=dict)
-    history: list[str] = field(default_factory=list)
-
-    def next_question(self) -> Question | None:
-        return next_question(self.knowledge, self.answers)
-
-    @property
-    def done(self) -> bool:
-        return is_settled(self.knowledge, self.answers)
-
-    def apply(self, question_id: str, raw: Any) -> AnswerError | None:
-        """Record one answer; a bad value leaves every answer as it was."""
-        try:
-            value = parse_value(self.knowledge.question(question_id), raw)
-        except AnswerError as error:
-            return error
-        self.answers[question_id] = value
-        if question_id in self.history:
-            self.history.remove(question_id)
-        self.history.append(question_id)
-        return None
-
-    def back(self) -> str | None:
-        """Forget the last answer; return its question id."""
-        if not self.history:
-            return None
-        question_id = self.history.pop()
-        self.answers.pop(question_id, None)
-        return question_id
-
-    def verdict(self) -> str:
-        return verdict_only(self.knowledge, self.answers)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from bot.engine.answers import NOT_SURE
+
+if TYPE_CHECKING:
+    from bot.knowledge import Question
 
 
 def compact(number: float) -> str:
@@ -51,3 +56,24 @@ def plain_value(value: Any) -> str:
     if isinstance(value, int | float):
         return grouped(value)
     return str(value)
+
+
+def shown_value(question: Question, value: Any) -> str:
+    """An answer the way a person reads it: option label, yes/no, 6,000 tokens, 25%, $1,224."""
+    if value == NOT_SURE:
+        return "not sure"
+    if question.kind == "choice":
+        return question.label_of(value)
+    if question.kind == "bool" or isinstance(value, bool):
+        return plain_value(value)
+    number = float(value)
+    unit = question.unit or ""
+    if unit == "share":
+        return f"{number * 100:g}%"
+    if unit == "times":
+        return f"{number:g}x"
+    if unit.startswith("USD"):
+        rest = unit[3:].strip()
+        return f"{usd(number)} {rest}".strip()
+    text = compact(number) if abs(number) >= 1e6 else plain_value(value)
+    return f"{text} {unit}".strip()

@@ -12,7 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.engine.costs import Costs, effective
+from bot.engine.answers import given_ids
+from bot.engine.costs import Costs, compute_costs, effective
 
 if TYPE_CHECKING:
     from bot.knowledge import Condition, Knowledge, Rule
@@ -30,6 +31,20 @@ class Context:
 
 def effective_answers(knowledge: Knowledge, answers: Mapping[str, Any]) -> dict[str, Any]:
     return {q.id: effective(knowledge, answers, q.id) for q in knowledge.questions}
+
+
+def context_for(
+    knowledge: Knowledge, answers: Mapping[str, Any], costs: Costs | None
+) -> Context:
+    """What the verdict rules read: effective values, costs, and which ids were answered."""
+    return Context(effective_answers(knowledge, answers), costs, given_ids(answers))
+
+
+def verdict_only(knowledge: Knowledge, answers: Mapping[str, Any]) -> str:
+    """The verdict without the explanation: what the flow and counterfactuals need."""
+    ctx = context_for(knowledge, answers, compute_costs(knowledge, answers))
+    result, _ = tally(verdict_rules(knowledge), ctx)
+    return verdict_for(result, knowledge.policy.fine_tune_threshold)
 
 
 def holds(condition: Condition, ctx: Context) -> bool:

@@ -8,20 +8,22 @@ from __future__ import annotations
 import io
 import math
 from pathlib import Path
-from typing import Any
+
+from bot.engine.costs import Costs
+from bot.engine.decision import Decision
 
 
-def chart_months(costs: dict[str, Any]) -> int:
-    break_even = costs.get("break_even_months")
+def chart_months(costs: Costs) -> int:
+    break_even = costs.break_even_months
     if break_even is None:
         return 12
     return max(6, min(60, math.ceil(break_even * 2)))
 
 
-def render_chart_png(decision: dict[str, Any]) -> bytes:
+def render_chart_png(decision: Decision) -> bytes:
     """The chart as PNG bytes. Raises ValueError when no volume was given."""
-    costs = decision["costs"]
-    if costs.get("monthly_input_tokens") is None:
+    costs = decision.costs
+    if not decision.has_volume:
         raise ValueError("no chart without prompt_tokens and monthly_calls")
     import matplotlib
 
@@ -30,16 +32,16 @@ def render_chart_png(decision: dict[str, Any]) -> bytes:
 
     months = chart_months(costs)
     steps = [m / 4 for m in range(months * 4 + 1)]
-    prompt = costs["monthly_prompt_cost_cached_usd"]
-    tuned = costs["monthly_fine_tuned_cost_usd"]
-    training = costs["training_cost_usd"]
+    prompt = costs.monthly_prompt_cost_cached_usd or 0.0
+    tuned = costs.monthly_fine_tuned_cost_usd or 0.0
+    training = costs.training_cost_usd
     figure, axes = plt.subplots(figsize=(7, 4), dpi=110)
     axes.plot(steps, [prompt * m for m in steps], label="Prompt engineering", color="#1f77b4")
     axes.plot(
         steps, [training + tuned * m for m in steps], label="Fine-tuning (incl. training)",
         color="#d62728",
     )
-    break_even = costs.get("break_even_months")
+    break_even = costs.break_even_months
     if break_even is not None and break_even <= months:
         axes.axvline(break_even, color="#555555", linestyle="--", linewidth=1)
         axes.annotate(
@@ -57,7 +59,7 @@ def render_chart_png(decision: dict[str, Any]) -> bytes:
         axes.text(0.98, 0.04, note, transform=axes.transAxes, ha="right", color="#555555")
     axes.set_xlabel("months")
     axes.set_ylabel("cumulative cost (USD)")
-    axes.set_title(f"Verdict: {decision['verdict_label']}")
+    axes.set_title(f"Verdict: {decision.verdict_label}")
     axes.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("${x:,.0f}"))
     axes.legend(loc="upper left")
     axes.grid(alpha=0.3)
@@ -68,5 +70,5 @@ def render_chart_png(decision: dict[str, Any]) -> bytes:
     return buffer.getvalue()
 
 
-def write_chart(decision: dict[str, Any], path: Path) -> None:
+def write_chart(decision: Decision, path: Path) -> None:
     path.write_bytes(render_chart_png(decision))

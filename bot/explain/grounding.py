@@ -57,8 +57,6 @@ from typing import Any
 
 from bot.explain.llm_request import MAX_TEXT_CHARS, MIN_TEXT_CHARS
 
-VERDICTS = ("prompt_engineering", "prompt_then_fine_tune", "fine_tuning")
-
 
 @dataclass(frozen=True)
 class GroundingResult:

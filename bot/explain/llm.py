@@ -14,7 +14,7 @@
 - The answer goes through ``bot.explain.grounding.check``. Any failure, any API
   error or timeout gives the template text with ``fallback_reason``, a log line
   (no secrets, no request content) and ``ptf_llm_fallbacks_total{reason}`` + 1
-  (the counter is ``bot.slack.metrics.LLM_FALLBACKS``, re-exported here).
+  (the counter is ``bot.metrics.LLM_FALLBACKS``, re-exported here).
 - The verdict is never read from the model: callers keep using the decision's.
 """
 
@@ -29,15 +29,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
-from prometheus_client import REGISTRY, Counter
-
+from bot.engine.verdicts import VERDICT_LABELS
 from bot.explain import grounding
 from bot.explain.llm_request import (
-    VERDICT_LABELS,
     build_request,
     decision_numbers,
     known_ids,
 )
+from bot.metrics import LLM_FALLBACKS, LLM_PHRASED
 
 if TYPE_CHECKING:
     from anthropic import Anthropic
@@ -54,25 +53,6 @@ BACKOFF_BASE_S = 0.25
 RETRY_STATUSES = frozenset({408, 409, 429})
 
 
-def _counter(name: str, documentation: str, labels: tuple[str, ...] = ()) -> Counter:
-    """Define the counter once per registry (module reloads and other importers reuse it)."""
-    try:
-        return Counter(name, documentation, labels)
-    except ValueError:  # already registered
-        return REGISTRY._names_to_collectors[name]  # type: ignore[return-value]
-
-
-try:  # one definition per process: the serving metrics module owns it (no Slack import)
-    from bot.slack.metrics import LLM_FALLBACKS
-except ImportError:  # pragma: no cover - a build without bot/slack
-    LLM_FALLBACKS = _counter(
-        "ptf_llm_fallbacks",
-        "LLM phrasing replaced by the template text, by reason",
-        ("reason",),
-    )
-LLM_PHRASED = _counter(
-    "ptf_llm_phrased", "LLM explanations that passed the grounding checks and were used"
-)
 
 
 @dataclass(frozen=True)

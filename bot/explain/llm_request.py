@@ -21,6 +21,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.engine.verdicts import VERDICT_LABELS
+
 DOCUMENT_TITLE = "Knowledge facts"
 
 #: Estimated characters per token (no tokenizer is available offline).
@@ -39,12 +41,6 @@ MAX_ITEMS = {"reasons": 6, "cautions": 2, "advice": 2}
 MAX_COUNTERFACTUALS = 2
 #: Allowance for the API's framing of each content block (title, block breaks).
 BLOCK_OVERHEAD_TOKENS = 4
-
-VERDICT_LABELS = {
-    "prompt_engineering": "Prompt engineering",
-    "prompt_then_fine_tune": "Prompt now, fine-tune later",
-    "fine_tuning": "Fine-tune",
-}
 
 SYSTEM_PROMPT = """\
 You phrase, for a team in Slack, a recommendation a rules engine has already \

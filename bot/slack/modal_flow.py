@@ -1,9 +1,12 @@
 """The modal surface: `/ptf`, App Home's "New consultation" and "Adjust answers".
 
-`open_modal` opens the form (prefilled from free text or earlier answers); after the
-submission's ack `submit_modal` decides, stores the consultation as done, posts the card
-in the channel (ephemeral when private; a note in the DM when the bot cannot post
-there; no card in a DM, where the DM summary is the result), and delivers the DM.
+The form is a view of the engine's consultation object: `open_modal` builds one (read
+from `/ptf <free text>`, or the stored one for "Adjust answers") and shows its answers;
+the submission goes through `Consultation.submit` (before the ack, so a value it does not
+accept comes back on its field with every other field kept). After the ack
+`submit_modal` decides, stores the consultation as done, posts the card in the channel
+(ephemeral when private; a note in the DM when the bot cannot post there; no card in a
+DM, where the DM summary is the result), and delivers the DM.
 """
 
 from __future__ import annotations
@@ -14,12 +17,12 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bot.engine import decide
-from bot.engine.freetext import parse_freetext
+from bot.engine import Consultation, Decision
 from bot.slack import blocks
-from bot.slack.blocks.modal import Submission
+from bot.slack.blocks.modal import Submission, field_errors
 from bot.slack.phrasing import fingerprint
 from bot.slack.records import deliver, prose_for, publish_home, remember, result_card
+from bot.slack.state import decision_of
 from bot.slack.web import (
     STORE_FAILURE,
     TRIGGER_GONE,
@@ -33,7 +36,7 @@ from bot.slack.web import (
     tell_user,
     where,
 )
-from bot.store import Consultation, StoreError
+from bot.store import StoredConsultation, StoreError
 
 log = logging.getLogger("bot.slack.modal_flow")
 
@@ -64,15 +67,13 @@ def open_modal(
     channel: str | None,
     origin: str,
     text: str | None = None,
-    prefill: Mapping[str, Any] | None = None,
     private: bool = False,
     on_failure: Callable[[str], None] | None = None,
 ) -> bool:
     """Open the consultation modal; `text` is free text to prefill from (`/ptf 6k ...`),
-    `prefill` earlier answers, `private` ticks "Keep the result private" (offered only
-    where the card would go to a channel). `origin`: command, home or adjust."""
-    view = modal_view(deps, channel=channel, origin=origin, text=text, prefill=prefill,
-                      private=private)
+    `private` ticks "Keep the result private" (offered only where the card would go to a
+    channel). `origin`: command, home or adjust."""
+    view = modal_view(deps, channel=channel, origin=origin, text=text, private=private)
     return open_view(deps, trigger_id, view, origin=origin, on_failure=on_failure) is not None
 
 
@@ -82,18 +83,17 @@ def modal_view(
     channel: str | None,
     origin: str,
     text: str | None = None,
-    prefill: Mapping[str, Any] | None = None,
+    state: Consultation | None = None,
     private: bool = False,
 ) -> dict[str, Any]:
-    """The consultation modal's view (see `open_modal`)."""
-    found = parse_freetext(text, deps.knowledge) if text else None
-    values = dict(prefill or {})
-    if found is not None:
-        values.update(found.answers)
+    """The consultation modal's view of `state` (default: a new consultation), after
+    reading `text` into it (see `open_modal`)."""
+    state = state if state is not None else Consultation(deps.knowledge)
+    found = state.read(text) if text else None
     to_channel = bool(channel) and not is_dm(channel)
     return blocks.consultation_modal(
         deps.knowledge,
-        prefill=values,
+        prefill=state.answers,
         understood=found.understood if found else (),
         notes=found.notes if found else (),
         metadata=modal_metadata(channel, origin),
@@ -136,27 +136,38 @@ def open_view(
         return None
 
 
+def check_submission(
+    deps: Deps, submission: Submission
+) -> tuple[Consultation, dict[str, str]]:
+    """The submitted form as a consultation, and the errors to show on its fields (empty
+    when every field was accepted). Runs before the ack: no I/O."""
+    state = Consultation(deps.knowledge)
+    errors = state.submit(submission.raw)
+    return state, field_errors(errors)
+
+
 def submit_modal(
-    deps: Deps, *, user: str, team: str | None, submission: Submission, meta: Mapping[str, Any]
-) -> Consultation | None:
+    deps: Deps, *, user: str, team: str | None, state: Consultation, private: bool,
+    meta: Mapping[str, Any],
+) -> StoredConsultation | None:
     """After the modal's ack: decide, store as done, post the card, DM the summary."""
-    decision = decide(deps.knowledge, submission.answers).to_dict()
     channel = meta.get("channel") if isinstance(meta.get("channel"), str) else None
     origin = str(meta.get("origin") or "command")
     surface = "home" if origin == "home" or not channel else "modal"
     try:
         c = deps.store.create_consultation(
             user_id=user, team_id=team, surface=surface, channel=channel,
-            answers=submission.answers,
-            meta={"origin": origin, "private": submission.private},
+            state=state.to_json(), meta={"origin": origin, "private": private},
         )
-        c = deps.store.finish(c.id, decision)
+        c = deps.store.finish(c.id, state.decide().to_dict())
     except StoreError as exc:
         log.error("could not store a modal consultation (channel %s): %s", channel or "-", exc)
         tell_user(deps, user, STORE_FAILURE, channel=channel)
         return None
+    decision = decision_of(c)
+    assert decision is not None
     with about(c.id):
-        _result(deps, c, decision, channel=channel, surface=surface, private=submission.private)
+        _result(deps, c, decision, channel=channel, surface=surface, private=private)
         if origin == "home":
             with contextlib.suppress(SlackCallFailed):
                 publish_home(deps, user, team)
@@ -164,7 +175,7 @@ def submit_modal(
 
 
 def _result(
-    deps: Deps, c: Consultation, decision: Mapping[str, Any], *, channel: str | None,
+    deps: Deps, c: StoredConsultation, decision: Decision, *, channel: str | None,
     surface: str, private: bool,
 ) -> None:
     """The card where the modal was opened (none in a DM: the DM summary is the result),

@@ -30,12 +30,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from bot.engine.decision import Decision
 from bot.slack.web import Deps, SlackCallFailed, call
 from bot.store import StoreError
 
 if TYPE_CHECKING:
     from bot.config import Settings
-    from bot.store import Consultation, ConsultationDraft
+    from bot.store import ConsultationDraft, StoredConsultation
 
 log = logging.getLogger("bot.slack.phrasing")
 
@@ -59,14 +60,18 @@ class Prose:
         return self.sources is not None
 
 
-def fingerprint(decision: Mapping[str, Any]) -> str:
-    """A short stable digest of a decision (same after a JSON/JSONB round trip)."""
-    raw = json.dumps(decision, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+def fingerprint(decision: Decision | Mapping[str, Any]) -> str:
+    """A short stable digest of a decision: the same for a `Decision` and for its stored
+    JSON (read back through `Decision.from_dict`, so keys older rows lack do not count)."""
+    if not isinstance(decision, Decision):
+        decision = Decision.from_dict(decision)
+    raw = json.dumps(decision.to_dict(), sort_keys=True, separators=(",", ":"),
+                     ensure_ascii=False,
                      default=str)
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:20]
 
 
-def stored(meta: Mapping[str, Any], decision: Mapping[str, Any]) -> dict[str, Any] | None:
+def stored(meta: Mapping[str, Any], decision: Decision) -> dict[str, Any] | None:
     """The explanation saved in `meta` for this very decision (None if none, or if it was
     for an earlier decision of the consultation, e.g. before "Change an answer")."""
     record = meta.get(META_KEY)
@@ -75,7 +80,7 @@ def stored(meta: Mapping[str, Any], decision: Mapping[str, Any]) -> dict[str, An
     return None
 
 
-def shown(decision: Mapping[str, Any], meta: Mapping[str, Any], template: str) -> Prose:
+def shown(decision: Decision, meta: Mapping[str, Any], template: str) -> Prose:
     """What to show for `decision`: its saved phrasing when that passed, else `template`."""
     record = stored(meta, decision)
     if record is not None and record.get("source") == "llm":
@@ -111,13 +116,13 @@ def warm_up(settings: Settings) -> None:
 
 def improve(
     deps: Deps,
-    c: Consultation,
-    decision: Mapping[str, Any],
+    c: StoredConsultation,
+    decision: Decision,
     *,
     template: str,
     render: Callable[[Prose], Rendered] | None,
     render_dm: Callable[[Prose], Rendered] | None = None,
-    on_changed: Callable[[Consultation], None] | None = None,
+    on_changed: Callable[[StoredConsultation], None] | None = None,
 ) -> Prose:
     """Phrase `decision` (consultation `c`), save it, refresh the card and the DM; see
     the module doc.
@@ -139,17 +144,17 @@ def improve(
 
 def _improve(
     deps: Deps,
-    c: Consultation,
-    decision: Mapping[str, Any],
+    c: StoredConsultation,
+    decision: Decision,
     template: str,
     render: Callable[[Prose], Rendered] | None,
     render_dm: Callable[[Prose], Rendered] | None,
-    on_changed: Callable[[Consultation], None] | None,
+    on_changed: Callable[[StoredConsultation], None] | None,
 ) -> Prose:
     from bot.explain.llm import phrase, source_titles
 
     # The decision dict only: no Slack text, no consultation meta, ever.
-    explanation = phrase(dict(decision), source_titles(deps.knowledge), deps.settings,
+    explanation = phrase(decision.to_dict(), source_titles(deps.knowledge), deps.settings,
                          template_text=template)
     digest = fingerprint(decision)
     row = _save(deps, c.id, digest, {
@@ -170,7 +175,7 @@ def _improve(
     return prose
 
 
-def _save(deps: Deps, cid: str, digest: str, record: dict[str, Any]) -> Consultation | None:
+def _save(deps: Deps, cid: str, digest: str, record: dict[str, Any]) -> StoredConsultation | None:
     """Write `meta["explanation"]` if the consultation still has this decision; the row
     after the write (None when the store failed)."""
 
@@ -185,7 +190,7 @@ def _save(deps: Deps, cid: str, digest: str, record: dict[str, Any]) -> Consulta
         return None
 
 
-def _card_of(row: Consultation, digest: str) -> Mapping[str, Any] | None:
+def _card_of(row: StoredConsultation, digest: str) -> Mapping[str, Any] | None:
     """The card to update: public, and still showing this decision."""
     card = row.meta.get("card")
     if not isinstance(card, Mapping) or card.get("ephemeral"):
@@ -202,10 +207,10 @@ def _card_of(row: Consultation, digest: str) -> Mapping[str, Any] | None:
 
 def _update_card(
     deps: Deps,
-    row: Consultation,
+    row: StoredConsultation,
     digest: str,
     rendered: Rendered,
-    on_changed: Callable[[Consultation], None] | None,
+    on_changed: Callable[[StoredConsultation], None] | None,
 ) -> None:
     card = _card_of(row, digest)
     if card is None:
@@ -231,7 +236,7 @@ def _update_card(
                         row.id, getattr(exc, "error", type(exc).__name__))
 
 
-def _update_dm(deps: Deps, row: Consultation, digest: str, rendered: Rendered) -> None:
+def _update_dm(deps: Deps, row: StoredConsultation, digest: str, rendered: Rendered) -> None:
     """Replace the owner's DM summary of this decision in place (meta["dm"])."""
     dm = row.meta.get("dm")
     if not isinstance(dm, Mapping) or dm.get("for_decision") != digest:

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
+from bot.engine.decision import Decision
+from bot.engine.verdicts import VERDICT_LABELS
 from bot.slack import blocks, phrasing
 from bot.slack.blocks.home import HistoryItem
+from bot.slack.state import decision_of, state_of
 from bot.slack.web import (
     Deps,
     SlackCallFailed,
@@ -31,7 +34,7 @@ from bot.slack.web import (
     tell_user,
     where,
 )
-from bot.store import Consultation, ConsultationDraft, StoreError
+from bot.store import ConsultationDraft, StoredConsultation, StoreError
 
 log = logging.getLogger("bot.slack.records")
 
@@ -43,22 +46,22 @@ Rendered = tuple[str, list[dict[str, Any]]]
 # ---------------------------------------------------------------- prose and card
 
 
-def card_explanation(decision: Mapping[str, Any]) -> str:
+def card_explanation(decision: Decision) -> str:
     """The prose at the top of the result card and of the DM summary.
 
     The one place it is produced: the template summary of the decision. It is what the
     LLM may rephrase (`phrasing.improve`) and what is shown whenever it does not.
     """
-    return str(decision.get("summary") or decision.get("verdict_label") or "")
+    return decision.summary or decision.verdict_label
 
 
-def prose_for(deps: Deps, c: Consultation, decision: Mapping[str, Any]) -> phrasing.Prose:
+def prose_for(deps: Deps, c: StoredConsultation, decision: Decision) -> phrasing.Prose:
     """The prose shown for `decision`: its saved LLM phrasing, else the template."""
     return phrasing.shown(decision, c.meta, card_explanation(decision))
 
 
 def result_card(
-    deps: Deps, c: Consultation, decision: Mapping[str, Any],
+    deps: Deps, c: StoredConsultation, decision: Decision,
     prose: phrasing.Prose | None = None, *, thread: bool = False,
 ) -> Rendered:
     """The result card of `c` (in a thread with Change an answer / Start over; after the
@@ -67,7 +70,7 @@ def result_card(
     return blocks.result_card(
         decision, deps.knowledge, consultation_id=c.id, owner=c.user_id,
         explanation=prose.text, explanation_sources=prose.sources, thread=thread,
-        adjustable=not thread,
+        adjustable=not thread, can_go_back=thread and bool(state_of(deps, c).history),
     )
 
 
@@ -81,10 +84,6 @@ def remember(deps: Deps, cid: str, **meta: Any) -> None:
         deps.store.update(cid, apply, require_open=False)
     except StoreError as exc:
         log.warning("could not save %s for consultation %s: %s", sorted(meta), cid, exc)
-
-
-def _has_volume(decision: Mapping[str, Any]) -> bool:
-    return (decision.get("costs") or {}).get("monthly_input_tokens") is not None
 
 
 # ---------------------------------------------------------------- DM summary
@@ -104,11 +103,11 @@ def open_dm(deps: Deps, user: str) -> str:
     return str(response["channel"]["id"])
 
 
-def _upload_chart(deps: Deps, dm: str, decision: Mapping[str, Any]) -> None:
+def _upload_chart(deps: Deps, dm: str, decision: Decision) -> None:
     from bot.explain.chart import render_chart_png
 
     try:
-        png = render_chart_png(dict(decision))
+        png = render_chart_png(decision)
     except ValueError:
         return
     try:
@@ -118,7 +117,7 @@ def _upload_chart(deps: Deps, dm: str, decision: Mapping[str, Any]) -> None:
             channel=dm,
             file=png,
             filename="break-even.png",
-            title=f"Break-even: {decision.get('verdict_label', '')}",
+            title=f"Break-even: {decision.verdict_label}",
             alt_txt="Cumulative cost of prompt engineering and of fine-tuning, month by month",
         )
     except SlackCallFailed as exc:
@@ -129,7 +128,7 @@ def _upload_chart(deps: Deps, dm: str, decision: Mapping[str, Any]) -> None:
 
 
 def _summary(
-    deps: Deps, c: Consultation, decision: Mapping[str, Any], prose: phrasing.Prose, *,
+    deps: Deps, c: StoredConsultation, decision: Decision, prose: phrasing.Prose, *,
     link: str | None, place: str | None, note: str | None,
 ) -> Rendered:
     return blocks.dm_summary(
@@ -140,8 +139,8 @@ def _summary(
 
 def send_summary(
     deps: Deps,
-    consultation: Consultation,
-    decision: Mapping[str, Any],
+    consultation: StoredConsultation,
+    decision: Decision,
     *,
     recipient: str | None = None,
     link: str | None = None,
@@ -162,22 +161,22 @@ def send_summary(
     if user == consultation.user_id:
         remember(deps, consultation.id, dm={"channel": dm, "ts": posted.get("ts"),
                                             "for_decision": phrasing.fingerprint(decision)})
-    if _has_volume(decision):
+    if decision.has_volume:
         _upload_chart(deps, dm, decision)
     return dm
 
 
 def deliver(
     deps: Deps,
-    c: Consultation,
-    decision: Mapping[str, Any],
+    c: StoredConsultation,
+    decision: Decision,
     *,
     card: Callable[[phrasing.Prose], Rendered] | None,
     link: str | None,
     place: str | None,
     note: str | None = None,
     on_dm_failed: Callable[[SlackCallFailed], None],
-    on_changed: Callable[[Consultation], None] | None = None,
+    on_changed: Callable[[StoredConsultation], None] | None = None,
 ) -> None:
     """The end of a consultation, after its card: the owner's DM summary at once (with the
     chart), then the LLM phrasing (when on), which replaces the card (`card(prose)` gives
@@ -204,12 +203,13 @@ def upload_markdown(deps: Deps, *, user: str, channel: str | None, cid: str) -> 
     from bot.explain.markdown import render_markdown
 
     c = deps.store.get(cid)
-    if c is None or not c.decision:
+    decision = decision_of(c) if c is not None else None
+    if c is None or decision is None:
         tell_user(deps, user, not_found(deps.command), channel=channel)
         return
     target = channel or open_dm(deps, user)
-    markdown = render_markdown(c.decision, deps.knowledge,
-                               phrasing.markdown_text(prose_for(deps, c, c.decision)))
+    markdown = render_markdown(decision, deps.knowledge,
+                               phrasing.markdown_text(prose_for(deps, c, decision)))
     day = c.created_at.strftime("%Y-%m-%d")
     try:
         call(
@@ -218,7 +218,7 @@ def upload_markdown(deps: Deps, *, user: str, channel: str | None, cid: str) -> 
             channel=target,
             content=markdown,
             filename=f"decision-record-{day}-{c.id[:8]}.md",
-            title=f"Decision record: {c.decision.get('verdict_label', '')} ({day})",
+            title=f"Decision record: {decision.verdict_label} ({day})",
         )
     except SlackCallFailed as exc:
         tell_user(deps, user, f"I could not upload the decision record: {explain(exc)}.",
@@ -231,7 +231,8 @@ def send_record_dm(
     """"Full record in my DMs" on a card: the owner gets a link to their DM summary (or a
     new one); anyone else gets their own copy of the summary."""
     c = deps.store.get(cid)
-    if c is None or not c.decision:
+    decision = decision_of(c) if c is not None else None
+    if c is None or decision is None:
         tell_user(deps, user, not_found(deps.command), channel=channel, thread_ts=thread_ts)
         return
     dm_meta = c.meta.get("dm") or {}
@@ -242,7 +243,7 @@ def send_record_dm(
                       channel=channel, thread_ts=thread_ts)
             return
     try:
-        send_summary(deps, c, c.decision, recipient=user, link=c.meta.get("permalink"),
+        send_summary(deps, c, decision, recipient=user, link=c.meta.get("permalink"),
                      place=where(c.channel))
     except SlackCallFailed as exc:
         tell_user(deps, user, f"I could not send you the record: {explain(exc)}.",
@@ -256,10 +257,10 @@ def send_record_dm(
 # ---------------------------------------------------------------- history and App Home
 
 
-def history_item(c: Consultation) -> HistoryItem:
+def history_item(c: StoredConsultation) -> HistoryItem:
     """How `c` is listed: its verdict, where, and a link to its card (or, while it is in
     progress, to its thread; else to the DM with its summary)."""
-    decision = c.decision or {}
+    verdict = (c.decision or {}).get("verdict") if c.status == "done" else None
     place = where(c.channel) or "a DM"
     if c.meta.get("private") and c.channel and not is_dm(c.channel):
         place += ", private"
@@ -269,8 +270,8 @@ def history_item(c: Consultation) -> HistoryItem:
     if not link and c.status == "open" and c.channel and c.thread_ts:
         link = f"https://slack.com/app_redirect?channel={c.channel}"
     return HistoryItem(
-        verdict=decision.get("verdict"),
-        verdict_label=decision.get("verdict_label"),
+        verdict=verdict,
+        verdict_label=VERDICT_LABELS.get(str(verdict)) if verdict else None,
         status=c.status,
         created_at=c.created_at,
         where=place,

@@ -11,7 +11,7 @@
     POST /slack/events  Slack events, slash commands, interactivity (Bolt)
     GET  /healthz       200 "ok" (the process is up)
     GET  /readyz        200 "ready" when the database answers, else 503 with the reason
-    GET  /metrics       Prometheus text format (`bot.slack.metrics`)
+    GET  /metrics       Prometheus text format (`bot.metrics`)
 - `serve_in_thread(wsgi_app) -> BackgroundServer`: a threaded stdlib HTTP server on
   127.0.0.1 for tests and benchmarks (and for health in Socket Mode).
 
@@ -41,10 +41,16 @@ from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
+from bot import metrics
 from bot.config import Settings
-from bot.slack import metrics
-from bot.slack.app import EVENT_DISPATCH_THREADS, create_app, db_pool_sizes, identity_for
+from bot.slack.app import create_app
 from bot.slack.logging_setup import configure_logging, reset_sdk_logger_levels
+from bot.slack.services import (
+    EVENT_DISPATCH_THREADS,
+    Services,
+    db_pool_sizes,
+    identity_for,
+)
 from bot.slack.work import ACKED_KEY
 from bot.store import Store, StoreError, normalize_database_url
 
@@ -329,7 +335,7 @@ def _plain(
 def build_store(settings: Settings) -> Store:
     """The `Store` for `DATABASE_URL`, schema created if the database answers.
 
-    Its connection pool is sized from the thread counts (`bot.slack.app.db_pool_sizes`).
+    Its connection pool is sized from the thread counts (`bot.slack.services.db_pool_sizes`).
 
     If it does not, the error is logged and serving goes on: `/readyz` answers 503 and
     the schema is created on the first successful ping.
@@ -365,7 +371,7 @@ def build_wsgi_app(
     if store is None:
         store = build_store(settings)
     if slack_events and app is None:
-        app = create_app(settings, store, register_listeners=register_listeners)
+        app = create_app(Services.build(settings, store), register_listeners=register_listeners)
     return BotWsgiApp(
         settings, store, app if slack_events else None, unconfigured=unconfigured
     )
@@ -522,7 +528,7 @@ def _serve_socket_mode(settings: Settings) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     store = build_store(settings)
-    app = create_app(settings, store)
+    app = create_app(Services.build(settings, store))
     health_app = build_wsgi_app(settings, store, slack_events=False)
     health = serve_in_thread(health_app, "0.0.0.0", settings.port)
     log.info("Socket Mode; health and metrics on %s", health.url)

@@ -1,26 +1,27 @@
-"""Clicks on a thread consultation's message: an answer, "Not sure", "Change an answer",
-"Start over". Only the owner may use them; anyone else is told whose it is and how to
-start their own."""
+"""Clicks on a thread consultation's message: an answer, "Not sure", "Back", "Change an
+answer", "Start over". Each is one operation of the consultation object; only the owner
+may use them, and anyone else is told whose it is and how to start their own."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.engine import AnswerError, parse_value
+from bot.engine import Consultation
 from bot.slack.blocks.limits import escape
 from bot.slack.blocks.question import start_your_own
-from bot.slack.thread_flow import advance, apply_answers, reopen, resume_finished, supersede
+from bot.slack.state import edit, reopen
+from bot.slack.thread_flow import advance, resume_finished, supersede
 from bot.slack.web import Deps, about, not_found, tell_user
-from bot.store import Consultation, ConsultationClosed, ConsultationDraft, ConsultationExists
+from bot.store import ConsultationClosed, ConsultationDraft, ConsultationExists, StoredConsultation
 
-FINISHED = ("This consultation is finished: its verdict is in the thread. Use *Change an "
-            "answer* or *Start over* there.")
+FINISHED = ("This consultation is finished: its verdict is in the thread. Use *Back*, "
+            "*Change an answer* or *Start over* there.")
 ABANDONED = "This consultation was closed when a newer one replaced it."
 
 
 def _for_owner(
     deps: Deps, cid: str, *, user: str, channel: str | None, thread_ts: str | None
-) -> Consultation | None:
+) -> StoredConsultation | None:
     """The consultation if `user` owns it; otherwise an ephemeral note and None."""
     c = deps.store.get(cid)
     if c is None:
@@ -37,7 +38,7 @@ def _for_owner(
     return c
 
 
-def _closed(deps: Deps, c: Consultation, *, user: str, channel: str | None) -> None:
+def _closed(deps: Deps, c: StoredConsultation, *, user: str, channel: str | None) -> None:
     """A click on a question of a closed consultation: repair a finished one whose card
     or DM never went out; else say why nothing happened."""
     if resume_finished(deps, c):
@@ -51,100 +52,93 @@ def answer(
     raw: str,
 ) -> None:
     """A click on an answer button/select."""
-    with about(cid):
-        c = _for_owner(deps, cid, user=user, channel=channel, thread_ts=thread_ts)
-        if c is None or not deps.knowledge.has_question(qid):
-            return
-        try:
-            value = parse_value(deps.knowledge.question(qid), raw)
-        except AnswerError as error:
-            tell_user(deps, user, f"That answer did not work: {escape(error.reason)}.",
-                      channel=channel, thread_ts=c.thread_ts)
-            return
-        _update_then_advance(
-            deps, lambda: apply_answers(deps, c.id, {qid: value}), user=user, channel=channel
-        )
-
-
-def _update_then_advance(
-    deps: Deps, update: Callable[[], Consultation], *, user: str, channel: str | None
-) -> None:
-    """Store the change and show what comes next; a consultation closed meanwhile is
-    shown as closed instead."""
-    try:
-        c = update()
-    except ConsultationClosed as exc:
-        _closed(deps, exc.consultation, user=user, channel=channel)
-        return
-    advance(deps, c)
+    _operate(deps, lambda s: s.answer(qid, raw), user=user, channel=channel,
+             thread_ts=thread_ts, cid=cid)
 
 
 def skip(
     deps: Deps, *, user: str, channel: str | None, thread_ts: str | None, cid: str, qid: str
 ) -> None:
     """"Not sure": go on with the question's assumption."""
+    _operate(deps, lambda s: s.not_sure(qid), user=user, channel=channel,
+             thread_ts=thread_ts, cid=cid)
+
+
+def _operate(
+    deps: Deps, operation: Callable[[Consultation], object], *, user: str,
+    channel: str | None, thread_ts: str | None, cid: str,
+) -> None:
+    """Apply an answering operation to an open consultation and show what comes next; a
+    value the question does not accept is said and nothing changes."""
     with about(cid):
         c = _for_owner(deps, cid, user=user, channel=channel, thread_ts=thread_ts)
         if c is None:
             return
+        try:
+            row, error = edit(deps, c.id, operation)
+        except ConsultationClosed as exc:
+            _closed(deps, exc.consultation, user=user, channel=channel)
+            return
+        if error is not None:
+            tell_user(deps, user, f"That answer did not work: {escape(error.reason)}.",
+                      channel=channel, thread_ts=c.thread_ts)
+            return
+        advance(deps, row)
 
-        def apply(d: ConsultationDraft) -> None:
-            skipped = list(d.meta.get("skipped") or [])
-            if qid not in skipped:
-                skipped.append(qid)
-            d.meta["skipped"] = skipped
-            d.answers.pop(qid, None)
-            if d.meta.get("current") == qid:
-                d.meta["current"] = None
 
-        _update_then_advance(
-            deps, lambda: deps.store.update(c.id, apply), user=user, channel=channel
-        )
+def back(
+    deps: Deps, *, user: str, channel: str | None, thread_ts: str | None, cid: str
+) -> None:
+    """"Back": the question asked before the one on screen (after the verdict: the last
+    one), with its answer shown; reopens a finished consultation."""
+    _reopen(deps, cid, lambda s: s.back(), user=user, channel=channel, thread_ts=thread_ts)
 
 
 def change(
     deps: Deps, *, user: str, channel: str | None, thread_ts: str | None, cid: str, qid: str
 ) -> None:
     """"Change an answer": ask that question again (reopens a finished consultation)."""
-    with about(cid):
-        c = _for_owner(deps, cid, user=user, channel=channel, thread_ts=thread_ts)
-        if c is None or not deps.knowledge.has_question(qid):
-            return
-
-        def apply(d: ConsultationDraft) -> None:
-            reopen(d)
-            d.meta["current"] = qid
-
-        _reopen(deps, c, apply, user=user, channel=channel)
+    _reopen(deps, cid, lambda s: s.change(qid), user=user, channel=channel,
+            thread_ts=thread_ts)
 
 
 def start_over(
     deps: Deps, *, user: str, channel: str | None, thread_ts: str | None, cid: str
 ) -> None:
     """"Start over": forget every answer and ask again from the first question."""
+    _reopen(deps, cid, lambda s: s.start_over(), user=user, channel=channel,
+            thread_ts=thread_ts)
+
+
+def _reopen(
+    deps: Deps, cid: str, operation: Callable[[Consultation], object], *, user: str,
+    channel: str | None, thread_ts: str | None,
+) -> None:
     with about(cid):
         c = _for_owner(deps, cid, user=user, channel=channel, thread_ts=thread_ts)
         if c is None:
             return
+        if c.status == "abandoned":
+            _closed(deps, c, user=user, channel=channel)
+            return
 
-        def apply(d: ConsultationDraft) -> None:
-            reopen(d)
-            d.answers = {}
-            d.meta.update(skipped=[], current=None, understood=[], notes=[], prefilled=[])
+        changed: list[bool] = []
 
-        _reopen(deps, c, apply, user=user, channel=channel)
+        def changing(state: Consultation) -> None:
+            before = state.to_json()
+            operation(state)
+            changed[:] = [state.to_json() != before]
 
+        def also(draft: ConsultationDraft) -> None:
+            if draft.status == "done" and changed[0]:
+                reopen(draft)
 
-def _reopen(
-    deps: Deps, c: Consultation, apply: Callable[[ConsultationDraft], None], *, user: str,
-    channel: str | None,
-) -> None:
-    try:
-        row = deps.store.update(c.id, apply, require_open=False)
-    except ConsultationExists:
-        tell_user(deps, user, "Someone started another consultation in this thread, so this "
-                  f"one can't be reopened here. Start a new one with `{deps.command}`.",
-                  channel=channel, thread_ts=c.thread_ts)
-        return
-    supersede(deps, row)
-    advance(deps, row)
+        try:
+            row, _ = edit(deps, c.id, changing, require_open=False, also=also)
+        except ConsultationExists:
+            tell_user(deps, user, "Someone started another consultation in this thread, so "
+                      f"this one can't be reopened here. Start a new one with "
+                      f"`{deps.command}`.", channel=channel, thread_ts=c.thread_ts)
+            return
+        supersede(deps, row)
+        advance(deps, row)

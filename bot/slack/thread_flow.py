@@ -1,9 +1,11 @@
 """Thread consultations: an @-mention (or a message in the bot's DM) answered in a thread.
 
-One question message per consultation, updated in place (`message_ts` in the row); all
-state is in the row, so any process can continue it. Answers are written with the
-store's optimistic locking (`Store.update`), and after each write the message is
-re-rendered until it shows the latest version, so two fast clicks lose nothing.
+One question message per consultation, updated in place (`message_ts` in the row). The
+consultation's state is the engine's consultation object, stored in the row, so any
+process can continue it; this module only turns Slack messages into its operations
+(`bot.slack.state.edit`, under the store's optimistic locking) and shows what it says.
+After each write the message is re-rendered until it shows the latest version, so two
+fast clicks lose nothing.
 
 - `handle_mention`: start one (reading the asker's own messages in the thread), or add
   to the one going in that thread.
@@ -31,15 +33,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.engine import AnswerError, decide, next_question, parse_value
+from bot.engine import AnswerError, Consultation, parse_value
 from bot.engine.freetext import clean, number_in, parse_freetext
-from bot.knowledge import Knowledge, Question
+from bot.engine.humanize import shown_value
+from bot.knowledge import Question
 from bot.slack import blocks
-from bot.slack.blocks.common import shown_value
 from bot.slack.blocks.limits import escape
 from bot.slack.blocks.question import QuestionState, closed_message, start_your_own
 from bot.slack.phrasing import fingerprint
 from bot.slack.records import deliver, remember, result_card
+from bot.slack.state import decision_of, edit, state_of
 from bot.slack.web import (
     UPDATE_GONE,
     Deps,
@@ -54,10 +57,10 @@ from bot.slack.web import (
 )
 from bot.slack.work import HANDLED_MESSAGE_SUBTYPES
 from bot.store import (
-    Consultation,
     ConsultationClosed,
     ConsultationDraft,
     ConsultationExists,
+    StoredConsultation,
     StoreError,
 )
 
@@ -83,60 +86,50 @@ ON_TOPIC = re.compile(
 # ---------------------------------------------------------------- the question message
 
 
-def flow_answers(knowledge: Knowledge, c: Consultation) -> dict[str, Any]:
-    """Answers for the flow: the given ones plus "Not sure" ones as their assumption."""
-    answers = dict(c.answers)
-    for qid in c.meta.get("skipped") or []:
-        if qid not in answers and knowledge.has_question(qid):
-            answers[qid] = knowledge.question(qid).assume
-    return answers
+def current_question(deps: Deps, c: StoredConsultation) -> Question | None:
+    """The question the message shows (the consultation object decides)."""
+    return state_of(deps, c).next_question()
 
 
-def current_question(deps: Deps, c: Consultation) -> Question | None:
-    """The question the message shows: one being changed, else the flow's next one."""
-    k = deps.knowledge
-    wanted = c.meta.get("current")
-    if isinstance(wanted, str) and k.has_question(wanted):
-        return k.question(wanted)
-    return next_question(k, flow_answers(k, c))
-
-
-def _question_state(deps: Deps, c: Consultation, q: Question) -> QuestionState:
-    skipped = set(c.meta.get("skipped") or [])
-    prefilled = set(c.meta.get("prefilled") or [])
-    done = sum(1 for x in deps.knowledge.questions
-               if x.ask and x.id not in prefilled and (x.id in c.answers or x.id in skipped))
-    pending = q.id not in c.answers and q.id not in skipped
+def _question_state(deps: Deps, c: StoredConsultation, state: Consultation,
+                    q: Question) -> QuestionState:
+    progress = state.progress()
+    assert progress is not None
     return QuestionState(
         consultation_id=c.id,
         owner=c.user_id,
         question=q,
-        number=max(1, done + (1 if pending else 0)),
-        answers=c.answers,
-        understood=list(c.meta.get("understood") or []),
-        notes=list(c.meta.get("notes") or []),
+        progress=progress,
+        answers=state.answers,
+        understood=list(state.prefilled.values()),
+        notes=list(state.notes),
         bot_user_id=deps.bot_user_id,
         command=deps.command,
+        can_go_back=bool(state.history) and state.history[0] != q.id,
     )
 
 
-def render_thread_message(deps: Deps, c: Consultation) -> tuple[str, list[dict[str, Any]]] | None:
+def render_thread_message(
+    deps: Deps, c: StoredConsultation
+) -> tuple[str, list[dict[str, Any]]] | None:
     """The thread message for `c`: the verdict card when done, the current question while
     open, a short note once abandoned. None when it is open but the flow has nothing left
     to ask."""
-    if c.status == "done" and c.decision:
-        return result_card(deps, c, c.decision, thread=True)
+    decision = decision_of(c)
+    if c.status == "done" and decision is not None:
+        return result_card(deps, c, decision, thread=True)
     if c.status == "abandoned":
         return closed_message(deps.command)
     if c.status != "open":
         return None
-    q = current_question(deps, c)
+    state = state_of(deps, c)
+    q = state.next_question()
     if q is None:
         return None
-    return blocks.question_message(deps.knowledge, _question_state(deps, c, q))
+    return blocks.question_message(deps.knowledge, _question_state(deps, c, state, q))
 
 
-def show(deps: Deps, c: Consultation) -> Consultation:
+def show(deps: Deps, c: StoredConsultation) -> StoredConsultation:
     """Post or update the consultation's one message; returns the (maybe updated) row.
     A newly posted message's permalink is saved with it (history links to the thread)."""
     rendered = render_thread_message(deps, c)
@@ -164,7 +157,7 @@ def show(deps: Deps, c: Consultation) -> Consultation:
     return deps.store.update(c.id, apply, require_open=False)
 
 
-def advance(deps: Deps, c: Consultation) -> None:
+def advance(deps: Deps, c: StoredConsultation) -> None:
     """Show the latest state of a thread consultation; finish it when the flow is done.
 
     Re-reads the row after each update and renders again if another writer got in
@@ -173,10 +166,10 @@ def advance(deps: Deps, c: Consultation) -> None:
     for _ in range(5):
         if c.status == "abandoned":
             return
-        if c.status == "open" and current_question(deps, c) is None:
-            decision = decide(deps.knowledge, c.answers).to_dict()
+        state = state_of(deps, c)
+        if c.status == "open" and state.done:
             try:
-                c = deps.store.finish(c.id, decision)
+                c = deps.store.finish(c.id, state.decide().to_dict())
             except ConsultationClosed as exc:  # another click finished it first
                 c = exc.consultation
                 continue
@@ -192,13 +185,13 @@ def advance(deps: Deps, c: Consultation) -> None:
 # ---------------------------------------------------------------- the end
 
 
-def finish_thread(deps: Deps, c: Consultation) -> None:
+def finish_thread(deps: Deps, c: StoredConsultation) -> None:
     """The verdict card replaces the question message; the owner gets the DM summary
     (once per decision: whoever claims the delivery first sends it)."""
-    decision = c.decision
-    if not decision:
+    decision = decision_of(c)
+    if decision is None or c.decision is None:
         return
-    digest = fingerprint(decision)
+    digest = fingerprint(c.decision)
     link = c.meta.get("permalink")
     try:
         c = show(deps, c)
@@ -232,7 +225,7 @@ def _delivered(meta: Mapping[str, Any], digest: str) -> bool:
     return "for_decision" not in dm or dm.get("for_decision") == digest
 
 
-def _claim_delivery(deps: Deps, c: Consultation) -> Consultation | None:
+def _claim_delivery(deps: Deps, c: StoredConsultation) -> StoredConsultation | None:
     """Claim the DM summary of `c`'s decision: the row if this caller should send it, None
     if it was sent or someone else is sending it (claims go stale after CLAIM_STALE_S)."""
     assert c.decision is not None
@@ -260,7 +253,7 @@ def _claim_delivery(deps: Deps, c: Consultation) -> Consultation | None:
     return row if isinstance(claim, Mapping) and claim.get("by") == token else None
 
 
-def resume_finished(deps: Deps, c: Consultation) -> bool:
+def resume_finished(deps: Deps, c: StoredConsultation) -> bool:
     """A click or reply found `c` closed. If it is done but its card or DM never went out
     (a restart between `Store.finish` and the card), do that now; True if so."""
     if c.status != "done" or not c.decision:
@@ -274,17 +267,6 @@ def resume_finished(deps: Deps, c: Consultation) -> bool:
     log.info("consultation %s: finished without its card or DM; delivering now", c.id)
     finish_thread(deps, c)
     return True
-
-
-def reopen(d: ConsultationDraft) -> None:
-    """Mark a consultation open again ("Change an answer", "Start over"): its card and DM
-    belong to the old decision."""
-    d.status = "open"
-    d.decision = None
-    d.meta.pop("delivery", None)
-    for key in ("dm", "card"):
-        if isinstance(d.meta.get(key), dict):
-            d.meta[key]["for_decision"] = None
 
 
 # ---------------------------------------------------------------- starting one
@@ -342,14 +324,14 @@ def handle_mention(
         if thread_ts and thread_ts != ts
         else ([text], None)
     )
-    found = parse_freetext("\n".join(texts), deps.knowledge)
-    notes = list(found.notes) + ([note] if note else [])
+    state = Consultation(deps.knowledge)
+    state.read("\n".join(texts))
+    if note:
+        state.notes.append(note)
     try:
         c = deps.store.create_consultation(
             user_id=user, team_id=team, surface="thread", channel=channel, thread_ts=root,
-            answers=found.answers,
-            meta={"origin": "mention", "understood": found.understood, "notes": notes,
-                  "prefilled": list(found.answers)},
+            state=state.to_json(), meta={"origin": "mention"},
         )
     except ConsultationExists as exc:  # created meanwhile (another delivery/replica)
         if exc.existing is not None:
@@ -367,7 +349,7 @@ def handle_mention(
 
 
 def _mention_in_busy_thread(
-    deps: Deps, c: Consultation, *, user: str, channel: str, text: str
+    deps: Deps, c: StoredConsultation, *, user: str, channel: str, text: str
 ) -> None:
     if user != c.user_id:
         tell_user(
@@ -379,7 +361,7 @@ def _mention_in_busy_thread(
         return
     reply = read_reply(deps, c, text)
     if reply.answers:
-        if take_reply(deps, c, reply.answers) and reply.from_text:
+        if take_reply(deps, c, reply) and reply.from_text:
             tell_user(deps, user, noted(reply), channel=channel, thread_ts=c.thread_ts)
         return
     if c.message_ts is None:
@@ -394,12 +376,21 @@ def _mention_in_busy_thread(
 
 @dataclass(frozen=True)
 class Reply:
-    """What an owner's typed reply answers. Nothing is written until `take_reply`."""
+    """What an owner's typed reply says. Nothing is written until `take_reply`."""
 
+    text: str = ""
     answers: dict[str, Any] = field(default_factory=dict)
     understood: list[str] = field(default_factory=list)  # phrases, as the parser wrote them
     from_text: bool = False  # read by the free-text parser (say so), not a bare answer
     problem: str | None = None  # mrkdwn: why a typed number was not accepted
+
+    def apply(self, state: Consultation) -> None:
+        """The reply as operations of the consultation object."""
+        if self.from_text:
+            state.read(self.text)
+        else:
+            for qid, value in self.answers.items():
+                state.answer(qid, value)
 
 
 def parse_typed(question: Question, text: str) -> Any:
@@ -427,41 +418,31 @@ def _not_accepted(question: Question, text: str, error: AnswerError) -> str:
             "kept.")
 
 
-def read_reply(deps: Deps, c: Consultation, text: str) -> Reply:
+def read_reply(deps: Deps, c: StoredConsultation, text: str) -> Reply:
     """Everything the free-text parser reads in `text`; else `text` as the answer to the
-    question on screen (a number, yes/no, an option)."""
+    question on screen (a number, yes/no, an option, "not sure")."""
     found = parse_freetext(text, deps.knowledge)
     if found.answers:
-        return Reply(dict(found.answers), list(found.understood), from_text=True)
+        return Reply(text, dict(found.answers), list(found.understood), from_text=True)
     q = current_question(deps, c)
     if q is None:
-        return Reply()
+        return Reply(text)
     try:
         value = parse_typed(q, text)
     except AnswerError as error:
-        return Reply(problem=_not_accepted(q, text, error) if q.kind in ("int", "float")
+        return Reply(text, problem=_not_accepted(q, text, error) if q.kind in ("int", "float")
                      else None)
-    return Reply({q.id: value}, [f"{q.short}: {shown_value(q, value)}"])
+    return Reply(text, {q.id: value}, [f"{q.short}: {shown_value(q, value)}"])
 
 
 def noted(reply: Reply) -> str:
     return "Noted: " + escape("; ".join(reply.understood)) + "."
 
 
-def apply_answers(deps: Deps, cid: str, answers: Mapping[str, Any]) -> Consultation:
-    def apply(d: ConsultationDraft) -> None:
-        d.answers.update(answers)
-        d.meta["skipped"] = [q for q in d.meta.get("skipped") or [] if q not in answers]
-        if d.meta.get("current") in answers:
-            d.meta["current"] = None
-
-    return deps.store.update(cid, apply)
-
-
-def take_reply(deps: Deps, c: Consultation, answers: Mapping[str, Any]) -> bool:
-    """Write `answers` and show the next state; False if the consultation was closed."""
+def take_reply(deps: Deps, c: StoredConsultation, reply: Reply) -> bool:
+    """Write the reply and show the next state; False if the consultation was closed."""
     try:
-        c = apply_answers(deps, c.id, answers)
+        c, _ = edit(deps, c.id, reply.apply)
     except ConsultationClosed as exc:
         return resume_finished(deps, exc.consultation)
     advance(deps, c)
@@ -495,7 +476,7 @@ def handle_thread_message(
             return
         reply = read_reply(deps, c, text)
         if reply.answers:
-            if take_reply(deps, c, reply.answers) and reply.from_text:
+            if take_reply(deps, c, reply) and reply.from_text:
                 tell_user(deps, user, noted(reply), channel=channel, thread_ts=thread_ts)
         elif reply.problem:
             tell_user(deps, user, reply.problem, channel=channel, thread_ts=thread_ts)
@@ -504,7 +485,7 @@ def handle_thread_message(
 # ---------------------------------------------------------------- the bot's DM
 
 
-def open_in_dm(deps: Deps, user: str, channel: str) -> Consultation | None:
+def open_in_dm(deps: Deps, user: str, channel: str) -> StoredConsultation | None:
     """The user's open consultation in the DM `channel` (the newest; older open ones, left
     from before one DM meant one consultation, are abandoned)."""
     rows = [r for r in deps.store.recent_for_user(user, 20)
@@ -516,7 +497,7 @@ def open_in_dm(deps: Deps, user: str, channel: str) -> Consultation | None:
     return rows[0]
 
 
-def abandon(deps: Deps, c: Consultation) -> None:
+def abandon(deps: Deps, c: StoredConsultation) -> None:
     """Close an open consultation that a newer one replaces; its message says so."""
     try:
         c = deps.store.abandon(c.id)
@@ -527,7 +508,7 @@ def abandon(deps: Deps, c: Consultation) -> None:
             show(deps, c)  # if this fails, its buttons say "closed" when clicked
 
 
-def supersede(deps: Deps, keep: Consultation) -> None:
+def supersede(deps: Deps, keep: StoredConsultation) -> None:
     """In the bot's DM one consultation is open at a time: abandon the others."""
     if not (keep.channel and is_dm(keep.channel)):
         return
@@ -575,12 +556,12 @@ def handle_direct_message(
     ))
 
 
-def _continue_in_dm(deps: Deps, c: Consultation, *, channel: str, text: str) -> None:
+def _continue_in_dm(deps: Deps, c: StoredConsultation, *, channel: str, text: str) -> None:
     link = c.meta.get("permalink")
     there = f"<{link}|in its thread>" if isinstance(link, str) and link else "in its thread"
     reply = read_reply(deps, c, text)
     if reply.answers:
-        if take_reply(deps, c, reply.answers):
+        if take_reply(deps, c, reply):
             call(deps, "chat_postMessage", channel=channel,
                  text=f"{noted(reply)} Your consultation goes on {there}.")
         return

@@ -1,6 +1,7 @@
 """Talking to Slack: the listeners' dependencies, Web API calls, telling people things.
 
-- `Deps` / `deps_from(context)`: the Web API client, the store, settings and knowledge.
+- `Deps` / `deps_from(context)`: the app's `Services` plus this request's Web API
+  client and the bot's user id.
 - `call(deps, method, **kwargs)`: one Web API call. A failure (after the client's own
   retries) is logged with the method, Slack's error code (and for `missing_scope` the
   scope Slack says is needed), the channel and the consultation being worked on (see
@@ -24,7 +25,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.config import Settings
-from bot.knowledge import Knowledge, load_knowledge
+from bot.knowledge import Knowledge
+from bot.slack.services import SERVICES_KEY, Services
 from bot.store import Store, StoreError
 
 log = logging.getLogger("bot.slack.web")
@@ -58,29 +60,36 @@ def not_found(command: str) -> str:
 # ---------------------------------------------------------------- dependencies
 
 
-@dataclass
+@dataclass(frozen=True)
 class Deps:
-    """What the orchestration needs: a Web API client, the store, settings, knowledge."""
+    """One request's view of the app: its `Services`, a Web API client, the bot's id."""
 
+    services: Services
     client: WebClient
-    store: Store
-    settings: Settings
-    knowledge: Knowledge
     bot_user_id: str | None = None
 
     @property
+    def store(self) -> Store:
+        return self.services.store
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def knowledge(self) -> Knowledge:
+        return self.services.knowledge
+
+    @property
     def command(self) -> str:
-        return self.settings.bot_slash_command
+        return self.services.command
 
 
 def deps_from(context: Mapping[str, Any], client: WebClient | None = None) -> Deps:
-    """`Deps` from a Bolt request context (set up by `bot.slack.app`'s middleware)."""
-    settings: Settings = context["settings"]
+    """`Deps` from a Bolt request context (set up by `bot.slack.middleware`)."""
     return Deps(
+        services=context[SERVICES_KEY],
         client=client if client is not None else context["client"],
-        store=context["store"],
-        settings=settings,
-        knowledge=load_knowledge(settings.knowledge_dir),
         bot_user_id=context.get("bot_user_id"),
     )
 

@@ -36,7 +36,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
 
-from bot.slack import metrics
+from bot import metrics
 
 log = logging.getLogger("bot.slack.work")
 
@@ -45,7 +45,7 @@ HANDLED_MESSAGE_SUBTYPES: frozenset[str | None] = frozenset(
 )
 
 WORK_EXECUTOR_KEY = "work_executor"
-#: Context key: the app's `bot.slack.app.BotIdentity` (auth.test cache).
+#: Context key: the app's `bot.slack.identity.BotIdentity` (auth.test cache).
 IDENTITY_KEY = "ptf.identity"
 #: Context key set on requests whose ack was already sent (Events API in HTTP mode).
 ACKED_KEY = "ptf.acked"

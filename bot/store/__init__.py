@@ -1,32 +1,37 @@
 """Persistence: consultations and processed Slack events (SQLAlchemy 2; SQLite or PostgreSQL).
 
-Public API: `Store` and its snapshots/errors. See `bot.store.repository` for details.
+Public API: `Store`, its snapshots (`StoredConsultation`) and errors. See
+`bot.store.repository` for the store and `bot.store.schema` for migrations.
 """
 
-from bot.store.repository import (
+from bot.store.errors import (
     ConcurrentUpdateError,
-    Consultation,
     ConsultationClosed,
-    ConsultationDraft,
     ConsultationExists,
     ConsultationNotFound,
-    Store,
+    SchemaMismatch,
     StoreError,
     StoreUnavailable,
+)
+from bot.store.repository import (
+    ConsultationDraft,
+    Store,
+    StoredConsultation,
     describe_db_error,
     normalize_database_url,
 )
 
 __all__ = [
     "ConcurrentUpdateError",
-    "Consultation",
     "ConsultationClosed",
     "ConsultationDraft",
     "ConsultationExists",
     "ConsultationNotFound",
+    "SchemaMismatch",
     "Store",
     "StoreError",
     "StoreUnavailable",
+    "StoredConsultation",
     "describe_db_error",
     "normalize_database_url",
 ]

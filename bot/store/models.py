@@ -4,6 +4,11 @@ The same models run on SQLite and PostgreSQL. JSON columns are `JSON` on SQLite 
 `JSONB` on PostgreSQL. `consultations.version` is SQLAlchemy's `version_id_col`: every
 UPDATE carries `WHERE version = <the version read>`, so a write based on a stale read
 fails with `StaleDataError` instead of silently overwriting (see `Store.update`).
+
+`consultations.state` is the engine's consultation state (`Consultation.to_json()`, with
+its schema version); `meta` is what the Slack surfaces remember about delivering it
+(card, DM, permalink, phrasing). Schema changes go through Alembic migrations
+(`bot/store/migrations`); these models are the schema at the newest revision.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ class ConsultationRow(Base):
     channel: Mapped[str | None] = mapped_column(String(32))
     thread_ts: Mapped[str | None] = mapped_column(String(32))
     surface: Mapped[str] = mapped_column(String(16))
-    answers: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    state: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     meta: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     status: Mapped[str] = mapped_column(String(16), default="open")
     message_ts: Mapped[str | None] = mapped_column(String(32))

@@ -2,16 +2,19 @@
 
 One `Store` per process, shared by all threads: it owns a SQLAlchemy engine with a
 connection pool (`pool_pre_ping`) and opens a short session per call. Every method
-returns plain snapshots (`Consultation`), never live ORM objects, so callers can keep
-them across threads and after the session is gone.
+returns plain snapshots (`StoredConsultation`), never live ORM objects, so callers can
+keep them across threads and after the session is gone.
 
     store = Store(settings.database_url)      # no connection yet
-    store.create_schema()                     # create_all; raises StoreUnavailable
+    store.create_schema()                     # see bot.store.schema; StoreUnavailable
     c = store.create_consultation(user_id="U1", channel="C1", thread_ts="1.2",
-                                  surface="thread", team_id="T1")
-    store.update_answers(c.id, lambda a: {**a, "deadline": "this_week"})
+                                  surface="thread", team_id="T1", state={...})
+    store.update(c.id, lambda draft: ...)     # optimistic locking, retried on conflict
     store.finish(c.id, {"verdict": "prompt_engineering", ...})
     store.claim_event("Ev123", "C1", "1.2")   # True the first time only
+
+The store keeps the consultation state as the JSON the engine gives it
+(`Consultation.to_json()`); it never interprets it.
 
 Errors are `StoreError` subclasses. Database failures are logged (and raised as
 `StoreUnavailable`) with the URL's password hidden and without SQL parameters.
@@ -39,7 +42,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import StaticPool
 
-from bot.store.models import SURFACES, Base, ConsultationRow, ProcessedEventRow, utcnow
+from bot.store import schema
+from bot.store.errors import (
+    ConcurrentUpdateError,
+    ConsultationClosed,
+    ConsultationExists,
+    ConsultationNotFound,
+    SchemaMismatch,
+    StoreError,
+    StoreUnavailable,
+)
+from bot.store.models import SURFACES, ConsultationRow, ProcessedEventRow, utcnow
 
 log = logging.getLogger("bot.store")
 
@@ -50,40 +63,8 @@ EVENT_RETENTION = timedelta(hours=36)
 _PURGE_EVERY_S = 600.0
 
 
-class StoreError(Exception):
-    """Base class of every error the store raises."""
-
-
-class StoreUnavailable(StoreError):
-    """The database could not be reached or refused the operation."""
-
-
-class ConsultationNotFound(StoreError, LookupError):
-    """No consultation with that id."""
-
-
-class ConsultationClosed(StoreError):
-    """The consultation is not open any more (done or abandoned): nothing was written."""
-
-    def __init__(self, consultation: Consultation):
-        super().__init__(f"consultation {consultation.id} is {consultation.status}")
-        self.consultation = consultation
-
-
-class ConsultationExists(StoreError):
-    """There is already an open consultation in that thread (one per thread)."""
-
-    def __init__(self, existing: Consultation | None):
-        super().__init__("an open consultation already exists in this thread")
-        self.existing = existing
-
-
-class ConcurrentUpdateError(StoreError):
-    """Gave up after too many optimistic-locking conflicts in a row."""
-
-
 @dataclass(frozen=True)
-class Consultation:
+class StoredConsultation:
     """A snapshot of one `consultations` row (deep copies of the JSON fields)."""
 
     id: str
@@ -92,7 +73,7 @@ class Consultation:
     channel: str | None
     thread_ts: str | None
     surface: str
-    answers: dict[str, Any]
+    state: dict[str, Any]
     meta: dict[str, Any]
     status: str
     message_ts: str | None
@@ -105,12 +86,18 @@ class Consultation:
     def is_open(self) -> bool:
         return self.status == "open"
 
+    @property
+    def answers(self) -> dict[str, Any]:
+        """The answers in the stored state (every schema keeps them under `answers`)."""
+        answers = self.state.get("answers")
+        return dict(answers) if isinstance(answers, dict) else {}
+
 
 @dataclass
 class ConsultationDraft:
     """The editable part of a consultation, handed to `Store.update`'s function."""
 
-    answers: dict[str, Any]
+    state: dict[str, Any]
     meta: dict[str, Any]
     status: str
     message_ts: str | None
@@ -119,22 +106,22 @@ class ConsultationDraft:
     thread_ts: str | None = None
 
 
-_EDITABLE = ("answers", "meta", "status", "message_ts", "decision", "channel", "thread_ts")
+_EDITABLE = ("state", "meta", "status", "message_ts", "decision", "channel", "thread_ts")
 
 
 def _aware(dt: datetime) -> datetime:
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
-def _snapshot(row: ConsultationRow) -> Consultation:
-    return Consultation(
+def _snapshot(row: ConsultationRow) -> StoredConsultation:
+    return StoredConsultation(
         id=row.id,
         team_id=row.team_id,
         user_id=row.user_id,
         channel=row.channel,
         thread_ts=row.thread_ts,
         surface=row.surface,
-        answers=copy.deepcopy(row.answers or {}),
+        state=copy.deepcopy(row.state or {}),
         meta=copy.deepcopy(row.meta or {}),
         status=row.status,
         message_ts=row.message_ts,
@@ -180,7 +167,7 @@ class Store:
         max_overflow: int = 10,
         connect_timeout_s: int = 5,
         event_retention: timedelta = EVENT_RETENTION,
-        on_finish: Callable[[Consultation], None] | None = None,
+        on_finish: Callable[[StoredConsultation], None] | None = None,
     ):
         self.url = normalize_database_url(url)
         self.event_retention = event_retention
@@ -266,17 +253,35 @@ class Store:
             session.close()
 
     def create_schema(self) -> None:
-        """Create the tables if missing (`create_all`). Raises `StoreUnavailable`."""
+        """Check the schema revision; on an empty database create the tables.
+
+        Raises `StoreUnavailable` when the database cannot be reached and
+        `SchemaMismatch` when its schema is older or newer than the code's (the message
+        says what to do; see `bot.store.schema`)."""
         with self._schema_lock:
             if self._schema_ready:
                 return
-            try:
-                Base.metadata.create_all(self.engine)
-            except (DBAPIError, SQLAlchemyError) as exc:
-                detail = describe_db_error(exc)
-                log.error("cannot create schema on %s: %s", self.safe_url, detail)
-                raise StoreUnavailable(f"create schema: {detail}") from None
+            with self._schema_errors("check the schema"):
+                schema.check(self.engine)
             self._schema_ready = True
+
+    def upgrade_schema(self) -> tuple[str | None, str]:
+        """Run the migrations up to the newest revision; (revision before, after)."""
+        with self._schema_errors("upgrade the schema"):
+            before, after = schema.upgrade(self.engine)
+        self._schema_ready = True
+        return before, after
+
+    @contextmanager
+    def _schema_errors(self, doing: str) -> Iterator[None]:
+        try:
+            yield
+        except schema.SchemaError as exc:
+            raise SchemaMismatch(str(exc)) from None
+        except (DBAPIError, SQLAlchemyError) as exc:
+            detail = describe_db_error(exc)
+            log.error("cannot %s on %s: %s", doing, self.safe_url, detail)
+            raise StoreUnavailable(f"{doing}: {detail}") from None
 
     def ping(self) -> None:
         """Readiness: run `SELECT 1` (and create the schema if start-up could not).
@@ -303,10 +308,10 @@ class Store:
         team_id: str | None = None,
         channel: str | None = None,
         thread_ts: str | None = None,
-        answers: dict[str, Any] | None = None,
+        state: dict[str, Any] | None = None,
         meta: dict[str, Any] | None = None,
         message_ts: str | None = None,
-    ) -> Consultation:
+    ) -> StoredConsultation:
         """Insert an open consultation and return it.
 
         `surface` is one of modal, thread, home. At most one consultation per
@@ -323,7 +328,7 @@ class Store:
             channel=channel,
             thread_ts=thread_ts,
             surface=surface,
-            answers=copy.deepcopy(answers or {}),
+            state=copy.deepcopy(state or {}),
             meta=copy.deepcopy(meta or {}),
             status="open",
             message_ts=message_ts,
@@ -342,13 +347,13 @@ class Store:
             )
             raise ConsultationExists(existing) from None
 
-    def get(self, consultation_id: str) -> Consultation | None:
+    def get(self, consultation_id: str) -> StoredConsultation | None:
         """The consultation with that id, or None."""
         with self._session("get") as s:
             row = s.get(ConsultationRow, consultation_id)
             return _snapshot(row) if row is not None else None
 
-    def find_open_for_thread(self, channel: str, thread_ts: str) -> Consultation | None:
+    def find_open_for_thread(self, channel: str, thread_ts: str) -> StoredConsultation | None:
         """The open consultation in that thread, or None."""
         with self._session("find_open_for_thread") as s:
             row = s.scalars(
@@ -365,7 +370,7 @@ class Store:
 
     def recent_for_user(
         self, user_id: str, limit: int = 10, *, team_id: str | None = None
-    ) -> list[Consultation]:
+    ) -> list[StoredConsultation]:
         """The user's consultations, newest first (any status)."""
         stmt = select(ConsultationRow).where(ConsultationRow.user_id == user_id)
         if team_id is not None:
@@ -381,7 +386,7 @@ class Store:
         *,
         require_open: bool = True,
         max_attempts: int = 20,
-    ) -> Consultation:
+    ) -> StoredConsultation:
         """Read-modify-write one consultation with optimistic locking; returns the result.
 
         `mutate` receives a `ConsultationDraft` (deep copies) and edits it in place. If
@@ -401,7 +406,7 @@ class Store:
                     if require_open and row.status != "open":
                         raise ConsultationClosed(_snapshot(row))
                     draft = ConsultationDraft(
-                        answers=copy.deepcopy(row.answers or {}),
+                        state=copy.deepcopy(row.state or {}),
                         meta=copy.deepcopy(row.meta or {}),
                         status=row.status,
                         message_ts=row.message_ts,
@@ -429,26 +434,7 @@ class Store:
             f"consultation {consultation_id}: {max_attempts} conflicting updates"
         )
 
-    def update_answers(
-        self,
-        consultation_id: str,
-        mutate: Callable[[dict[str, Any]], dict[str, Any] | None],
-        *,
-        require_open: bool = True,
-    ) -> Consultation:
-        """Change the answers: `mutate(answers)` edits the dict in place or returns a new one.
-
-        Retried on conflicts like `update` (so `mutate` may run more than once).
-        """
-
-        def apply(d: ConsultationDraft) -> None:
-            result = mutate(d.answers)
-            if result is not None:
-                d.answers = result
-
-        return self.update(consultation_id, apply, require_open=require_open)
-
-    def set_message_ts(self, consultation_id: str, message_ts: str | None) -> Consultation:
+    def set_message_ts(self, consultation_id: str, message_ts: str | None) -> StoredConsultation:
         """Remember which message is updated in place for this consultation."""
 
         def apply(d: ConsultationDraft) -> None:
@@ -456,7 +442,7 @@ class Store:
 
         return self.update(consultation_id, apply, require_open=False)
 
-    def finish(self, consultation_id: str, decision: dict[str, Any]) -> Consultation:
+    def finish(self, consultation_id: str, decision: dict[str, Any]) -> StoredConsultation:
         """Mark it done with its decision (JSON). Exactly one of concurrent finishes wins:
         the others raise `ConsultationClosed`, so only one caller posts the result."""
 
@@ -472,7 +458,7 @@ class Store:
                 log.exception("on_finish hook failed")
         return done
 
-    def abandon(self, consultation_id: str) -> Consultation:
+    def abandon(self, consultation_id: str) -> StoredConsultation:
         """Mark an open consultation abandoned (e.g. "Start over" in a thread)."""
 
         def apply(d: ConsultationDraft) -> None:

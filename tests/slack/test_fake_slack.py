@@ -6,7 +6,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot.slack.app import build_web_client
+from bot.slack.client import build_web_client
 from tests.support.fixtures import make_settings
 
 

@@ -347,11 +347,16 @@ def test_restart_mid_consultation_continues(bot_factory):
         @app.action("t_answer")
         def _answer(ack, body, context):
             ack()
-            store = context["store"]
+            store = context["services"].store
             action = body["actions"][0]
             question, value = action["value"].split("=", 1)
             c = store.find_open_for_thread(body["channel"]["id"], body["container"]["thread_ts"])
-            store.update_answers(c.id, lambda a: {**a, question: value})
+
+            def apply(draft):
+                draft.state = {**draft.state,
+                               "answers": {**draft.state.get("answers", {}), question: value}}
+
+            store.update(c.id, apply)
             clicks.add(question)
 
     bot = bot_factory(register_listeners=False, configure=configure)
@@ -379,8 +384,8 @@ def test_listeners_get_store_and_settings_from_context(bot_factory):
         @app.command("/ptf-test")
         def _cmd(ack, context):
             ack()
-            seen.update(store=context["store"], settings=context["settings"],
-                        services=context["services"])
+            services = context["services"]
+            seen.update(store=services.store, settings=services.settings, services=services)
             done.set()
 
     bot = bot_factory(register_listeners=False, configure=configure)

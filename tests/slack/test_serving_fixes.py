@@ -19,8 +19,8 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import text
 
-from bot.slack.app import build_web_client
 from bot.slack.blocks import ids
+from bot.slack.client import build_web_client
 from bot.slack.server import build_wsgi_app, serve_in_thread
 from tests.support.fake_slack import BOT_USER_ID
 from tests.support.fixtures import make_settings

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.engine import decide, parse_answers
+from bot.engine import NOT_SURE, Consultation, Decision, decide, parse_answers
+from bot.engine.consultation import Progress
 from bot.slack.blocks import (
     HistoryItem,
     QuestionState,
@@ -33,14 +34,22 @@ CID = "0123456789abcdef0123456789abcdef"
 def decision_for(knowledge, path):
     answers, errors = parse_answers(knowledge, yaml.safe_load(path.read_text()))
     assert not errors
-    return decide(knowledge, answers).to_dict()
+    return decide(knowledge, answers)
+
+
+def submitted(knowledge, values):
+    """A modal submission read back through the consultation object: (answers, errors)."""
+    got = read_submission(knowledge, values)
+    state = Consultation(knowledge)
+    errors = state.submit(got.raw)
+    return state.answers, errors, got.private
 
 
 def huge_decision(knowledge):
     """A decision far past every limit: 60 long reasons with many sources, and so on."""
-    base = decision_for(knowledge, SCENARIOS[0])
+    base = decision_for(knowledge, SCENARIOS[0]).to_dict()
     item = {"rule": "r", "text": "x <&> " * 400, "sources": [s.id for s in knowledge.sources]}
-    return {
+    return Decision.from_dict({
         **base,
         "summary": "s" * 5000,
         "verdict_label": "L" * 400,
@@ -50,7 +59,7 @@ def huge_decision(knowledge):
         "advice": [item] * 60,
         "counterfactuals": [{"question": "q", "value": 1, "verdict": "v", "text": "c" * 900}] * 40,
         "assumptions": [{"question": "q", "value": 1, "text": "a" * 500, "source": "seed"}] * 30,
-    }
+    })
 
 
 # ---------------------------------------------------------------- modal
@@ -78,28 +87,47 @@ def test_modal_prefill_round_trips(knowledge):
         "cacheable_share": 0.5, "hosting_usd_per_month": 0.0, "input_price_per_mtok": 2.5,
         "price_model": "gpt-4o-mini", "fine_tuned_price_multiplier": 1.0,
     }
+    answers["spec_stable"] = NOT_SURE
+    answers["smaller_model_wanted"] = NOT_SURE
+    answers["monthly_calls"] = NOT_SURE
+    answers["training_cost_usd"] = 2151305.67  # every digit comes back
     view = consultation_modal(knowledge, prefill=answers, understood=["a", "b"])
     assert check(view) == []
-    got = read_submission(knowledge, modal_values(view, {}))
-    assert got.errors == {} and got.private is False
-    assert got.answers == answers
+    got, errors, private = submitted(knowledge, modal_values(view, {}))
+    assert errors == {} and private is False
+    assert got == answers
 
 
 def test_read_submission_errors_per_field_and_private(knowledge):
+    from bot.slack.blocks.modal import field_errors
+
     view = consultation_modal(knowledge)
     values = modal_values(view, {"prompt_tokens": "6k", "monthly_calls": "many",
                                  "cacheable_share": "2", "ptf_private": "yes"})
-    got = read_submission(knowledge, values)
-    assert got.answers == {"prompt_tokens": 6000}
-    assert set(got.errors) == {"monthly_calls", "cacheable_share"}
-    assert "accepted" in got.errors["monthly_calls"]
-    assert got.private is True
+    got, errors, private = submitted(knowledge, values)
+    assert got == {"prompt_tokens": 6000}
+    shown = field_errors(errors)
+    assert set(shown) == {"monthly_calls", "cacheable_share"}
+    assert "accepted" in shown["monthly_calls"]
+    assert private is True
+
+
+def test_every_modal_question_offers_not_sure(knowledge):
+    view = consultation_modal(knowledge)
+    for block in view["blocks"]:
+        if block["type"] != "input" or block["block_id"] == "ptf_private":
+            continue
+        element = block["element"]
+        if element["type"] == "plain_text_input":
+            assert "not sure" in element["placeholder"]["text"]
+        else:
+            assert "not_sure" in [o["value"] for o in element["options"]], block["block_id"]
 
 
 def test_read_submission_ignores_junk(knowledge):
-    got = read_submission(knowledge, {"nope": {"x": {}}, "prompt_tokens": "weird",
-                                      "deadline": {"value": {"selected_option": None}}})
-    assert got.answers == {} and got.errors == {}
+    got, errors, _ = submitted(knowledge, {"nope": {"x": {}}, "prompt_tokens": "weird",
+                                           "deadline": {"value": {"selected_option": None}}})
+    assert got == {} and errors == {}
 
 
 # ---------------------------------------------------------------- question message
@@ -109,13 +137,15 @@ def test_read_submission_ignores_junk(knowledge):
 def test_question_message_per_kind(knowledge, qid):
     q = knowledge.question(qid)
     answers = {x.id: x.assume for x in knowledge.asked_questions if x.id != qid}
-    state = QuestionState(CID, "U1", q, 3, answers, understood=["prompt length: 6,000"],
-                          notes=["a note"], bot_user_id="UBOT")
+    state = QuestionState(CID, "U1", q, Progress(3, 7), answers,
+                          understood=["prompt length: 6,000"], notes=["a note"],
+                          bot_user_id="UBOT", can_go_back=True)
     text, blocks = question_message(knowledge, state)
     assert check(blocks) == []
     assert q.text in text
     body = all_text(blocks)
     assert "Only <@U1> can answer" in body and "<@UBOT>" in body and "Change an answer" in body
+    assert "Question 3 of at most 7" in body and "Back" in body
     elements = [el for b in blocks if b.get("block_id") == "ptf_q" for el in b["elements"]]
     values = [unpack(el.get("value"), 3) for el in elements if el["type"] == "button"]
     if q.kind == "choice" and len(q.options) > 5:
@@ -131,7 +161,7 @@ def test_question_message_per_kind(knowledge, qid):
 
 def test_question_shows_the_current_answer_when_changing(knowledge):
     q = knowledge.question("model_access")
-    state = QuestionState(CID, "U1", q, 1, {"model_access": "open_weights"})
+    state = QuestionState(CID, "U1", q, Progress(1, 9), {"model_access": "open_weights"})
     _, blocks = question_message(knowledge, state)
     assert "*Current answer:* Open-weights model" in all_text(blocks)
     chosen = [el for b in blocks if b.get("block_id") == "ptf_q" for el in b["elements"]
@@ -150,19 +180,19 @@ def test_card_and_summary_for_every_scenario(knowledge, path):
                                    thread=thread, adjustable=not thread)
         assert check(blocks) == []
         body = all_text(blocks)
-        assert f"Verdict: {decision['verdict_label']}" in body
-        assert decision["reasons"][0]["text"] in body or decision["summary"] in body
-        if decision["costs"]["monthly_input_tokens"] is not None:
+        assert f"Verdict: {decision.verdict_label}" in body
+        assert decision.reasons[0].text in body or decision.summary in body
+        if decision.has_volume:
             assert "break-even" in body
         assert text and len(text) <= 300
     text, blocks = dm_summary(decision, knowledge, consultation_id=CID,
                               permalink="https://x.example/p1", where="<#C1>")
     assert check(blocks) == []
     body = all_text(blocks)
-    for reason in decision["reasons"]:
-        assert escape(reason["text"]) in body  # every reason, with its sources
+    for reason in decision.reasons:
+        assert escape(reason.text) in body  # every reason, with its sources
     assert "<https://x.example/p1|Back to the consultation> in <#C1>" in body
-    assert decision["knowledge_version"] in body
+    assert decision.knowledge_version in body
 
 
 def test_limits_hold_for_a_huge_decision(knowledge):
@@ -217,8 +247,8 @@ def test_text_helpers():
 
 def test_template_prose_is_not_repeated(knowledge):
     decision = decision_for(knowledge, SCENARIOS[0])
-    label, first = decision["verdict_label"], decision["reasons"][0]["text"]
-    assert decision["summary"] == f"{label}. {first}"  # what the template is made of
+    label, first = decision.verdict_label, decision.reasons[0].text
+    assert decision.summary == f"{label}. {first}"  # what the template is made of
     for build in (
         lambda **kw: result_card(decision, knowledge, consultation_id=CID, owner="U1", **kw),
         lambda **kw: dm_summary(decision, knowledge, consultation_id=CID, **kw),
@@ -234,16 +264,17 @@ def test_template_prose_is_not_repeated(knowledge):
 
 
 def test_dm_cost_table_leaves_out_caching_when_nothing_is_cached(knowledge):
-    from bot.slack.blocks.summary import cost_table
+    from bot.explain.text import cost_rows
 
-    decision = decision_for(knowledge, SCENARIOS[0])
+    decision = decision_for(knowledge, SCENARIOS[0]).to_dict()
     costs = {"monthly_input_tokens": 1e9, "monthly_prompt_cost_usd": 100.0,
              "monthly_prompt_cost_cached_usd": 100.0, "break_even_months": None}
-    labels = [label for label, _ in cost_table({**decision, "costs": costs})]
+    labels = [label for label, _ in cost_rows(Decision.from_dict({**decision, "costs": costs}))]
     assert "Prompt cost a month" in labels
     assert not any("caching" in label for label in labels)
     cached = {**costs, "monthly_prompt_cost_cached_usd": 40.0}
-    assert any("caching" in label for label, _ in cost_table({**decision, "costs": cached}))
+    rows = cost_rows(Decision.from_dict({**decision, "costs": cached}))
+    assert any("caching" in label for label, _ in rows)
 
 
 def test_modal_private_checkbox_is_optional(knowledge):

@@ -21,6 +21,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from bot.config import Settings
+from bot.engine import Decision
 from bot.slack.blocks import check
 from bot.slack.blocks.ids import MODAL_CALLBACK
 from bot.slack.blocks.limits import escape
@@ -478,15 +479,16 @@ def test_thread_injection_reaches_neither_the_model_nor_the_verdict(start, api):
 def test_saved_text_is_only_used_for_its_own_decision(knowledge):
     from bot.slack import phrasing
 
-    decision = {"verdict": "fine_tuning", "summary": "Fine-tune.", "costs": {"x": 0.1}}
+    decision = Decision.from_dict({"verdict": "fine_tuning", "costs": {"training_cost_usd": 0.1}})
     meta = {"explanation": {"text": "Recommendation: Fine-tune.", "source": "llm",
                             "fallback_reason": None, "cited_sources": ["seed"],
                             "for_decision": phrasing.fingerprint(decision)}}
     assert phrasing.shown(decision, meta, "T") == phrasing.Prose("Recommendation: Fine-tune.",
                                                                   ("seed",))
     # a JSON round trip (the store) keeps the match; a changed decision drops it
-    assert phrasing.shown(json.loads(json.dumps(decision)), meta, "T").phrased
-    changed = {**decision, "verdict": "prompt_engineering"}
+    stored = Decision.from_dict(json.loads(json.dumps(decision.to_dict())))
+    assert phrasing.shown(stored, meta, "T").phrased
+    changed = Decision.from_dict({**decision.to_dict(), "verdict": "prompt_engineering"})
     assert phrasing.shown(changed, meta, "T") == phrasing.Prose("T")
     fallback = {**meta["explanation"], "source": "template", "text": "T"}
     assert not phrasing.shown(decision, {"explanation": fallback}, "T").phrased
@@ -497,7 +499,8 @@ def test_saved_text_is_only_used_for_its_own_decision(knowledge):
 def test_card_builder_shows_the_phrasing_note_only_for_phrased_text(knowledge):
     from bot.slack.blocks import dm_summary, result_card
 
-    decision = {"verdict": "fine_tuning", "verdict_label": "Fine-tune", "summary": "S", "costs": {}}
+    decision = Decision.from_dict({"verdict": "fine_tuning", "reasons": [
+        {"rule": "r", "text": "S", "sources": []}]})
     _, plain = result_card(decision, knowledge, consultation_id="c", owner="U1")
     assert AI_NOTE not in all_text(plain)
     _, phrased = result_card(decision, knowledge, consultation_id="c", owner="U1",

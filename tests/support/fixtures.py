@@ -37,10 +37,11 @@ from typing import Any
 import pytest
 from slack_bolt import App
 
+from bot import metrics
 from bot.config import Settings
-from bot.slack import metrics
-from bot.slack.app import create_app, db_pool_sizes, identity_for, work_executor_for
+from bot.slack.app import create_app
 from bot.slack.server import BackgroundServer, BotWsgiApp, serve_in_thread
+from bot.slack.services import Services, db_pool_sizes, identity_for, work_executor_for
 from bot.store import Store
 from tests.support.fake_slack import BOT_TOKEN, FakeSlack
 from tests.support.slack_requests import SlackSender
@@ -133,7 +134,7 @@ def start_bot(
     store = Store(settings.database_url, pool_size=pool_size, max_overflow=max_overflow,
                   on_finish=metrics.consultation_finished)
     store.create_schema()
-    app = create_app(settings, store, register_listeners=register_listeners)
+    app = create_app(Services.build(settings, store), register_listeners=register_listeners)
     if configure is not None:
         configure(app)
     wsgi = BotWsgiApp(settings, store, app)

@@ -3,15 +3,16 @@
 Short on purpose: the verdict, the summary, the top reasons with their sources (and how
 many more the DM has), every "Fine-tune once" condition, one cost line, what would
 change the verdict, and buttons (the full record in DMs; in a thread
-also "Change an answer" and "Start over"; after the modal "Adjust answers").
+also "Back", "Change an answer" and "Start over"; after the modal "Adjust answers").
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from bot.engine import humanize
+from bot.engine.decision import Decision
 from bot.slack.blocks import ids
 from bot.slack.blocks.common import VERDICT_EMOJI, cited, listed, opening, phrasing_note
 from bot.slack.blocks.limits import (
@@ -34,21 +35,23 @@ TOP_REASONS = 3
 TOP_COUNTERFACTUALS = 2
 
 
-def cost_line(decision: Mapping[str, Any]) -> str | None:
+def cost_line(decision: Decision) -> str | None:
     """One line: monthly prompt cost, tuned cost and break-even; None without volume."""
-    costs = decision.get("costs") or {}
-    if costs.get("monthly_input_tokens") is None:
+    costs = decision.costs
+    if not decision.has_volume:
         return None
-    prompt = costs.get("monthly_prompt_cost_cached_usd", costs.get("monthly_prompt_cost_usd"))
+    prompt = costs.monthly_prompt_cost_cached_usd
+    if prompt is None:
+        prompt = costs.monthly_prompt_cost_usd
     parts = [f"prompt {humanize.usd(prompt)} a month"]
-    if costs.get("monthly_fine_tuned_cost_usd") is not None:
-        parts.append(f"fine-tuned {humanize.usd(costs['monthly_fine_tuned_cost_usd'])} a month")
-    parts.append(f"break-even {humanize.months(costs.get('break_even_months'))}")
+    if costs.monthly_fine_tuned_cost_usd is not None:
+        parts.append(f"fine-tuned {humanize.usd(costs.monthly_fine_tuned_cost_usd)} a month")
+    parts.append(f"break-even {humanize.months(costs.break_even_months)}")
     return " \u00b7 ".join(parts)
 
 
 def result_card(
-    decision: Mapping[str, Any],
+    decision: Decision,
     knowledge: Knowledge | None,
     *,
     consultation_id: str,
@@ -57,6 +60,7 @@ def result_card(
     explanation_sources: Sequence[str] | None = None,
     thread: bool = False,
     adjustable: bool = False,
+    can_go_back: bool = False,
 ) -> tuple[str, list[Block]]:
     """(notification text, blocks) of the result card.
 
@@ -66,9 +70,9 @@ def result_card(
     The verdict is named once (the header); reasons past the first few say how many more
     the DM has; every "Fine-tune once" condition is shown (there are few).
     """
-    verdict = decision.get("verdict", "")
-    label = decision.get("verdict_label", verdict)
-    summary = explanation if explanation is not None else decision.get("summary", "")
+    verdict = decision.verdict
+    label = decision.verdict_label
+    summary = explanation if explanation is not None else decision.summary
     prose, reasons = opening(decision, knowledge, explanation, explanation_sources)
     blocks: list[Block] = [header(f"Verdict: {label}")]
     blocks.append(section(f"{VERDICT_EMOJI.get(verdict, '')} {prose}".strip()))
@@ -77,28 +81,29 @@ def result_card(
     if reasons:
         blocks.append(section(listed([cited(r, knowledge) for r in reasons], title="*Why*",
                                      top=TOP_REASONS)))
-    conditions = list(decision.get("conditions") or [])
+    conditions = list(decision.conditions)
     if conditions:
         blocks.append(section(listed([cited(c, knowledge) for c in conditions],
                                      title="*Fine-tune once*")))
     line = cost_line(decision)
     if line:
         blocks.append(section(f"*Cost* \u00b7 {escape(line)}"))
-    changes = list(decision.get("counterfactuals") or [])
+    changes = list(decision.counterfactuals)
     if changes:
-        blocks.append(section(listed([escape(c["text"]) for c in changes],
+        blocks.append(section(listed([escape(c.text) for c in changes],
                                      title="*What would change it*", top=TOP_COUNTERFACTUALS)))
-    answered = len(decision.get("answers") or {})
+    answered = len(decision.answers) - len(decision.not_sure)
     blocks.append(context(
         f"Asked by <@{owner}> \u00b7 {answered} answer{'s' if answered != 1 else ''}, the rest "
-        f"assumed \u00b7 knowledge {escape(decision.get('knowledge_version', '?'))} (as of "
-        f"{escape(decision.get('knowledge_as_of', '?'))})"
+        f"assumed \u00b7 knowledge {escape(decision.knowledge_version)} (as of "
+        f"{escape(decision.knowledge_as_of)})"
     ))
     elements = [button("Full record in my DMs", ids.RECORD_DM, consultation_id, style="primary")]
     if adjustable:
         elements.append(button("Adjust answers", ids.ADJUST, consultation_id))
     if thread and knowledge is not None:
-        elements += nav_elements(knowledge, consultation_id, decision.get("answers") or {})
+        elements += nav_elements(knowledge, consultation_id, decision.answers,
+                                 back=can_go_back)
     blocks.append(actions(ids.CARD_ACTIONS_BLOCK, elements))
     text = clip(summary if summary.startswith(label) else f"Verdict: {label}. {summary}", 300)
     return text, fit_blocks(blocks)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from bot.engine import humanize
+from bot.engine.answers import NOT_SURE
+from bot.engine.humanize import shown_value
 from bot.slack.blocks.limits import MAX_TEXT, bullets, escape, link
 
 if TYPE_CHECKING:
+    from bot.engine.decision import Decision, Item
     from bot.knowledge import Knowledge, Question
 
 VERDICT_EMOJI = {
@@ -19,27 +22,11 @@ VERDICT_EMOJI = {
 }
 
 
-def shown_value(question: Question, value: Any) -> str:
-    """An answer the way a person reads it: option label, yes/no, 6,000 tokens, 25%, $1,224."""
-    if question.kind == "choice":
-        return question.label_of(value)
-    if question.kind == "bool" or isinstance(value, bool):
-        return humanize.plain_value(value)
-    number = float(value)
-    unit = question.unit or ""
-    if unit == "share":
-        return f"{number * 100:g}%"
-    if unit == "times":
-        return f"{number:g}x"
-    if unit.startswith("USD"):
-        rest = unit[3:].strip()
-        return f"{humanize.usd(number)} {rest}".strip()
-    text = humanize.compact(number) if abs(number) >= 1e6 else humanize.plain_value(value)
-    return f"{text} {unit}".strip()
-
-
 def input_value(question: Question, value: Any) -> str:
-    """A value as typed into a text input (round-trips through `parse_value`)."""
+    """A value as typed into a text input: `parse_value` reads it back exactly (every
+    digit kept, never scientific notation)."""
+    if value == NOT_SURE:
+        return "not sure"
     if question.kind == "bool" or isinstance(value, bool):
         return "yes" if value else "no"
     if question.kind == "choice":
@@ -48,7 +35,8 @@ def input_value(question: Question, value: Any) -> str:
         value = int(value)
     if question.kind == "int":
         return f"{int(value):,}"
-    return f"{float(value):g}"
+    text = format(Decimal(repr(float(value))), "f")  # repr: the shortest exact digits
+    return text[:-2] if text.endswith(".0") else text
 
 
 def assumption(knowledge: Knowledge, question: Question) -> str:
@@ -81,18 +69,18 @@ def phrasing_note(knowledge: Knowledge | None, sources: Iterable[str]) -> str:
     return f"*Sources:* {refs} \u00b7 {note}" if refs else note
 
 
-def cited(item: Mapping[str, Any], knowledge: Knowledge | None) -> str:
-    refs = source_refs(knowledge, item.get("sources", []))
-    text = escape(item.get("text", ""))
+def cited(item: Item, knowledge: Knowledge | None) -> str:
+    refs = source_refs(knowledge, item.sources)
+    text = escape(item.text)
     return f"{text} _({refs})_" if refs else text
 
 
 def opening(
-    decision: Mapping[str, Any],
+    decision: Decision,
     knowledge: Knowledge | None,
     explanation: str | None,
     explanation_sources: Sequence[str] | None,
-) -> tuple[str, list[Mapping[str, Any]]]:
+) -> tuple[str, list[Item]]:
     """The prose paragraph (mrkdwn, escaped) and the reasons left to list under *Why*.
 
     Checked LLM phrasing (`explanation_sources` given) is shown as it is, above every
@@ -100,16 +88,16 @@ def opening(
     word: the header already names the verdict, so the label is dropped, and the reason
     the paragraph says is not listed again (its sources are cited after the paragraph).
     """
-    label = str(decision.get("verdict_label") or decision.get("verdict") or "")
-    text = str(explanation if explanation is not None else decision.get("summary") or "")
-    reasons = [r for r in decision.get("reasons") or [] if isinstance(r, Mapping)]
+    label = decision.verdict_label
+    text = explanation if explanation is not None else decision.summary
+    reasons = list(decision.reasons)
     if explanation_sources is not None:
         return escape(text), reasons
     body = text
     if label and text.startswith(label + "."):
         body = text[len(label) + 1:].strip()
     for i, reason in enumerate(reasons):
-        if body and reason.get("text") == body:
+        if body and reason.text == body:
             return cited(reason, knowledge), reasons[:i] + reasons[i + 1:]
     return escape(body or label), reasons
 

@@ -19,6 +19,7 @@ ANSWER_PATTERN = re.compile(r"^ptf_answer_(?:\d+|select)$")
 SKIP = "ptf_skip"
 CHANGE = "ptf_change"  # static_select of answered questions
 START_OVER = "ptf_start_over"
+BACK = "ptf_back"  # the question asked before the one on screen
 RECORD_DM = "ptf_record_dm"  # card: the full record in my DMs
 RECORD_MD = "ptf_record_md"  # DM: upload the Markdown decision record
 ADJUST = "ptf_adjust"  # modal card: open the modal prefilled with these answers

@@ -7,8 +7,12 @@ when it is left empty. Cost parameters (`ask: false`) follow in an optional "Cos
 assumptions" section. A "Keep the result private" checkbox closes the form where the
 result card would be posted in a channel.
 
-`read_submission` is the inverse: `view.state.values` -> typed answers, per-field errors
-(keyed by block id, ready for `response_action: errors`) and the private flag.
+`read_submission` is the inverse: `view.state.values` -> the raw value of each field and
+the private flag; the consultation object (`Consultation.submit`) turns them into answers,
+and `field_errors` into `response_action: errors` for the fields it did not accept.
+
+Every question offers "Not sure" (an option of each select and radio group; typed in a
+text field), as on every other surface.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.engine.answers import AnswerError, Value, accepted, parse_value
+from bot.engine.answers import NOT_SURE, AnswerError, Value, accepted
 from bot.slack.blocks import ids
 from bot.slack.blocks.common import assumption, input_value
 from bot.slack.blocks.limits import (
@@ -50,12 +54,23 @@ PRIVATE_LABEL = "Keep the result private"
 PRIVATE_VALUE = "private"
 
 
+NOT_SURE_LABEL = "Not sure"
+
+
 def _placeholder(question: Question) -> str:
     if question.kind in ("int", "float"):
         if question.unit == "share":
-            return "e.g. 0.25 or 25% (a share from 0 to 1)"
-        return clip(accepted(question), MAX_PLACEHOLDER)
+            return "e.g. 0.25 or 25% (a share from 0 to 1), or not sure"
+        return clip(f"{accepted(question)}; or not sure", MAX_PLACEHOLDER)
     return clip(f"Assumed if empty: {question.label_of(question.assume)}", MAX_PLACEHOLDER)
+
+
+def _choice_options(question: Question) -> list[dict[str, Any]]:
+    """The question's options, then "Not sure" (unless one of them already means it)."""
+    opts = [option(o.label, o.value) for o in question.options]
+    if NOT_SURE not in question.option_values():
+        opts.append(option(NOT_SURE_LABEL, NOT_SURE))
+    return opts
 
 
 def _hint(knowledge: Knowledge, question: Question) -> str:
@@ -65,15 +80,16 @@ def _hint(knowledge: Knowledge, question: Question) -> str:
 def _element(question: Question, prefill: Any) -> Block:
     has = prefill is not None
     if question.kind == "choice":
-        opts = [option(o.label, o.value) for o in question.options]
         return static_select(
-            ids.VALUE_ACTION, _placeholder(question), opts, initial=str(prefill) if has else None
+            ids.VALUE_ACTION, _placeholder(question), _choice_options(question),
+            initial=str(prefill) if has else None,
         )
     if question.kind == "bool":
-        opts = [option("Yes", "yes"), option("No", "no")]
+        opts = [option("Yes", "yes"), option("No", "no"), option(NOT_SURE_LABEL, NOT_SURE)]
         element: Block = {"type": "radio_buttons", "action_id": ids.VALUE_ACTION, "options": opts}
         if has:
-            element["initial_option"] = opts[0] if prefill else opts[1]
+            element["initial_option"] = opts[2] if prefill == NOT_SURE else (
+                opts[0] if prefill else opts[1])
         return element
     element = {
         "type": "plain_text_input",
@@ -165,10 +181,10 @@ def _private_input(private: bool) -> Block:
 
 @dataclass
 class Submission:
-    """What the user submitted: typed answers, errors by block id, the private flag."""
+    """What the user submitted: the raw value of each field (question id -> text or
+    option value; an emptied field is ""), and the private flag."""
 
-    answers: dict[str, Value] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
+    raw: dict[str, str] = field(default_factory=dict)
     private: bool = False
 
 
@@ -187,8 +203,8 @@ def _raw(state: Mapping[str, Any]) -> str | None:
 
 
 def read_submission(knowledge: Knowledge, values: Mapping[str, Any]) -> Submission:
-    """Parse `view.state.values`. Unknown blocks are ignored; every bad value is an error
-    on its own block, saying what is accepted; the good values are kept."""
+    """Read `view.state.values`: each question's field as it was submitted. Unknown
+    blocks are ignored; nothing is parsed here (see `Consultation.submit`)."""
     result = Submission()
     private_state = (values.get(ids.PRIVATE_BLOCK) or {}).get(ids.PRIVATE_ACTION) or {}
     chosen = private_state.get("selected_options") or []
@@ -200,13 +216,14 @@ def read_submission(knowledge: Knowledge, values: Mapping[str, Any]) -> Submissi
         if not isinstance(block, Mapping):
             continue
         raw = _raw(block.get(ids.VALUE_ACTION) or next(iter(block.values()), {}))
-        if raw is None:
-            continue
-        try:
-            result.answers[question.id] = parse_value(question, raw)
-        except AnswerError as error:
-            result.errors[question.id] = clip(_error_text(error), 150 * 2)
+        result.raw[question.id] = raw or ""
     return result
+
+
+def field_errors(errors: Mapping[str, AnswerError]) -> dict[str, str]:
+    """`response_action: errors` for the fields the consultation did not accept: each
+    says why and what is accepted, on its own block (Slack keeps every other field)."""
+    return {qid: clip(_error_text(error), 150 * 2) for qid, error in errors.items()}
 
 
 def _error_text(error: AnswerError) -> str:

@@ -1,10 +1,11 @@
 """The one thread message that asks the questions, updated in place after each answer.
 
-Layout: the question (numbered) with its help and what "Not sure" assumes; the answer
-buttons (a select for long option lists; numbers are typed as a thread reply); what the
-bot understood from the thread; the answers so far; "Change an answer" (a select of the
-answered questions) and "Start over"; and who may answer. `closed_message` replaces it
-when a newer consultation took its place.
+Layout: what the bot read from the thread; the question ("Question 3 of at most 7") with
+its help and what "Not sure" assumes; the answer buttons (a select for long option lists;
+numbers are typed as a thread reply) and "Not sure"; the answers so far; "Back", "Change
+an answer" (a select of the answered questions) and "Start over"; and who may answer.
+Everything shown comes from the engine's consultation object (`bot.engine.Consultation`).
+`closed_message` replaces it when a newer consultation took its place.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.engine.answers import accepted
+from bot.engine.answers import NOT_SURE, accepted
+from bot.engine.consultation import Progress
+from bot.engine.humanize import shown_value
 from bot.slack.blocks import ids
-from bot.slack.blocks.common import answered_pairs, assumption, shown_value
+from bot.slack.blocks.common import answered_pairs, assumption
 from bot.slack.blocks.limits import (
     MAX_BUTTON_TEXT,
     Block,
@@ -43,19 +46,24 @@ class QuestionState:
     consultation_id: str
     owner: str
     question: Question
-    number: int
+    progress: Progress
     answers: Mapping[str, Any] = field(default_factory=dict)
     understood: Sequence[str] = ()
     notes: Sequence[str] = ()
     bot_user_id: str | None = None
     command: str = "/ptf"
+    can_go_back: bool = False
 
 
-def nav_elements(knowledge: Knowledge, cid: str, answers: Mapping[str, Any]) -> list[Block]:
-    """ "Change an answer" (select of answered questions) and "Start over" (with confirm)."""
+def nav_elements(
+    knowledge: Knowledge, cid: str, answers: Mapping[str, Any], *, back: bool = False
+) -> list[Block]:
+    """ "Back" (the question before), "Change an answer" (select of answered questions)
+    and "Start over" (with confirm)."""
     pairs = answered_pairs(knowledge, answers)
     if not pairs:
         return []
+    back_button = [button("Back", ids.BACK, cid)] if back else []
     change = static_select(
         ids.CHANGE,
         "Change an answer",
@@ -67,7 +75,7 @@ def nav_elements(knowledge: Knowledge, cid: str, answers: Mapping[str, Any]) -> 
         cid,
         confirm=confirm_dialog("Start over?", "This forgets every answer so far.", "Start over"),
     )
-    return [change, start_over]
+    return [*back_button, change, start_over]
 
 
 def start_your_own(bot_user_id: str | None, command: str) -> str:
@@ -82,6 +90,8 @@ def owner_line(owner: str, bot_user_id: str | None, command: str) -> str:
 def _answer_elements(state: QuestionState) -> list[Block]:
     q, cid = state.question, state.consultation_id
     current = state.answers.get(q.id)
+    if current == NOT_SURE:
+        current = None
     elements: list[Block] = []
     if q.kind == "choice" and len(q.options) > MAX_BUTTONS:
         opts = [option(o.label, ids.pack(cid, q.id, o.value)) for o in q.options]
@@ -117,7 +127,8 @@ def assumption_short(state: QuestionState) -> str:
 def question_message(knowledge: Knowledge, state: QuestionState) -> tuple[str, list[Block]]:
     """(notification text, blocks) of the question message."""
     q = state.question
-    title = f"*{state.number}. {escape(q.text)}*"
+    label = str(state.progress)
+    title = f"*{label[:1].upper()}{label[1:]}.* {escape(q.text)}"
     current = state.answers.get(q.id)
     blocks: list[Block] = []
     if state.understood:
@@ -135,11 +146,11 @@ def question_message(knowledge: Knowledge, state: QuestionState) -> tuple[str, l
     pairs = answered_pairs(knowledge, state.answers)
     if pairs:
         blocks.append(context("*So far:* " + escape(" \u00b7 ".join(label for _, label in pairs))))
-    nav = nav_elements(knowledge, state.consultation_id, state.answers)
+    nav = nav_elements(knowledge, state.consultation_id, state.answers, back=state.can_go_back)
     if nav:
         blocks.append(actions(ids.NAV_BLOCK, nav))
     blocks.append(context(owner_line(state.owner, state.bot_user_id, state.command)))
-    text = clip(f"Question {state.number}: {q.text}", 300)
+    text = clip(f"{label[:1].upper()}{label[1:]}: {q.text}", 300)
     return text, blocks
 
 

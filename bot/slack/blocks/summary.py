@@ -9,10 +9,11 @@ uploads the Markdown decision record. The break-even chart is uploaded separatel
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from bot.explain.text import COST_LINES, cost_value
+from bot.engine.decision import Decision, Item
+from bot.explain.text import cost_rows
 from bot.slack.blocks import ids
 from bot.slack.blocks.common import (
     VERDICT_EMOJI,
@@ -42,42 +43,30 @@ if TYPE_CHECKING:
     from bot.knowledge import Knowledge
 
 
-def _items(title: str, items: list[Mapping[str, Any]], knowledge: Knowledge | None) -> list[Block]:
+def _items(title: str, items: Sequence[Item], knowledge: Knowledge | None) -> list[Block]:
     if not items:
         return []
     return [section(bullets([cited(i, knowledge) for i in items], title=f"*{title}*"))]
 
 
-def cost_table(decision: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Label/value rows of the cost table (none without volume). The prompt caching row
-    is left out when nothing is cached (it would repeat the prompt cost)."""
-    costs = decision.get("costs") or {}
-    if costs.get("monthly_input_tokens") is None:
-        return []
-    same = (costs.get("monthly_prompt_cost_cached_usd")
-            == costs.get("monthly_prompt_cost_usd"))
-    return [(label, cost_value(key, costs.get(key))) for key, label in COST_LINES
-            if not (key == "monthly_prompt_cost_cached_usd" and same)]
-
-
-def _costs(decision: Mapping[str, Any], knowledge: Knowledge | None) -> list[Block]:
-    rows = cost_table(decision)
+def _costs(decision: Decision, knowledge: Knowledge | None) -> list[Block]:
+    rows = cost_rows(decision)
     if not rows:
         return [context("No cost figures: give the prompt length and the calls a month to get "
                         "the monthly cost and the break-even.")]
     lines = "\n".join(f"{escape(label.strip())}: *{escape(value)}*" for label, value in rows)
     blocks = [section(clip("*Costs* (USD, input tokens only)\n" + lines, MAX_TEXT))]
     assumed = []
-    for a in decision.get("assumptions") or []:
-        refs = source_refs(knowledge, [a.get("source", "")]) if a.get("source") else ""
-        assumed.append(f"{escape(a.get('text', ''))}" + (f" ({refs})" if refs else ""))
+    for a in decision.assumptions:
+        refs = source_refs(knowledge, [a.source]) if a.source else ""
+        assumed.append(escape(a.text) + (f" ({refs})" if refs else ""))
     if assumed:
         blocks.append(context(clip("*Assumed:* " + "; ".join(assumed), MAX_TEXT)))
     return blocks
 
 
 def dm_summary(
-    decision: Mapping[str, Any],
+    decision: Decision,
     knowledge: Knowledge | None,
     *,
     consultation_id: str,
@@ -91,9 +80,9 @@ def dm_summary(
     `<#C123>` saying where the consultation happened; `note` is mrkdwn written by the bot
     (e.g. "I could not post in <#C123>"), shown first. `explanation_sources`: as in
     `card.result_card` (LLM phrasing only)."""
-    verdict = decision.get("verdict", "")
-    label = decision.get("verdict_label", verdict)
-    summary = explanation if explanation is not None else decision.get("summary", "")
+    verdict = decision.verdict
+    label = decision.verdict_label
+    summary = explanation if explanation is not None else decision.summary
     blocks: list[Block] = []
     if note:
         blocks.append(section(f":warning: {note}"))
@@ -103,27 +92,26 @@ def dm_summary(
     if explanation_sources is not None:
         blocks.append(context(phrasing_note(knowledge, explanation_sources)))
     blocks += _items("Why", reasons, knowledge)
-    blocks += _items("Fine-tune once", list(decision.get("conditions") or []), knowledge)
-    blocks += _items("Speaks the other way", list(decision.get("counterpoints") or []),
-                     knowledge)
-    blocks += _items("Cautions", list(decision.get("cautions") or []), knowledge)
-    blocks += _items("How to carry it out", list(decision.get("advice") or []), knowledge)
+    blocks += _items("Fine-tune once", decision.conditions, knowledge)
+    blocks += _items("Speaks the other way", decision.counterpoints, knowledge)
+    blocks += _items("Cautions", decision.cautions, knowledge)
+    blocks += _items("How to carry it out", decision.advice, knowledge)
     blocks.append(divider())
     blocks += _costs(decision, knowledge)
-    changes = list(decision.get("counterfactuals") or [])
+    changes = list(decision.counterfactuals)
     if changes:
-        blocks.append(section(bullets([escape(c["text"]) for c in changes],
+        blocks.append(section(bullets([escape(c.text) for c in changes],
                                       title="*What would change the verdict*")))
     else:
         blocks.append(section("*What would change the verdict:* no single answer would."))
-    answers = decision.get("answers") or {}
+    answers = decision.answers
     if knowledge is not None:
         given = [label for _, label in answered_pairs(knowledge, answers)]
     else:
         given = [f"{k}: {v}" for k, v in answers.items()]
     open_questions = [
         knowledge.question(q).short if knowledge is not None and knowledge.has_question(q) else q
-        for q in decision.get("open_questions") or []
+        for q in decision.open_questions
     ]
     lines = ["*Your answers:* " + (escape("; ".join(given)) if given else "none")]
     if open_questions:
@@ -135,8 +123,7 @@ def dm_summary(
     elif where:
         back.append(f"Asked in {where}")
     back.append(
-        f"Knowledge {escape(decision.get('knowledge_version', '?'))} "
-        f"(as of {escape(decision.get('knowledge_as_of', '?'))})"
+        f"Knowledge {escape(decision.knowledge_version)} (as of {escape(decision.knowledge_as_of)})"
     )
     blocks.append(context(*back))
     blocks.append(actions(ids.SUMMARY_ACTIONS_BLOCK, [

@@ -16,39 +16,24 @@ import pkgutil
 from typing import Any
 
 from bot.slack.listeners import actions, commands, events, views
+from bot.slack.phrasing import warm_up
+from bot.slack.services import services_for
 
 _PACKAGES = (commands, views, actions, events)
 
 
-def _warm_knowledge(app: Any) -> None:
-    from bot.knowledge import load_knowledge
-    from bot.slack.app import services_for
-
-    try:
-        settings = services_for(app).settings
-    except KeyError:  # an app not built by create_app (tests, benchmarks)
-        return
-    load_knowledge(settings.knowledge_dir)
-
-
-# --- LLM phrasing (issue 4): build the Anthropic client at start-up -------------------
 def _warm_llm(app: Any) -> None:
     """When `ANTHROPIC_API_KEY` is set, import the SDK and build its client now, so the
     first consultation does not spend its phrasing budget on it. Never raises."""
-    from bot.slack.app import services_for
-    from bot.slack.phrasing import warm_up
-
     try:
         settings = services_for(app).settings
     except KeyError:  # an app not built by create_app (tests, benchmarks)
         return
     warm_up(settings)
-# --- end LLM phrasing ------------------------------------------------------------------
 
 
 def register(app: Any) -> None:
-    """Register every listener on `app` (and load the knowledge now, not on a first click)."""
-    _warm_knowledge(app)
+    """Register every listener on `app` (and build the LLM client now, not on a click)."""
     _warm_llm(app)
     done = set()
     for package in _PACKAGES:

@@ -10,8 +10,8 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from bot.slack.blocks import ids
-from bot.slack.consultations import deps_from, guarded
 from bot.slack.listeners._payload import action_place, action_value, user_id
+from bot.slack.web import deps_from, guarded
 from bot.slack.work import after_ack
 
 

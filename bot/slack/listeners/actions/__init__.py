@@ -7,6 +7,7 @@ from bot.slack.blocks import ids
 from .adjust_answers import adjust_answers_callback
 from .answer_question import answer_question_callback
 from .change_answer import change_answer_callback
+from .go_back import go_back_callback
 from .markdown_record import markdown_record_callback
 from .new_consultation import new_consultation_callback
 from .send_record import send_record_callback
@@ -19,6 +20,7 @@ def register(app: App) -> None:
     app.action(ids.SKIP)(skip_question_callback)
     app.action(ids.CHANGE)(change_answer_callback)
     app.action(ids.START_OVER)(start_over_callback)
+    app.action(ids.BACK)(go_back_callback)
     app.action(ids.RECORD_DM)(send_record_callback)
     app.action(ids.RECORD_MD)(markdown_record_callback)
     app.action(ids.ADJUST)(adjust_answers_callback)

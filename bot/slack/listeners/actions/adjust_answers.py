@@ -14,9 +14,10 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from bot.slack.app import trigger_client
+from bot.slack.client import trigger_client
 from bot.slack.listeners._payload import action_place, action_value, user_id
 from bot.slack.modal_flow import loading_view, modal_view, open_view
+from bot.slack.state import state_of
 from bot.slack.web import SlackCallFailed, call, deps_from, explain, guarded, tell_user
 from bot.slack.work import after_ack
 
@@ -50,7 +51,7 @@ def _fill(
         c = deps.store.get(cid)
         view = modal_view(
             deps, channel=channel, origin="adjust",
-            prefill=c.answers if c is not None else None,
+            state=state_of(deps, c) if c is not None else None,
             private=bool(c is not None and c.meta.get("private")),
         )
         try:

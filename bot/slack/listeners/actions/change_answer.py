@@ -7,8 +7,8 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from bot.slack.consultations import change
 from bot.slack.listeners._consultation_action import handle_consultation_action
+from bot.slack.thread_actions import change
 
 
 def change_answer_callback(

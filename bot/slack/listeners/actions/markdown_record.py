@@ -7,8 +7,8 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from bot.slack.consultations import upload_markdown
 from bot.slack.listeners._consultation_action import handle_consultation_action
+from bot.slack.records import upload_markdown
 
 
 def markdown_record_callback(

@@ -12,9 +12,10 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from bot.slack.app import trigger_client
-from bot.slack.consultations import deps_from, guarded, open_modal, tell_user
+from bot.slack.client import trigger_client
 from bot.slack.listeners._payload import user_id
+from bot.slack.modal_flow import open_modal
+from bot.slack.web import deps_from, guarded, tell_user
 from bot.slack.work import after_ack
 
 

@@ -7,8 +7,8 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from bot.slack.consultations import send_record_dm
 from bot.slack.listeners._consultation_action import handle_consultation_action
+from bot.slack.records import send_record_dm
 
 
 def send_record_callback(

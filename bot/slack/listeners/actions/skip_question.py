@@ -7,8 +7,8 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from bot.slack.consultations import skip
 from bot.slack.listeners._consultation_action import handle_consultation_action
+from bot.slack.thread_actions import skip
 
 
 def skip_question_callback(

@@ -7,8 +7,8 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from bot.slack.consultations import start_over
 from bot.slack.listeners._consultation_action import handle_consultation_action
+from bot.slack.thread_actions import start_over
 
 
 def start_over_callback(

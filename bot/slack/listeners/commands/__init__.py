@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from bot.slack.app import services_for
+from bot.slack.services import services_for
 
 from .ptf_command import ptf_command_callback
 

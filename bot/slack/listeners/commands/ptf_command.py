@@ -15,10 +15,13 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.slack.app import trigger_client
 from bot.slack.blocks import help_blocks, history_blocks
-from bot.slack.consultations import deps_from, guarded, history_items, open_modal
+from bot.slack.client import trigger_client
 from bot.slack.listeners._payload import team_id
+from bot.slack.modal_flow import open_modal
+from bot.slack.records import history_items
+from bot.slack.services import SERVICES_KEY
+from bot.slack.web import deps_from, guarded
 from bot.slack.work import after_ack
 
 HELP_WORDS = {"help", "?", "-h", "--help", "usage"}
@@ -30,7 +33,7 @@ def ptf_command_callback(
 ) -> None:
     text = (body.get("text") or "").strip()
     word = text.lower()
-    command = context["settings"].bot_slash_command
+    command = context[SERVICES_KEY].command
     if word in HELP_WORDS:
         ack(response_type="ephemeral", text="How to use me",
             blocks=help_blocks(command=command, bot_user_id=context.get("bot_user_id")))

@@ -13,7 +13,8 @@ from typing import Any
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
 
-from bot.slack.consultations import SlackCallFailed, deps_from, publish_home
+from bot.slack.records import publish_home
+from bot.slack.web import SlackCallFailed, deps_from
 from bot.slack.work import after_ack
 
 

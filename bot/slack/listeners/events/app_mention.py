@@ -7,7 +7,8 @@ from typing import Any
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
 
-from bot.slack.consultations import deps_from, guarded, handle_mention
+from bot.slack.thread_flow import handle_mention
+from bot.slack.web import deps_from, guarded
 from bot.slack.work import after_ack
 
 

@@ -1,8 +1,9 @@
-"""Prometheus metrics of the serving process (exposed on `GET /metrics`).
+"""Prometheus metrics of the bot (exposed on `GET /metrics`).
 
-Import and increment from anywhere, e.g. the LLM phrasing code::
+One module for every counter, so that Slack code, the LLM phrasing and the store count
+in the same registry without importing each other, e.g.::
 
-    from bot.slack.metrics import LLM_FALLBACKS
+    from bot.metrics import LLM_FALLBACKS
     LLM_FALLBACKS.labels(reason="timeout").inc()
 
 Counters (all prefixed `ptf_`):
@@ -16,6 +17,7 @@ Counters (all prefixed `ptf_`):
 - `slack_api_calls_total{method}`             Web API calls made by listeners
 - `slack_api_errors_total{method,error}`      Web API calls that failed (after retries)
 - `llm_fallbacks_total{reason}`               LLM phrasing replaced by the template text
+- `llm_phrased_total`                         LLM phrasing that passed its checks and was used
 - `consultations_finished_total{verdict}`     consultations finished (Store.finish hook)
 - `dedup_store_errors_total`                  events let through because the DB was down
 - `listener_work_pending` (gauge)             listener work handed off after the ack and
@@ -66,6 +68,9 @@ SLACK_API_ERRORS = Counter(
 )
 LLM_FALLBACKS = Counter(
     "ptf_llm_fallbacks", "LLM phrasing replaced by the template text, by reason", ["reason"]
+)
+LLM_PHRASED = Counter(
+    "ptf_llm_phrased", "LLM explanations that passed the grounding checks and were used"
 )
 CONSULTATIONS_FINISHED = Counter(
     "ptf_consultations_finished", "Consultations finished, by verdict", ["verdict"]

@@ -1,0 +1,18 @@
+""""Back" on a question message or a thread card: the question before (owner only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+
+from bot.slack.listeners._consultation_action import handle_consultation_action
+from bot.slack.thread_actions import back
+
+
+def go_back_callback(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+    context: BoltContext,
+) -> None:
+    handle_consultation_action(ack, body, action, client, context, back, ("cid",))

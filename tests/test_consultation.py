@@ -1,0 +1,212 @@
+"""The consultation object every surface drives: each operation, numbering, storage."""
+
+import json
+
+import pytest
+
+from bot.engine import NOT_SURE, Consultation, decide, next_question, verdict_only
+
+
+@pytest.fixture
+def consultation(knowledge):
+    return Consultation(knowledge)
+
+
+def answer_shown(c, value):
+    q = c.next_question()
+    assert q is not None
+    assert c.answer(q.id, value) is None
+    return q.id
+
+
+def test_answer_records_a_typed_value_and_moves_on(consultation):
+    first = consultation.next_question()
+    assert first.id == "model_access"
+    assert consultation.progress().number == 1
+    assert consultation.answer("model_access", "Open-weights model") is None
+    assert consultation.answers == {"model_access": "open_weights"}
+    assert consultation.history == ["model_access"]
+    second = consultation.next_question()
+    assert second.id != "model_access"
+    assert consultation.progress().number == 2
+
+
+def test_a_bad_answer_changes_nothing_and_says_what_is_accepted(consultation):
+    consultation.answer("model_access", "open_weights")
+    consultation.answer("prompt_tokens", "6k")
+    before = json.dumps(consultation.to_json(), sort_keys=True)
+    error = consultation.answer("monthly_calls", "lots")
+    assert error is not None and error.question == "monthly_calls"
+    assert "whole number" in error.reason and "20M" in error.reason
+    assert json.dumps(consultation.to_json(), sort_keys=True) == before
+
+
+def test_not_sure_takes_the_assumption_and_is_not_asked_again(consultation, knowledge):
+    consultation.answer("model_access", "open_weights")
+    shown = consultation.next_question().id
+    assert consultation.not_sure(shown) is None
+    assert consultation.answers[shown] == NOT_SURE
+    assert consultation.not_sure_ids == [shown]
+    assert not consultation.has_answer(shown)
+    assert consultation.next_question() is None or consultation.next_question().id != shown
+    # the rules use the stated assumption: same verdict as leaving it out
+    without = {k: v for k, v in consultation.answers.items() if k != shown}
+    assert consultation.verdict() == verdict_only(knowledge, without)
+    # ... while the flow treats it as asked
+    assert next_question(knowledge, consultation.answers) != knowledge.question(shown)
+
+
+def test_skip_and_the_words_for_not_sure_all_mean_not_sure(knowledge):
+    for word in ("skip", "not sure", "Not sure.", "don't know", "not_sure", "idk"):
+        c = Consultation(knowledge)
+        c.answer("model_access", "open_weights")
+        assert c.answer("labelled_examples", word) is None, word
+        assert c.answers["labelled_examples"] == NOT_SURE
+    c = Consultation(knowledge)
+    assert c.skip("deadline") is None and c.answers == {"deadline": NOT_SURE}
+
+
+def test_back_shows_the_earlier_question_with_its_answer_kept(consultation):
+    assert consultation.back() is None  # nothing yet
+    first = answer_shown(consultation, "open_weights")
+    second = answer_shown(consultation, "behaviour")
+    third_shown = consultation.next_question().id
+    assert consultation.back() == second
+    assert consultation.next_question().id == second
+    assert consultation.answers[second] == "behaviour"  # kept, shown as the earlier answer
+    assert consultation.progress().number == 2
+    assert consultation.back() == first
+    assert consultation.progress().number == 1
+    assert consultation.back() is None  # at the first question already
+    # answering the revisited question goes on with the flow; later answers are kept
+    assert consultation.answer(first, "open_weights") is None
+    assert consultation.answers[second] == "behaviour"
+    assert consultation.next_question().id == third_shown
+    assert consultation.progress().number == 3
+
+
+def test_change_reasks_an_answered_question_and_keeps_numbering(consultation):
+    first = answer_shown(consultation, "open_weights")
+    answer_shown(consultation, "behaviour")
+    assert consultation.change(first) is None
+    assert consultation.next_question().id == first
+    assert consultation.progress().number == 1
+    assert consultation.answer(first, "closed_no_fine_tuning") is None
+    assert consultation.done and consultation.verdict() == "prompt_engineering"
+    assert consultation.history[:2] == [first, consultation.history[1]]
+    assert consultation.change("colour") is not None  # unknown id: an error, nothing changed
+    assert consultation.current is None
+
+
+def test_a_change_after_the_verdict_reopens_it(consultation):
+    answer_shown(consultation, "closed API, no fine-tuning offered")
+    assert consultation.done
+    consultation.change("model_access")
+    assert not consultation.done
+    consultation.answer("model_access", "open_weights")
+    assert not consultation.done  # an open model needs more answers
+
+
+def test_start_over_forgets_everything(consultation):
+    consultation.read("we run llama with a 6k token prompt")
+    answer_shown(consultation, "behaviour")
+    consultation.change("model_access")
+    consultation.start_over()
+    assert consultation.to_json() == Consultation(consultation.knowledge).to_json()
+    assert consultation.next_question().id == "model_access"
+
+
+def test_progress_is_stable_and_the_bound_only_goes_down(knowledge):
+    truth = {"model_access": "open_weights", "gap": "behaviour", "format_resisted": "yes",
+             "labelled_examples": "8000", "prompt_tokens": "6k", "monthly_calls": "20M",
+             "smaller_model_wanted": "no", "latency_critical": "no", "task_type": "format",
+             "general_capability_needed": "no", "prompt_engineering_tried": "yes",
+             "has_eval_set": "yes", "spec_stable": "yes", "deadline": "no_deadline"}
+    c = Consultation(knowledge)
+    bounds, numbers = [], []
+    while (q := c.next_question()) is not None:
+        p = c.progress()
+        numbers.append(p.number)
+        bounds.append(p.at_most)
+        assert c.answer(q.id, truth[q.id]) is None
+    assert numbers == list(range(1, len(numbers) + 1))
+    assert bounds == sorted(bounds, reverse=True)
+    assert all(n <= b for n, b in zip(numbers, bounds, strict=True))
+    assert bounds[-1] == numbers[-1]  # the last question says so
+    assert str(c.progress() or "") == ""
+
+
+def test_prefilled_answers_are_noted_and_not_numbered(knowledge):
+    c = Consultation(knowledge)
+    found = c.read("we use llama with a 6k token prompt and 20M calls a month")
+    assert found.answers
+    assert c.answers["model_access"] == "open_weights"
+    assert set(c.prefilled) == set(found.answers)
+    assert "6,000" in c.prefilled["prompt_tokens"]
+    assert c.history == []
+    assert c.progress().number == 1
+    # answering a prefilled question one at a time makes it asked, not read
+    c.change("prompt_tokens")
+    c.answer("prompt_tokens", "8k")
+    assert "prompt_tokens" not in c.prefilled and c.history == ["prompt_tokens"]
+
+
+def test_submit_answers_a_whole_form_and_keeps_the_good_fields(knowledge):
+    c = Consultation(knowledge)
+    c.answer("deadline", "this week")
+    errors = c.submit({"prompt_tokens": "6k", "monthly_calls": "1e400x", "deadline": "",
+                       "has_eval_set": "not sure"})
+    assert set(errors) == {"monthly_calls"}
+    assert c.answers == {"prompt_tokens": 6000, "has_eval_set": NOT_SURE}
+
+
+def test_storage_round_trip_is_exact(knowledge):
+    c = Consultation(knowledge)
+    c.read("llama, 6k token prompt, ship this week")
+    answer_shown(c, "behaviour")
+    c.not_sure(c.next_question().id)
+    c.answer("input_price_per_mtok", "2151305.67" if False else "0.15")
+    c.back()
+    stored = json.loads(json.dumps(c.to_json()))  # through JSON, as the database keeps it
+    again = Consultation.from_json(knowledge, stored)
+    assert again.to_json() == c.to_json()
+    assert again.next_question() == c.next_question()
+    assert again.progress() == c.progress()
+    assert stored["schema"] == 1
+
+
+def test_a_row_written_before_the_consultation_object_still_loads(knowledge):
+    """Rows stored by the previous code: answers plus flow keys in the row's meta."""
+    legacy = {
+        "schema": 0,
+        "answers": {"model_access": "open_weights", "prompt_tokens": 6000,
+                    "labelled_examples": 8000},
+        "meta": {"origin": "mention", "skipped": ["gap"], "current": "labelled_examples",
+                 "prefilled": ["model_access", "prompt_tokens"],
+                 "understood": ['model access: Open-weights model ("llama")',
+                                'prompt length: 6,000 tokens ("6k token prompt")'],
+                 "notes": ["You mentioned GPT-4o: ..."], "permalink": "https://x"},
+    }
+    c = Consultation.from_json(knowledge, legacy)
+    assert c.answers == {"model_access": "open_weights", "prompt_tokens": 6000,
+                         "labelled_examples": 8000, "gap": NOT_SURE}
+    assert c.prefilled["model_access"].startswith("model access")
+    assert c.history == ["gap", "labelled_examples"]  # asked ones, in question order
+    assert c.next_question().id == "labelled_examples"  # it was being changed
+    assert c.notes == ["You mentioned GPT-4o: ..."]
+    assert Consultation.from_json(knowledge, c.to_json()).to_json() == c.to_json()
+
+
+def test_a_state_from_newer_code_is_refused(knowledge):
+    with pytest.raises(ValueError, match="newer"):
+        Consultation.from_json(knowledge, {"schema": 99})
+
+
+def test_decide_through_the_object_equals_decide_on_the_answers(knowledge):
+    c = Consultation(knowledge)
+    c.read("llama, 6k token prompt, 20M calls a month, 8000 examples")
+    c.not_sure("has_eval_set")
+    assert c.decide() == decide(knowledge, c.answers)
+    assert "has_eval_set" in c.decide().not_sure
+    assert "has_eval_set" not in c.decide().open_questions
+    assert "has_eval_set" in c.decide().missing
