@@ -1,4 +1,4 @@
-"""`python -m bot ...`: decide, next, console, knowledge check, serve.
+"""`python -m bot ...`: decide, next, console, knowledge check, db upgrade, serve.
 
 Heavy imports (matplotlib, Slack, SQLAlchemy, the Anthropic SDK) happen inside
 the command that needs them, so `decide` stays fast.
@@ -42,6 +42,12 @@ def _parser() -> argparse.ArgumentParser:
     knowledge_commands = knowledge.add_subparsers(dest="knowledge_command", required=True)
     check = knowledge_commands.add_parser("check", help="validate every knowledge file")
     check.add_argument("--knowledge-dir", type=Path)
+
+    database = commands.add_parser("db", help="the database (DATABASE_URL)")
+    database_commands = database.add_subparsers(dest="db_command", required=True)
+    database_commands.add_parser(
+        "upgrade", help="bring the database schema up to date (Alembic migrations)"
+    )
 
     commands.add_parser("serve", help="run the Slack bot (Socket Mode or HTTP)")
     return parser
@@ -225,9 +231,48 @@ def cmd_knowledge_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from bot.store import Store, StoreError
+
+    settings = _settings()
+    if settings is None:
+        return EXIT_INVALID
+    store = Store(settings.database_url)
+    try:
+        done = store.upgrade_schema()
+    except StoreError as error:
+        print(f"db upgrade: {store.safe_url}: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    finally:
+        store.dispose()
+    print(f"database {store.safe_url}: {done}")
+    return EXIT_OK
+
+
+def _schema_refused(settings) -> bool:
+    """At start-up: True (after saying why and what to do) when the database's schema is
+    behind or ahead of the code's. A database that cannot be reached is not refused:
+    the server starts, and /readyz says 503 until it answers."""
+    from bot.store import SchemaMismatch, Store, StoreUnavailable
+
+    store = Store(settings.database_url)
+    try:
+        store.create_schema()
+    except SchemaMismatch as error:
+        print(f"ptf-bot: not starting: {store.safe_url}: {error}", file=sys.stderr)
+        return True
+    except StoreUnavailable:
+        pass
+    finally:
+        store.dispose()
+    return False
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings()
     if settings is None or _load_knowledge(settings.knowledge_dir) is None:
+        return EXIT_INVALID
+    if _schema_refused(settings):
         return EXIT_INVALID
     from bot.slack.server import serve
 
@@ -244,4 +289,6 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_console(args)
     if args.command == "knowledge":
         return cmd_knowledge_check(args)
+    if args.command == "db":
+        return cmd_db_upgrade(args)
     return cmd_serve(args)

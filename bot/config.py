@@ -1,4 +1,5 @@
-"""Runtime configuration from the environment or a `.env` file (see DESIGN.md)."""
+"""Runtime configuration from the environment or a `.env` file (the README lists every
+setting; `deploy/env.example` is a starting `.env`)."""
 
 from __future__ import annotations
 

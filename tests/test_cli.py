@@ -309,3 +309,43 @@ def test_console_yes_at_the_save_prompt_asks_for_a_name(knowledge, tmp_path, mon
     assert "File name [decision-record.md]:" in screen.getvalue()
     assert (tmp_path / "decision-record.md").read_text().startswith("# Decision record")
     assert not (tmp_path / "yes").exists()
+
+
+def test_next_says_the_question_the_flow_asks_and_the_verdict_when_done(tmp_path):
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("")
+    first = run_bot("next", "--answers", str(answers))
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout) == {"done": False, "question": "model_access"}
+    answers.write_text("model_access: closed_no_fine_tuning\n")
+    done = json.loads(run_bot("next", "--answers", str(answers)).stdout)
+    assert done == {"done": True, "question": None, "verdict": "prompt_engineering"}
+    answers.write_text("model_access: not_sure\n")
+    unsure = json.loads(run_bot("next", "--answers", str(answers)).stdout)
+    assert unsure["done"] is False and unsure["question"] != "model_access"  # not asked again
+    answers.write_text("model_access: sometimes\nprompt_tokens: many\n")
+    bad = run_bot("next", "--answers", str(answers))
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert {line.split(":")[1].strip() for line in bad.stderr.strip().splitlines()} == {
+        "model_access", "prompt_tokens"}
+
+
+def test_every_question_accepts_not_sure_in_an_answers_file(knowledge, tmp_path):
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps({q.id: "not_sure" for q in knowledge.questions}))
+    result = run_bot("decide", "--answers", str(answers))
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["verdict"] == "prompt_engineering"  # nothing known: start with prompting
+    assert set(out["not_sure"]) == {q.id for q in knowledge.questions}
+    assert out["open_questions"] == [] and set(out["missing"]) == set(out["not_sure"])
+    assert all(value == "not_sure" for value in out["answers"].values())
+    # a rule that reads a "not sure" answer says so, and the assumption is listed
+    answers.write_text(json.dumps({"model_access": "open_weights", "format_resisted": "yes",
+                                   "labelled_examples": 5000, "has_eval_set": "not_sure"}))
+    out = json.loads(run_bot("decide", "--answers", str(answers)).stdout)
+    assert out["verdict"] == "prompt_then_fine_tune"
+    eval_condition = next(c for c in out["conditions"] if c["rule"] == "no_eval_set")
+    assert "you were not sure: evaluation set" in eval_condition["text"]
+    assert any(a["question"] == "has_eval_set" and "not sure, taken as no" in a["text"]
+               for a in out["assumptions"])

@@ -1,4 +1,4 @@
-"""LLM phrasing on the Slack surfaces (issue 4): the card at once, the phrased text after.
+"""LLM phrasing on the Slack surfaces: the card at once, the phrased text after.
 
 The result card and the DM summary are posted with the template prose
 (`records.card_explanation`) as soon as the decision exists. Then, in the same

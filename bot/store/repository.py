@@ -265,12 +265,12 @@ class Store:
                 schema.check(self.engine)
             self._schema_ready = True
 
-    def upgrade_schema(self) -> tuple[str | None, str]:
-        """Run the migrations up to the newest revision; (revision before, after)."""
+    def upgrade_schema(self) -> schema.Upgrade:
+        """Run the migrations up to the newest revision (every row kept); what was done."""
         with self._schema_errors("upgrade the schema"):
-            before, after = schema.upgrade(self.engine)
+            done = schema.upgrade(self.engine)
         self._schema_ready = True
-        return before, after
+        return done
 
     @contextmanager
     def _schema_errors(self, doing: str) -> Iterator[None]:

@@ -14,6 +14,7 @@ engine (no alembic.ini). What each state of a database means:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -107,8 +108,26 @@ def check(engine: Engine, *, create_if_empty: bool = True) -> None:
     raise SchemaBehind(current, head)
 
 
-def upgrade(engine: Engine) -> tuple[str | None, str]:
-    """Bring the schema to the newest revision, keeping every row; (before, after).
+@dataclass(frozen=True)
+class Upgrade:
+    """What `upgrade` did: the revision before (None: no migrations had run), the
+    revision now, and whether the database was empty (so it was created)."""
+
+    before: str | None
+    after: str
+    created: bool
+
+    def __str__(self) -> str:
+        if self.created:
+            return f"created at revision {self.after}"
+        if self.before == self.after:
+            return f"up to date (revision {self.after})"
+        was = self.before or "the tables made before migrations"
+        return f"upgraded from {was} to revision {self.after}"
+
+
+def upgrade(engine: Engine) -> Upgrade:
+    """Bring the schema to the newest revision, keeping every row.
 
     Tables from before migrations are first stamped at the baseline."""
     head = head_revision()
@@ -116,7 +135,8 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
         before = current_revision(connection)
         if before is not None and before not in known_revisions():
             raise SchemaAhead(before, head)
-        if before is None and _has_tables(connection):
+        empty = before is None and not _has_tables(connection)
+        if before is None and not empty:
             command.stamp(_config(connection), BASELINE)
         command.upgrade(_config(connection), "head")
-    return before, head
+    return Upgrade(before, head, empty)

@@ -228,6 +228,20 @@ def test_adjust_answers_reopens_the_modal_prefilled(bot):
     assert json.loads(again["private_metadata"])["channel"] == CHANNEL_ID
 
 
+def test_start_over_on_a_modal_card_opens_an_empty_form(bot):
+    fake = bot.fake
+    view = open_modal(bot)
+    submit(bot, view, READY)
+    card = fake.wait_for("chat.postMessage", predicate=lambda c: c.arg("channel") == CHANNEL_ID)
+    msg = {"ts": card.response["ts"], "blocks": card.arg_json("blocks"), "type": "message"}
+    before = len(fake.calls_to("views.open"))
+    assert click(bot, msg, "Start over").status == 200
+    fresh = fake.wait_for("views.open", count=before + 1).arg_json("view")
+    inputs = [b["element"] for b in fresh["blocks"] if b["type"] == "input"]
+    assert not any("initial_value" in el or "initial_option" in el for el in inputs)
+    assert json.loads(fresh["private_metadata"])["channel"] == CHANNEL_ID
+
+
 def test_expired_trigger_tells_the_user(bot):
     fake = bot.fake
     fake.error_next("views.open", "expired_trigger_id")

@@ -21,7 +21,18 @@ from tests.support.slack_requests import (
     message_event,
     new_ts,
 )
-from tests.support.surface import all_text, choose, click, current_question, message, wait_until
+from tests.support.surface import (
+    all_text,
+    answer_current,
+    choose,
+    click,
+    current_question,
+    mention,
+    message,
+    updates,
+    wait_until,
+)
+from tests.support.surface import run_to_verdict as run_plan
 
 # How Alice answers each question the bot may ask (label to click, or text to type).
 PLAN = {
@@ -49,54 +60,8 @@ def db_bot(bot_factory, db_url):
     return bot_factory(database_url=db_url)
 
 
-def updates(fake) -> int:
-    return len(fake.ok_calls("chat.update"))
-
-
-def mention(bot, text, *, thread_ts=None, user=USER_ID):
-    """Alice mentions the bot; returns (thread root, question message ts)."""
-    fake = bot.fake
-    before = len(fake.ok_calls("chat.postMessage"))
-    event = app_mention_event(text, thread_ts=thread_ts, user=user)
-    fake.add_message(CHANNEL_ID, event["ts"], event["text"], user=user, thread_ts=thread_ts)
-    assert bot.sender.event(event).status == 200
-    posted = fake.wait_for("chat.postMessage", count=before + 1)
-    assert posted.arg("channel") == CHANNEL_ID
-    root = posted.arg("thread_ts")
-    assert root == (thread_ts or event["ts"])
-    ts = posted.response["ts"]
-    wait_until(lambda: any(r.message_ts == ts for r in bot.store.recent_for_user(user)),
-               what="message_ts stored")
-    return root, ts
-
-
-def answer_current(bot, root, ts, plan=PLAN, *, user=USER_ID):
-    """Answer the question on screen per `plan`; wait for the message to change."""
-    fake = bot.fake
-    msg = message(fake, CHANNEL_ID, ts)
-    qid = current_question(msg)
-    assert qid is not None, all_text(msg["blocks"])
-    how, what = plan[qid]
-    n = updates(fake)
-    if how == "click":
-        r = click(bot, msg, what, user=user)
-    elif how == "choose":
-        r = choose(bot, msg, "ptf_answer_select", what, user=user)
-    else:
-        r = bot.sender.event(message_event(what, thread_ts=root, user=user))
-    assert r.status == 200
-    fake.wait_for("chat.update", count=n + 1)
-    return qid
-
-
 def run_to_verdict(bot, root, ts, plan=PLAN, limit=15):
-    asked = []
-    for _ in range(limit):
-        msg = message(bot.fake, CHANNEL_ID, ts)
-        if current_question(msg) is None:
-            return asked
-        asked.append(answer_current(bot, root, ts, plan))
-    raise AssertionError(f"no verdict after {asked}")
+    return run_plan(bot, root, ts, plan, limit)
 
 
 def row_for(bot, root):
@@ -195,7 +160,7 @@ def test_another_user_cannot_answer(bot):
     assert updates(fake) == n
 
     # Start over and Change an answer are the owner's too
-    answer_current(bot, root, ts)
+    answer_current(bot, root, ts, PLAN)
     msg = message(fake, CHANNEL_ID, ts)
     click(bot, msg, "Start over", user=OTHER_USER_ID)
     fake.wait_for("chat.postEphemeral", count=2)
@@ -288,8 +253,8 @@ def test_restart_mid_consultation_continues(db_bot):
     bot = db_bot
     fake = bot.fake
     root, ts = mention(bot, "llama, 6k token prompt, 20M calls")
-    answer_current(bot, root, ts)
-    answer_current(bot, root, ts)
+    answer_current(bot, root, ts, PLAN)
+    answer_current(bot, root, ts, PLAN)
     before = row_for(bot, root)
 
     bot2 = bot.restart()  # a new process on the same database
@@ -346,7 +311,7 @@ def test_change_an_answer_and_start_over(bot, knowledge):
     n = updates(fake)
     bot.sender.event(app_mention_event("we run llama", thread_ts=root))
     fake.wait_for("chat.update", count=n + 1)
-    answer_current(bot, root, ts)
+    answer_current(bot, root, ts, PLAN)
     msg = ask_again(bot, ts, "model access: Open-weights model")
     assert current_question(msg) == "model_access"
     n = updates(fake)
@@ -369,6 +334,37 @@ def test_not_sure_uses_the_assumption(bot):
     row = row_for(bot, root)
     assert row.answers[qid] == "not_sure"  # asked, and Alice is not sure
     assert current_question(message(fake, CHANNEL_ID, ts)) != qid
+
+
+def _title(msg) -> str:
+    return next(b["text"]["text"] for b in msg["blocks"] if b.get("block_id") == "ptf_question")
+
+
+def test_back_shows_the_question_before_with_its_answer_and_numbers_stay(bot):
+    fake = bot.fake
+    root, ts = mention(bot, "should we fine-tune?")
+    first = current_question(message(fake, CHANNEL_ID, ts))
+    assert "Back" not in all_text(message(fake, CHANNEL_ID, ts)["blocks"])  # nothing before
+    answer_current(bot, root, ts, PLAN)
+    second = answer_current(bot, root, ts, PLAN)
+    third = current_question(message(fake, CHANNEL_ID, ts))
+    assert _title(message(fake, CHANNEL_ID, ts)).startswith("*Question 3 of at most ")
+    n = updates(fake)
+    click(bot, message(fake, CHANNEL_ID, ts), "Back")
+    fake.wait_for("chat.update", count=n + 1)
+    msg = message(fake, CHANNEL_ID, ts)
+    assert current_question(msg) == second
+    assert _title(msg).startswith("*Question 2 of at most ")
+    assert "*Current answer:*" in all_text(msg["blocks"])  # the earlier answer is shown
+    n = updates(fake)
+    click(bot, msg, "Back")
+    fake.wait_for("chat.update", count=n + 1)
+    assert current_question(message(fake, CHANNEL_ID, ts)) == first
+    # answering it again goes on where the flow is; the later answer was kept
+    answer_current(bot, root, ts, PLAN)
+    assert current_question(message(fake, CHANNEL_ID, ts)) == third
+    assert second in row_for(bot, root).answers
+    assert _title(message(fake, CHANNEL_ID, ts)).startswith("*Question 3 of at most ")
 
 
 def test_two_fast_clicks_lose_no_answer(db_bot):

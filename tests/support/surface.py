@@ -3,7 +3,8 @@
 They read the blocks the bot posted to `FakeSlack` and send the Slack requests a user's
 click, selection or form submission would produce (signed, through the real server):
 
-    msg = question_message(fake, CHANNEL_ID, thread_ts)     # the live question message
+    root, ts = mention(bot, "6k token prompt")              # start one in a thread
+    run_to_verdict(bot, root, ts, {"model_access": ("click", "Open-weights model"), ...})
     click(bot, msg, "Open-weights model")                   # a button, by its label
     choose(bot, msg, "ptf_answer_select", "Reasoning")       # a select option, by label
     values = modal_values(view, {"prompt_tokens": "6k", "has_eval_set": "Yes"})
@@ -18,7 +19,13 @@ from typing import Any
 
 from bot.slack.blocks.ids import QUESTION_BLOCK, unpack
 from tests.support.fake_slack import FakeSlack
-from tests.support.slack_requests import CHANNEL_ID, USER_ID, Response
+from tests.support.slack_requests import (
+    CHANNEL_ID,
+    USER_ID,
+    Response,
+    app_mention_event,
+    message_event,
+)
 
 # Modal answers (as typed or picked by label) that make a ready fine-tuning case.
 READY = {
@@ -178,3 +185,60 @@ def modal_values(view: Mapping[str, Any], typed: Mapping[str, str]) -> dict[str,
                 chosen = list(el["options"])
             values[bid] = {aid: {"type": kind, "selected_options": chosen}}
     return values
+
+
+# ---------------------------------------------------------------- a thread consultation
+
+
+def updates(fake) -> int:
+    return len(fake.ok_calls("chat.update"))
+
+
+def mention(bot, text, *, thread_ts=None, user=USER_ID):
+    """Alice mentions the bot; returns (thread root, question message ts)."""
+    fake = bot.fake
+    before = len(fake.ok_calls("chat.postMessage"))
+    event = app_mention_event(text, thread_ts=thread_ts, user=user)
+    fake.add_message(CHANNEL_ID, event["ts"], event["text"], user=user, thread_ts=thread_ts)
+    assert bot.sender.event(event).status == 200
+    posted = fake.wait_for("chat.postMessage", count=before + 1)
+    assert posted.arg("channel") == CHANNEL_ID
+    root = posted.arg("thread_ts")
+    assert root == (thread_ts or event["ts"])
+    ts = posted.response["ts"]
+    wait_until(lambda: any(r.message_ts == ts for r in bot.store.recent_for_user(user)),
+               what="message_ts stored")
+    return root, ts
+
+
+def answer_current(bot, root, ts, plan, *, user=USER_ID):
+    """Answer the question on screen per `plan`; wait for the message to change."""
+    fake = bot.fake
+    msg = message(fake, CHANNEL_ID, ts)
+    qid = current_question(msg)
+    assert qid is not None, all_text(msg["blocks"])
+    how, what = plan[qid]
+    n = updates(fake)
+    if how == "not_sure":  # the "Not sure (assume ...)" button
+        how, what = "click", next(
+            _text(el.get("text")) for _, el in elements(msg.get("blocks", []))
+            if _text(el.get("text")).startswith("Not sure"))
+    if how == "click":
+        r = click(bot, msg, what, user=user)
+    elif how == "choose":
+        r = choose(bot, msg, "ptf_answer_select", what, user=user)
+    else:
+        r = bot.sender.event(message_event(what, thread_ts=root, user=user))
+    assert r.status == 200
+    fake.wait_for("chat.update", count=n + 1)
+    return qid
+
+
+def run_to_verdict(bot, root, ts, plan, limit=15):
+    asked = []
+    for _ in range(limit):
+        msg = message(bot.fake, CHANNEL_ID, ts)
+        if current_question(msg) is None:
+            return asked
+        asked.append(answer_current(bot, root, ts, plan))
+    raise AssertionError(f"no verdict after {asked}")

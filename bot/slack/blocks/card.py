@@ -3,7 +3,8 @@
 Short on purpose: the verdict, the summary, the top reasons with their sources (and how
 many more the DM has), every "Fine-tune once" condition, one cost line, what would
 change the verdict, and buttons (the full record in DMs; in a thread
-also "Back", "Change an answer" and "Start over"; after the modal "Adjust answers").
+also "Back", "Change an answer" and "Start over"; after the modal "Adjust answers" and
+"Start over", an empty form).
 """
 
 from __future__ import annotations
@@ -101,6 +102,7 @@ def result_card(
     elements = [button("Full record in my DMs", ids.RECORD_DM, consultation_id, style="primary")]
     if adjustable:
         elements.append(button("Adjust answers", ids.ADJUST, consultation_id))
+        elements.append(button("Start over", ids.FORM_AGAIN, consultation_id))
     if thread and knowledge is not None:
         elements += nav_elements(knowledge, consultation_id, decision.answers,
                                  back=can_go_back)

@@ -23,6 +23,7 @@ BACK = "ptf_back"  # the question asked before the one on screen
 RECORD_DM = "ptf_record_dm"  # card: the full record in my DMs
 RECORD_MD = "ptf_record_md"  # DM: upload the Markdown decision record
 ADJUST = "ptf_adjust"  # modal card: open the modal prefilled with these answers
+FORM_AGAIN = "ptf_form_again"  # modal card: "Start over", an empty modal
 HOME_NEW = "ptf_home_new"  # App Home: open the modal
 
 QUESTION_BLOCK = "ptf_q"

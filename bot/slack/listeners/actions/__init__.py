@@ -12,6 +12,7 @@ from .markdown_record import markdown_record_callback
 from .new_consultation import new_consultation_callback
 from .send_record import send_record_callback
 from .skip_question import skip_question_callback
+from .start_form_over import start_form_over_callback
 from .start_over import start_over_callback
 
 
@@ -24,4 +25,5 @@ def register(app: App) -> None:
     app.action(ids.RECORD_DM)(send_record_callback)
     app.action(ids.RECORD_MD)(markdown_record_callback)
     app.action(ids.ADJUST)(adjust_answers_callback)
+    app.action(ids.FORM_AGAIN)(start_form_over_callback)
     app.action(ids.HOME_NEW)(new_consultation_callback)
