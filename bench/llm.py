@@ -44,6 +44,7 @@ from bot.explain.llm_request import (  # noqa: E402
     estimate_tokens,
 )
 from bot.knowledge import Knowledge, load_knowledge  # noqa: E402
+from tests.conftest import TODAY
 
 MODELS = ("claude-haiku-4-5", "claude-sonnet-4-5")
 MIN_CACHEABLE = {"claude-haiku-4-5": 4096, "claude-sonnet-4-5": 1024}
@@ -88,7 +89,7 @@ def run(argv: list[str] | None = None) -> int:
 
     rows = []
     for name, answers in shown + rest:
-        decision = decide(knowledge, answers).to_dict()
+        decision = decide(knowledge, answers, TODAY).to_dict()
         request = build_request(decision)
         rows.append({
             "name": name,

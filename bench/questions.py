@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.scenarios import completed, generated, hand_written  # noqa: E402
 from bot.engine import next_question, verdict_only  # noqa: E402
 from bot.knowledge import load_knowledge  # noqa: E402
+from tests.conftest import TODAY
 
 
 def run(count: int = 200) -> int:
@@ -32,13 +33,13 @@ def run(count: int = 200) -> int:
         # Cost parameters are never asked; a user who has them gives them up front.
         answers: dict = {k: v for k, v in truth.items() if not knowledge.question(k).ask}
         preset = len(answers)
-        while (question := next_question(knowledge, answers)) is not None:
+        while (question := next_question(knowledge, answers, TODAY)) is not None:
             answers[question.id] = truth[question.id]
         seconds.append(time.perf_counter() - started)
         asked_counts.append(len(answers) - preset)
         if truth["model_access"] != "closed_no_fine_tuning" and truth["gap"] != "knowledge":
             tunable.append(len(answers) - preset)
-        agree += verdict_only(knowledge, answers) == verdict_only(knowledge, truth)
+        agree += verdict_only(knowledge, answers, TODAY) == verdict_only(knowledge, truth, TODAY)
     median = statistics.median(asked_counts)
     print(f"scenarios: {len(scenarios)} (hand-written + generated)")
     print(f"full questionnaire: {full} questions")

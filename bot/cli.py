@@ -1,4 +1,5 @@
-"""`python -m bot ...`: decide, next, console, knowledge check, db upgrade, serve.
+"""`python -m bot ...`: decide, next, console, knowledge check|models, db upgrade|downgrade,
+serve.
 
 Heavy imports (matplotlib, Slack, SQLAlchemy, the Anthropic SDK) happen inside
 the command that needs them, so `decide` stays fast.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -28,29 +30,66 @@ def _parser() -> argparse.ArgumentParser:
     decide.add_argument("--format", choices=("json", "markdown", "text"), default="json")
     decide.add_argument("--chart", type=Path, help="also write a break-even chart (PNG)")
     decide.add_argument("--knowledge-dir", type=Path, help="knowledge folder (or KNOWLEDGE_DIR)")
+    _today_option(decide)
 
     following = commands.add_parser(
         "next", help="the question the guided flow asks next, given an answers file (YAML or JSON)"
     )
     following.add_argument("--answers", required=True, type=Path, help="answers file")
     following.add_argument("--knowledge-dir", type=Path, help="knowledge folder")
+    _today_option(following)
 
     console = commands.add_parser("console", help="the guided consultation in a terminal")
     console.add_argument("--knowledge-dir", type=Path)
+    _today_option(console)
 
     knowledge = commands.add_parser("knowledge", help="knowledge files")
     knowledge_commands = knowledge.add_subparsers(dest="knowledge_command", required=True)
     check = knowledge_commands.add_parser("check", help="validate every knowledge file")
     check.add_argument("--knowledge-dir", type=Path)
+    models = knowledge_commands.add_parser(
+        "models", help="the model catalogue: who can fine-tune what, until when, at what price"
+    )
+    models.add_argument("--format", choices=("text", "json"), default="text")
+    models.add_argument("--knowledge-dir", type=Path)
+    _today_option(models)
 
     database = commands.add_parser("db", help="the database (DATABASE_URL)")
     database_commands = database.add_subparsers(dest="db_command", required=True)
     database_commands.add_parser(
         "upgrade", help="bring the database schema up to date (Alembic migrations)"
     )
+    downgrade = database_commands.add_parser(
+        "downgrade", help="take the schema back to an older revision (to run an older bot)"
+    )
+    downgrade.add_argument("revision", help="e.g. 0001")
 
     commands.add_parser("serve", help="run the Slack bot (Socket Mode or HTTP)")
     return parser
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"today: {text!r} is not a date; accepted: YYYY-MM-DD, e.g. 2026-12-02"
+        ) from None
+
+
+def _today_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--today", type=_iso_date, default=None,
+        help="decide as of this date, YYYY-MM-DD (default: BOT_TODAY, else the system date)",
+    )
+
+
+def _today(args: argparse.Namespace) -> date | None:
+    """--today, else BOT_TODAY, else the system date (None after printing bad settings)."""
+    if args.today is not None:
+        return args.today
+    settings = _settings()
+    return settings.today() if settings is not None else None
 
 
 def _load_knowledge(directory: Path | None):
@@ -100,22 +139,25 @@ def _read_answers(path: Path) -> tuple[dict[str, Any] | None, str | None]:
 
 
 def _answers_from(args: argparse.Namespace):
-    """(knowledge, parsed answers), or None after printing every problem on stderr."""
+    """(knowledge, parsed answers, today), or None after printing every problem."""
     from bot.engine import parse_answers
+    from bot.engine.catalogue import check_answers
 
     knowledge = _load_knowledge(args.knowledge_dir)
-    if knowledge is None:
+    today = _today(args)
+    if knowledge is None or today is None:
         return None
     raw, problem = _read_answers(args.answers)
     if raw is None:
         print(problem, file=sys.stderr)
         return None
     answers, errors = parse_answers(knowledge, raw)
+    errors += check_answers(knowledge, answers, today)
     if errors:
         for error in errors:
             print(f"answers: {error}", file=sys.stderr)
         return None
-    return knowledge, answers
+    return knowledge, answers, today
 
 
 def cmd_decide(args: argparse.Namespace) -> int:
@@ -124,8 +166,8 @@ def cmd_decide(args: argparse.Namespace) -> int:
     loaded = _answers_from(args)
     if loaded is None:
         return EXIT_INVALID
-    knowledge, answers = loaded
-    decision = decide(knowledge, answers)
+    knowledge, answers, today = loaded
+    decision = decide(knowledge, answers, today)
     if args.chart is not None:
         from bot.explain.chart import write_chart
 
@@ -198,8 +240,8 @@ def cmd_next(args: argparse.Namespace) -> int:
     loaded = _answers_from(args)
     if loaded is None:
         return EXIT_INVALID
-    knowledge, answers = loaded
-    consultation = Consultation(knowledge, answers=dict(answers))
+    knowledge, answers, today = loaded
+    consultation = Consultation(knowledge, today, answers=dict(answers))
     question = consultation.next_question()
     output: dict[str, Any] = {"done": question is None,
                               "question": question.id if question is not None else None}
@@ -213,9 +255,10 @@ def cmd_console(args: argparse.Namespace) -> int:
     from bot.console import run_console
 
     knowledge = _load_knowledge(args.knowledge_dir)
-    if knowledge is None:
+    today = _today(args)
+    if knowledge is None or today is None:
         return EXIT_INVALID
-    return run_console(knowledge, sys.stdin, sys.stdout)
+    return run_console(knowledge, sys.stdin, sys.stdout, today)
 
 
 def cmd_knowledge_check(args: argparse.Namespace) -> int:
@@ -226,12 +269,28 @@ def cmd_knowledge_check(args: argparse.Namespace) -> int:
         f"knowledge ok: {knowledge.directory} version {knowledge.version}: "
         f"{len(knowledge.questions)} questions, {len(knowledge.rules)} rules, "
         f"{len(knowledge.sources)} sources, {len(knowledge.criteria)} criteria, "
-        f"{len(knowledge.providers.prices)} price rows"
+        f"{len(knowledge.catalogue.models)} models"
     )
     return EXIT_OK
 
 
-def cmd_db_upgrade(args: argparse.Namespace) -> int:
+def cmd_knowledge_models(args: argparse.Namespace) -> int:
+    from bot.explain.catalogue import catalogue_rows, render_catalogue
+
+    knowledge = _load_knowledge(args.knowledge_dir)
+    today = _today(args)
+    if knowledge is None or today is None:
+        return EXIT_INVALID
+    rows = catalogue_rows(knowledge, today)
+    if args.format == "json":
+        sys.stdout.write(json.dumps({"today": today.isoformat(), "models": rows},
+                                    indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(render_catalogue(knowledge, rows, today))
+    return EXIT_OK
+
+
+def cmd_db(args: argparse.Namespace) -> int:
     from bot.store import Store, StoreError
 
     settings = _settings()
@@ -239,9 +298,13 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     store = Store(settings.database_url)
     try:
-        done = store.upgrade_schema()
+        if args.db_command == "downgrade":
+            before = store.downgrade_schema(args.revision)
+            done = f"downgraded from revision {before} to {args.revision}"
+        else:
+            done = str(store.upgrade_schema())
     except StoreError as error:
-        print(f"db upgrade: {store.safe_url}: {error}", file=sys.stderr)
+        print(f"db {args.db_command}: {store.safe_url}: {error}", file=sys.stderr)
         return EXIT_INVALID
     finally:
         store.dispose()
@@ -288,7 +351,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "console":
         return cmd_console(args)
     if args.command == "knowledge":
+        if args.knowledge_command == "models":
+            return cmd_knowledge_models(args)
         return cmd_knowledge_check(args)
     if args.command == "db":
-        return cmd_db_upgrade(args)
+        return cmd_db(args)
     return cmd_serve(args)

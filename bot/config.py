@@ -3,6 +3,7 @@ setting; `deploy/env.example` is a starting `.env`)."""
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -42,6 +43,13 @@ class Settings(BaseSettings):
         default=16, gt=0, description="threads per process for listener work done after the ack"
     )
     knowledge_dir: Path | None = None
+    bot_today: date | None = Field(
+        default=None, description="decide as of this date instead of the system date (tests)"
+    )
+
+    def today(self) -> date:
+        """The date decisions are made as of: BOT_TODAY, else the system date."""
+        return self.bot_today or date.today()
 
     @property
     def llm_enabled(self) -> bool:

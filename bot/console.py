@@ -1,11 +1,12 @@
 """The guided consultation in a terminal: the same consultation object as Slack, plain text.
 
-The console only reads lines and prints; every step (answer, not sure, back) is an
-operation of `bot.engine.Consultation`.
+The console only reads lines and prints; every step (answer, not sure, back, change,
+start over) is an operation of `bot.engine.Consultation`.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 INTRO = (
     "Prompt engineering or fine-tuning? I will ask only what can change the answer.\n"
     "Type ? for help on a question, not sure if you don't know, back to go to the previous\n"
-    "question, quit to stop.\n"
+    "question, change to change an earlier answer, start over to begin again, quit to stop.\n"
 )
 
 
@@ -42,8 +43,12 @@ def _ask(stdin: TextIO, stdout: TextIO, prompt: str) -> str:
 def _show(consultation: Consultation, question: Question, stdout: TextIO) -> None:
     progress = consultation.progress()
     stdout.write(f"\n[{progress}] {question.text}\n")
-    if question.kind == "choice":
+    if question.kind in ("choice", "model"):
+        group = None
         for index, option in enumerate(question.options, start=1):
+            if option.group and option.group != group:
+                group = option.group
+                stdout.write(f"  {group}\n")
             stdout.write(f"    {index}) {option.label}\n")
     elif question.kind == "bool":
         stdout.write("    (yes / no / not sure)\n")
@@ -56,7 +61,7 @@ def _show(consultation: Consultation, question: Question, stdout: TextIO) -> Non
 
 def _resolve_choice(question: Question, text: str) -> str:
     """Let people type the option's number as well as its value or label."""
-    if question.kind == "choice" and text.isdigit():
+    if question.kind in ("choice", "model") and text.isdigit():
         index = int(text) - 1
         if 0 <= index < len(question.options):
             return question.options[index].value
@@ -64,6 +69,8 @@ def _resolve_choice(question: Question, text: str) -> str:
 
 
 def _sorry(question: Question, reply: str, reason: str) -> str:
+    if question.kind == "model":
+        return f"    Sorry, {reason}. Type a number from 1 to {len(question.options)}.\n"
     if question.kind == "choice":
         return (f"    Sorry, {reply!r} is not one of the options: type a number from 1 to "
                 f"{len(question.options)}, the option's name, or not sure.\n")
@@ -96,12 +103,37 @@ def _ask_questions(consultation: Consultation, stdin: TextIO, stdout: TextIO) ->
             if consultation.back() is None:
                 stdout.write("    Nothing to go back to yet.\n")
             continue
+        if lowered == "change":
+            _change(consultation, stdin, stdout)
+            continue
+        if lowered in ("start over", "restart"):
+            consultation.start_over()
+            stdout.write("    Every answer forgotten: from the first question again.\n")
+            continue
         if is_not_sure(reply):
             consultation.not_sure(question.id)
             continue
         error = consultation.answer(question.id, _resolve_choice(question, reply))
         if error is not None:
             stdout.write(_sorry(question, reply, error.reason))
+
+
+def _change(consultation: Consultation, stdin: TextIO, stdout: TextIO) -> None:
+    """List the answers so far; the one picked is asked again (its answer kept until a
+    new one comes)."""
+    knowledge = consultation.knowledge
+    answered = [q for q in knowledge.questions if q.id in consultation.answers]
+    if not answered:
+        stdout.write("    Nothing answered yet.\n")
+        return
+    for index, question in enumerate(answered, start=1):
+        shown = shown_value(question, consultation.answers[question.id])
+        stdout.write(f"    {index}) {question.short}: {shown}\n")
+    pick = _ask(stdin, stdout, "    Which one? (its number, or Enter to go on) ")
+    if pick.isdigit() and 1 <= int(pick) <= len(answered):
+        consultation.change(answered[int(pick) - 1].id)
+    elif pick:
+        stdout.write(f"    Sorry, type a number from 1 to {len(answered)}.\n")
 
 
 def _save(knowledge: Knowledge, decision: Decision, target: str, stdin: TextIO,
@@ -121,8 +153,8 @@ def _save(knowledge: Knowledge, decision: Decision, target: str, stdin: TextIO,
     return True
 
 
-def run_console(knowledge: Knowledge, stdin: TextIO, stdout: TextIO) -> int:
-    consultation = Consultation(knowledge)
+def run_console(knowledge: Knowledge, stdin: TextIO, stdout: TextIO, today: date) -> int:
+    consultation = Consultation(knowledge, today)
     stdout.write(INTRO)
     try:
         while True:

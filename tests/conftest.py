@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,8 @@ from bot.engine import parse_answers
 from bot.knowledge import Knowledge, load_knowledge
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The date tests decide as of (pinned: the catalogue's windows move with the calendar).
+TODAY = date(2026, 12, 2)
 
 
 @pytest.fixture(scope="session")
@@ -33,6 +36,7 @@ def answers_of(knowledge):
 def run_bot(*args: str, stdin: str | None = None, cwd: Path | None = None, env=None):
     """Run `python -m bot ...` as a user would, in a subprocess."""
     full_env = {k: v for k, v in os.environ.items() if k != "ANTHROPIC_API_KEY"}
+    full_env["BOT_TODAY"] = TODAY.isoformat()  # pinned: the catalogue's dates do not rot
     full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from tests.conftest import ROOT, run_bot
+from tests.conftest import ROOT, TODAY, run_bot
 
 SCENARIOS = ROOT / "tests" / "scenarios"
 CONTRACT_KEYS = {"verdict", "reasons", "cautions", "costs", "counterfactuals", "missing",
@@ -82,7 +82,7 @@ def test_markdown_is_a_decision_record(knowledge):
     assert record.startswith("# Decision record")
     assert "**Verdict: Prompt now, fine-tune later**" in record
     assert "## Fine-tune once" in record and "## Sources" in record
-    assert "| Input tokens a month | 120,000,000,000 (120B) |" in record
+    assert "| Static prompt tokens a month | 120,000,000,000 (120B) |" in record
     assert knowledge.source("seed").title in record
 
 
@@ -168,7 +168,7 @@ def test_console_guides_accepts_human_forms_and_saves_the_record(knowledge, tmp_
     record = tmp_path / "decision.md"
     screen = io.StringIO()
     answers = {
-        "model_access": "3", "gap": "not sure", "format_resisted": "yes",
+        "model": "not sure", "model_access": "3", "gap": "not sure", "format_resisted": "yes",
         "labelled_examples": "8,000", "prompt_tokens": "6k", "monthly_calls": "20M",
         "smaller_model_wanted": "no", "latency_critical": "no", "task_type": "format",
         "general_capability_needed": "no", "prompt_engineering_tried": "yes",
@@ -176,7 +176,7 @@ def test_console_guides_accepts_human_forms_and_saves_the_record(knowledge, tmp_
     }
     detours = {"labelled_examples": ["?", "lots"], "prompt_engineering_tried": ["maybe"]}
     user = ScriptedUser(knowledge, screen, answers, detours, str(record))
-    assert run_console(knowledge, user, screen) == 0
+    assert run_console(knowledge, user, screen, TODAY) == 0
     out = screen.getvalue()
     assert "Input/output pairs you would be happy to ship" in out  # the help text
     assert "Sorry, 'lots' is not a number" in out
@@ -195,13 +195,14 @@ def test_console_back_after_the_verdict_and_no_overwrite_without_asking(knowledg
     existing = tmp_path / "keep.md"
     existing.write_text("mine")
     screen = io.StringIO()
-    replies = iter(["1", "back", "3", "knowledge", str(existing), "no", "skip"])
+    # model: not sure; model access: closed (1); back to it, open weights (3); knowledge gap
+    replies = iter(["not sure", "1", "back", "3", "knowledge", str(existing), "no", "skip"])
 
     class Person:
         def readline(self):
             return next(replies) + "\n"
 
-    assert run_console(knowledge, Person(), screen) == 0
+    assert run_console(knowledge, Person(), screen, TODAY) == 0
     out = screen.getvalue()
     assert out.count("Verdict: Prompt engineering") == 2  # closed model, then knowledge gap
     assert "Overwrite it?" in out and existing.read_text() == "mine"
@@ -214,10 +215,11 @@ def test_console_back_asks_the_previous_question_again(knowledge):
     from bot.console import run_console
 
     screen = io.StringIO()
-    user = ScriptedUser(knowledge, screen, {"model_access": "open_weights", "gap": "knowledge"},
+    user = ScriptedUser(knowledge, screen, {"model": "not sure", "model_access": "open_weights",
+                                            "gap": "knowledge"},
                         {"gap": ["back"]}, "")
-    run_console(knowledge, user, screen)
-    assert user.asked[:3] == ["model_access", "gap", "model_access"]
+    run_console(knowledge, user, screen, TODAY)
+    assert user.asked[:4] == ["model", "model_access", "gap", "model_access"]
     assert "Verdict: Prompt engineering" in screen.getvalue()
 
 
@@ -298,14 +300,14 @@ def test_console_yes_at_the_save_prompt_asks_for_a_name(knowledge, tmp_path, mon
     from bot.console import run_console
 
     monkeypatch.chdir(tmp_path)
-    replies = iter(["1", "yes", ""])
+    replies = iter(["1", "yes", ""])  # model 1 (OpenAI GPT-4.1) settles it on this date
 
     class Person:
         def readline(self):
             return next(replies) + "\n"
 
     screen = io.StringIO()
-    assert run_console(knowledge, Person(), screen) == 0
+    assert run_console(knowledge, Person(), screen, TODAY) == 0
     assert "File name [decision-record.md]:" in screen.getvalue()
     assert (tmp_path / "decision-record.md").read_text().startswith("# Decision record")
     assert not (tmp_path / "yes").exists()
@@ -316,13 +318,13 @@ def test_next_says_the_question_the_flow_asks_and_the_verdict_when_done(tmp_path
     answers.write_text("")
     first = run_bot("next", "--answers", str(answers))
     assert first.returncode == 0, first.stderr
-    assert json.loads(first.stdout) == {"done": False, "question": "model_access"}
-    answers.write_text("model_access: closed_no_fine_tuning\n")
+    assert json.loads(first.stdout) == {"done": False, "question": "model"}
+    answers.write_text("model: not_sure\nmodel_access: closed_no_fine_tuning\n")
     done = json.loads(run_bot("next", "--answers", str(answers)).stdout)
     assert done == {"done": True, "question": None, "verdict": "prompt_engineering"}
-    answers.write_text("model_access: not_sure\n")
+    answers.write_text("model: not_sure\n")
     unsure = json.loads(run_bot("next", "--answers", str(answers)).stdout)
-    assert unsure["done"] is False and unsure["question"] != "model_access"  # not asked again
+    assert unsure == {"done": False, "question": "model_access"}  # model is not asked again
     answers.write_text("model_access: sometimes\nprompt_tokens: many\n")
     bad = run_bot("next", "--answers", str(answers))
     assert bad.returncode == 2 and bad.stdout == ""
@@ -349,3 +351,30 @@ def test_every_question_accepts_not_sure_in_an_answers_file(knowledge, tmp_path)
     assert "you were not sure: evaluation set" in eval_condition["text"]
     assert any(a["question"] == "has_eval_set" and "not sure, taken as no" in a["text"]
                for a in out["assumptions"])
+
+
+def test_console_change_and_start_over(knowledge):
+    import io
+
+    from bot.console import run_console
+
+    access = [o.value for o in knowledge.question("model_access").options]
+    screen = io.StringIO()
+    typed = io.StringIO("not sure\n"                                        # model
+                        f"{access.index('open_weights') + 1}\n"            # model access
+                        "change\n2\n"                                       # change model access
+                        f"{access.index('closed_no_fine_tuning') + 1}\n"    # the new answer
+                        "\n")                                               # save nothing
+    assert run_console(knowledge, typed, screen, TODAY) == 0
+    shown = screen.getvalue()
+    assert "1) model: not sure" in shown and "2) model access: Open-weights model" in shown
+    assert "Your earlier answer: Open-weights model" in shown
+    assert "Verdict: Prompt engineering" in shown and "closed API" in shown
+
+    screen = io.StringIO()
+    typed = io.StringIO("not sure\nstart over\nquit\n")
+    run_console(knowledge, typed, screen, TODAY)
+    shown = screen.getvalue()
+    assert "Every answer forgotten" in shown
+    first = knowledge.question("model").text
+    assert shown.count(first) == 2  # the first question again

@@ -4,6 +4,7 @@ import pytest
 
 from bot.engine import decide
 from bot.engine.freetext import clean, number_in, parse_freetext
+from tests.conftest import TODAY
 
 
 def answers(text, knowledge):
@@ -16,7 +17,7 @@ def test_the_issue_example(knowledge):
         knowledge,
     )
     assert found.answers == {
-        "model_access": "open_weights",
+        "model_access": "open_weights",  # "llama" alone names no one model: its family
         "labelled_examples": 8000,
         "prompt_tokens": 6000,
         "monthly_calls": 20_000_000,
@@ -34,7 +35,7 @@ def test_the_issue_example(knowledge):
 
 def test_answers_are_valid_for_the_engine(knowledge):
     found = parse_freetext("6k token prompt, 20M calls, 8,000 labelled examples, qwen", knowledge)
-    decision = decide(knowledge, found.answers).to_dict()
+    decision = decide(knowledge, found.answers, TODAY).to_dict()
     assert decision["costs"]["monthly_input_tokens"] == 6000 * 20_000_000
 
 
@@ -86,10 +87,27 @@ def test_two_values_for_one_question_are_left_open(knowledge):
 
 
 @pytest.mark.parametrize(
+    ("text", "model"),
+    [
+        ("Mistral 7B", "open:mistral-7b"),
+        ("we're on gpt-4.1 mini", "openai:gpt-4.1-mini"),
+        ("we use gpt-4o", "openai:gpt-4o"),
+        ("gpt-4o-mini via the API", "openai:gpt-4o-mini"),
+        ("gpt-4.1 mini on Azure OpenAI", "azure:gpt-4.1-mini"),
+        ("claude haiku 4.5", "anthropic:claude-haiku-4-5"),
+        ("llama 3.1 8b on bedrock", "bedrock:llama-3.1-8b"),
+    ],
+)
+def test_a_model_of_the_catalogue_is_read_as_the_model(knowledge, text, model):
+    found = parse_freetext(text, knowledge)
+    assert found.answers.get("model") == model
+    assert "model_access" not in found.answers  # it comes from the model, with its dates
+
+
+@pytest.mark.parametrize(
     ("text", "access"),
     [
         ("we run llama 3 on our own GPUs", "open_weights"),
-        ("Mistral 7B", "open_weights"),
         ("Qwen2.5", "open_weights"),
         ("an open-weights model", "open_weights"),
         ("we call Claude", "closed_no_fine_tuning"),
@@ -101,17 +119,36 @@ def test_model_hints(knowledge, text, access):
     assert answers(text, knowledge).get("model_access") == access
 
 
-@pytest.mark.parametrize("text", ["we use gpt-4o", "OpenAI", "gpt-4o-mini via the API"])
+@pytest.mark.parametrize("text", ["OpenAI", "we call the openai api", "GPT-5 via the API"])
 def test_openai_is_not_assumed_tunable_given_the_wind_down(knowledge, text):
     found = parse_freetext(text, knowledge)
-    assert "model_access" not in found.answers
+    assert "model_access" not in found.answers and "model" not in found.answers
     assert any("winding down" in note and "2027-01-06" in note for note in found.notes)
 
 
 def test_mixed_models_are_left_open(knowledge):
-    found = parse_freetext("moving from claude to llama", knowledge)
+    found = parse_freetext("we use claude and llama", knowledge)
     assert "model_access" not in found.answers
     assert any("several models" in note for note in found.notes)
+    two = parse_freetext("we use gpt-4o and claude", knowledge)
+    assert "model" not in two.answers and any("several models" in n for n in two.notes)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The model is not open weights and we can't fine-tune it",
+        "We moved away from mistral; now on a closed model without fine-tuning",
+    ],
+)
+def test_negation_is_understood(knowledge, text):
+    found = parse_freetext(text, knowledge)
+    assert found.answers == {"model_access": "closed_no_fine_tuning"}
+
+
+def test_a_model_they_moved_away_from_is_not_theirs(knowledge):
+    found = parse_freetext("we moved away from gpt-4o to llama 3.1 8b", knowledge)
+    assert found.answers == {"model": "open:llama-3.1-8b"}
 
 
 def test_plain_gemini_is_not_guessed(knowledge):

@@ -21,6 +21,7 @@ from bot.explain.llm_request import (
     decision_brief,
     decision_numbers,
 )
+from tests.conftest import TODAY
 from tests.support import fake_anthropic as fa
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +32,7 @@ GOAL_INPUT_TOKENS = 1500
 def decision_of(knowledge, path: Path) -> dict:
     answers, errors = parse_answers(knowledge, yaml.safe_load(path.read_text()))
     assert not errors
-    return decide(knowledge, answers).to_dict()
+    return decide(knowledge, answers, TODAY).to_dict()
 
 
 @pytest.fixture(params=SCENARIOS, ids=lambda p: p.stem)
@@ -68,13 +69,15 @@ def test_one_fact_per_cost_figure(knowledge):
     assert [f.key for f in costs] == [
         "monthly_input_tokens",
         "monthly_prompt_cost_usd",
-        "monthly_fine_tuned_cost_usd",
+        "monthly_cost_prompting_usd",
+        "monthly_cost_fine_tuned_usd",
         "monthly_saving_usd",
         "training_cost_usd",
         "break_even_months",
         "payback_horizon_months",
     ]
-    assert "USD 120,000" in costs[1].text
+    static = decision["costs"]["monthly_prompt_cost_usd"]  # 120B tokens at the reference
+    assert f"USD {static:,.0f}" in costs[1].text
     assert "120,000,000,000" in costs[0].text
 
 
@@ -107,7 +110,10 @@ def test_free_text_never_enters_the_request(decision):
 def test_numbers_of_the_decision_are_collected(knowledge):
     decision = decision_of(knowledge, ROOT / "tests" / "scenarios" / "open_weights_ready.yaml")
     numbers = decision_numbers(decision)
-    for value in (6000, 20_000_000, 8000, 120000.0, 61324.0, 0.25, 1224):
+    costs = decision["costs"]
+    for value in (6000, 20_000_000, 8000, costs["monthly_prompt_cost_usd"],
+                  costs["monthly_cost_fine_tuned_usd"], 0.25,
+                  costs["route"]["parts"]["hosting"]):
         assert value in numbers
     assert True not in [type(n) is bool for n in numbers]
 

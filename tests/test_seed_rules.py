@@ -4,6 +4,7 @@ scenario a user would bring to the bot."""
 import pytest
 
 from bot.engine import decide
+from tests.conftest import TODAY
 
 READY = dict(
     model_access="open_weights", has_eval_set="yes", prompt_engineering_tried="yes",
@@ -17,7 +18,7 @@ def rules(items):
 
 @pytest.fixture
 def decide_for(knowledge, answers_of):
-    return lambda **raw: decide(knowledge, answers_of(**raw))
+    return lambda **raw: decide(knowledge, answers_of(**raw), TODAY)
 
 
 # --- the examples the issue fixes --------------------------------------------------
@@ -168,7 +169,8 @@ def test_a_knowledge_gap_is_a_retrieval_problem(decide_for):
 
 def test_no_cost_warning_without_a_case(decide_for):
     d = decide_for(**{**READY, "prompt_tokens": "6k", "monthly_calls": "20M",
-                      "price_model": "gpt-4o-mini", "cacheable_share": "50%"})
+                      "model": "azure:gpt-4o-mini", "cacheable_share": "50%",
+                      "labelled_examples": "500", "hosting_usd_per_month": "100000"})
     assert d.verdict == "prompt_engineering"
     assert "cost_is_the_only_motive" not in rules(d.cautions)
 
@@ -182,14 +184,16 @@ def test_cost_as_the_only_motive_is_a_warning_sign(decide_for):
     assert "cost_is_the_only_motive" not in rules(with_format.cautions)
 
 
-def test_provider_availability_is_dated(decide_for):
-    d = decide_for(**{**OPEN_WEIGHTS_READY, "model_access": "closed_with_fine_tuning"})
+def test_the_provider_caution_is_the_teams_own_and_dated(decide_for):
+    d = decide_for(**{**OPEN_WEIGHTS_READY, "model_access": "closed_with_fine_tuning",
+                      "model": "azure:gpt-4.1-mini"})
     caution = next(c for c in d.cautions if c.rule == "check_provider_still_tunes")
-    assert "2027-01-06" in caution.text and "As of 2026-11-29" in caution.text
-    assert "Google Vertex AI: available" in caution.text
+    assert caution.text.count("Azure OpenAI:") == 1 and "2027-10-14" in caution.text
+    assert "(as of 2026-12-02)" in caution.text
+    assert "Google" not in caution.text and "Cohere" not in caution.text  # not all eight
+    assert "azure-model-retirements" in caution.sources
     no_case = decide_for(model_access="closed_with_fine_tuning", deadline="this_week")
     assert "check_provider_still_tunes" not in rules(no_case.cautions)
-    assert "openai-ft-wind-down" in caution.sources
 
 
 def test_nothing_known_means_start_with_prompting(decide_for):

@@ -4,7 +4,7 @@ Nothing here touches Slack, the network, a database or the clock.
 """
 
 from bot.engine.answers import NOT_SURE, AnswerError, parse_answers, parse_value
-from bot.engine.consultation import Consultation, Progress
+from bot.engine.consultation import Consultation, Progress, Reply
 from bot.engine.decide import decide
 from bot.engine.decision import Decision
 from bot.engine.flow import is_settled, next_question, possible_verdicts, questions_that_matter
@@ -16,6 +16,7 @@ __all__ = [
     "Consultation",
     "Decision",
     "Progress",
+    "Reply",
     "decide",
     "is_settled",
     "next_question",

@@ -86,6 +86,9 @@ def accepted(question: Question) -> str:
     """What a question accepts, said the way a person reads it."""
     if question.kind == "choice":
         return "one of " + ", ".join(question.option_values())
+    if question.kind == "model":
+        return ("a model of the catalogue as provider:model, e.g. openai:gpt-4.1-mini "
+                "(`python -m bot knowledge models` lists them)")
     if question.kind == "bool":
         return "yes or no"
     whole = "a whole number" if question.kind == "int" else "a number"
@@ -171,6 +174,13 @@ def parse_value(question: Question, raw: Any) -> Value:
             if wanted in (_normalized(option.value), _normalized(option.label)):
                 return option.value
         raise fail(f"{given!r} is not an option")
+    if question.kind == "model":
+        found = match_model(question, given)
+        if found is not None:
+            return found
+        close = close_models(question, given)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise fail(f"{given!r} is not a model in the catalogue{hint}")
     if isinstance(raw, bool):
         raise fail(f"{given!r} is not a number")
     number = raw if isinstance(raw, int | float) else parse_number(given)
@@ -197,13 +207,46 @@ def _normalized(text: str) -> str:
     return re.sub(r"[\s_-]+", "_", text.strip().lower())
 
 
+def _model_key(text: str) -> str:
+    """`GPT-4.1 mini`, `gpt_4.1-mini` and `gpt 4.1 mini` compare equal."""
+    return re.sub(r"[^a-z0-9.:]+", "", text.lower())
+
+
+def match_model(question: Question, text: str) -> str | None:
+    """The catalogue id `text` names: an id, a label (`GPT-4.1 mini (OpenAI)`) or an
+    alias; None when it names none or several."""
+    wanted = _model_key(text)
+    if not wanted:
+        return None
+    hits = {
+        option.value for option in question.options
+        if wanted in {_model_key(option.value), _model_key(option.label),
+                      *(_model_key(a) for a in option.aliases)}
+    }
+    return hits.pop() if len(hits) == 1 else None
+
+
+def close_models(question: Question, text: str, limit: int = 3) -> list[str]:
+    """Catalogue ids that look like `text`, closest first."""
+    import difflib
+
+    wanted = _model_key(text)
+    names: dict[str, str] = {}
+    for option in question.options:
+        for name in (option.value, option.value.split(":", 1)[-1], *option.aliases):
+            names.setdefault(_model_key(name), option.value)
+    found = difflib.get_close_matches(wanted, list(names), n=limit * 3, cutoff=0.6)
+    return list(dict.fromkeys(names[f] for f in found))[:limit]
+
+
 def parse_answers(
     knowledge: Knowledge, raw: Mapping[str, Any]
 ) -> tuple[dict[str, Value], list[AnswerError]]:
     """Parse every answer; unknown ids and bad values are errors, the rest is kept.
 
-    Answers come back in the knowledge's question order, so that output built
-    from them is the same byte for byte whatever order the input had.
+    Answers come back in the knowledge's question order, so that output built from them
+    is the same byte for byte whatever order the input had. (Whether answers agree with
+    each other on a date is `bot.engine.catalogue.check_answers`.)
     """
     errors: list[AnswerError] = []
     parsed: dict[str, Value] = {}

@@ -47,7 +47,7 @@ def candidate_values(knowledge: Knowledge, question: Question) -> tuple[Any, ...
 @lru_cache(maxsize=256)
 def _candidates(knowledge: Knowledge, question_id: str) -> tuple[Any, ...]:
     question = knowledge.question(question_id)
-    if question.kind == "choice":
+    if question.kind in ("choice", "model"):
         return tuple(question.option_values())
     if question.kind == "bool":
         return (True, False)

@@ -13,20 +13,24 @@ State (all plain data, stored as JSON with a schema version):
 - `notes`: what the free-text reader deliberately did not assume.
 
 Operations: `answer`, `not_sure` (also `skip`), `change`, `back`, `start_over`, `read`
-(prefill from free text), `submit` (a whole form at once). Questions: `next_question`,
-`progress`, `done`, `verdict`, `decide`.
+(prefill from free text), `reply` (what someone typed while a question was on screen),
+`submit` (a whole form at once). Questions: `next_question`, `progress`, `done`,
+`can_go_back`, `verdict`, `decide`. `changed(operation)` says whether one changed it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from bot.engine.answers import NOT_SURE, AnswerError, Value, is_given, parse_value
+from bot.engine.catalogue import check_answers, model_window
 from bot.engine.decide import decide
 from bot.engine.flow import next_question, questions_that_matter
-from bot.engine.freetext import FreeText, parse_freetext
+from bot.engine.freetext import FreeText, clean, number_in, parse_freetext
+from bot.engine.humanize import shown_value
 from bot.engine.rules import verdict_only
 
 if TYPE_CHECKING:
@@ -41,7 +45,8 @@ SCHEMA_VERSION = 1
 @dataclass(frozen=True)
 class Progress:
     """Where the consultation is: the shown question's number, and an upper bound on how
-    many questions it takes in all (`at_most` only ever goes down)."""
+    many questions it takes in all (it goes down as questions are answered; changing an
+    earlier answer may raise it again)."""
 
     number: int
     at_most: int
@@ -52,14 +57,49 @@ class Progress:
         return f"question {self.number} of at most {self.at_most}"
 
 
+@dataclass(frozen=True)
+class Reply:
+    """What a typed reply did: the answers it gave (with the phrases read), or the error
+    for the question on screen."""
+
+    answers: dict[str, Any] = field(default_factory=dict)
+    understood: list[str] = field(default_factory=list)
+    from_text: bool = False  # read by the free-text reader, not a bare answer
+    question: Question | None = None
+    error: AnswerError | None = None
+
+
+def typed_answer(question: Question, text: str) -> Value:
+    """A bare typed reply as an answer to `question` ("about 6k tokens" is 6000 for a number
+    question); raises AnswerError saying what is accepted."""
+    body = clean(text).strip().rstrip(".!")
+    try:
+        return parse_value(question, body)
+    except AnswerError:
+        if question.kind not in ("int", "float"):
+            raise
+        number = number_in(body)
+        if number is None:
+            raise
+        return parse_value(question, number)
+
+
 @dataclass
 class Consultation:
+    """See the module docstring. `today` is the date it is decided as of (an input: the
+    engine never reads the clock); it is not stored, a stored consultation is read back
+    as of the day it is read."""
+
     knowledge: Knowledge = field(repr=False, compare=False)
+    today: date = field(compare=False)
     answers: dict[str, Value] = field(default_factory=dict)
     history: list[str] = field(default_factory=list)
     current: str | None = None
     prefilled: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: Stored answers this knowledge no longer accepts (a question removed, a model gone
+    #: from the catalogue): kept as saved, never used, and the question is asked again.
+    set_aside: dict[str, Any] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ reading
 
@@ -68,7 +108,7 @@ class Consultation:
         remaining answer could change the verdict."""
         if self.current is not None and self._askable(self.current):
             return self.knowledge.question(self.current)
-        return next_question(self.knowledge, self.answers)
+        return next_question(self.knowledge, self.answers, self.today)
 
     @property
     def done(self) -> bool:
@@ -86,7 +126,7 @@ class Consultation:
         shown = self.next_question()
         if shown is None:
             return None
-        pending = [q for q in questions_that_matter(self.knowledge, self.answers)
+        pending = [q for q in questions_that_matter(self.knowledge, self.answers, self.today)
                    if q not in self.history]
         extra = 0 if shown.id in self.history or shown.id in pending else 1
         total = len(self.history) + len(pending) + extra
@@ -102,10 +142,10 @@ class Consultation:
         return is_given(self.answers, question_id)
 
     def verdict(self) -> str:
-        return verdict_only(self.knowledge, self.answers)
+        return verdict_only(self.knowledge, self.answers, self.today)
 
     def decide(self) -> Decision:
-        return decide(self.knowledge, self.answers)
+        return decide(self.knowledge, self.answers, self.today)
 
     # ------------------------------------------------------------------ operations
 
@@ -118,7 +158,18 @@ class Consultation:
             value = parse_value(self.knowledge.question(question_id), raw)
         except AnswerError as error:
             return error
+        trial = {**self.answers, question_id: value}
+        if question_id == "model_access":
+            clash = check_answers(self.knowledge, trial, self.today)
+            if clash:
+                return clash[0]
+        elif question_id == "model" and check_answers(self.knowledge, trial, self.today):
+            # the model is the more precise answer: its access replaces the one given
+            self._forget("model_access")
+            self.note("Model access now comes from the model you named.")
         self._record(question_id, value)
+        if question_id == "model":
+            self._note_model()
         return None
 
     def not_sure(self, question_id: str) -> AnswerError | None:
@@ -134,6 +185,18 @@ class Consultation:
             return AnswerError(question_id, "", "unknown question id")
         self.current = question_id
         return None
+
+    def can_go_back(self) -> bool:
+        """Whether `back` would show an earlier question."""
+        if self.current is not None and self.current in self.history:
+            return self.history.index(self.current) > 0
+        return bool(self.history)
+
+    def changed(self, operation: Callable[[Consultation], object]) -> bool:
+        """Run `operation` on this consultation; whether it changed anything."""
+        before = self.to_json()
+        operation(self)
+        return self.to_json() != before
 
     def back(self) -> str | None:
         """Show the question asked before the one shown now (its answer kept and shown);
@@ -158,18 +221,49 @@ class Consultation:
         self.current = None
 
     def read(self, text: str) -> FreeText:
-        """Prefill from free text (a mention, `/ptf <text>`, a thread reply): every answer
-        the reader is sure of, noted as read so the person can correct it."""
+        """Prefill from free text (a mention, `/ptf <text>`): every answer the reader is
+        sure of, noted as read so the person can correct it."""
         found = parse_freetext(text, self.knowledge)
         for finding in found.findings:
             self.answers[finding.question] = finding.value
             self.prefilled[finding.question] = finding.phrase
             if self.current == finding.question:
                 self.current = None
-        for note in found.notes:
+        self.note(*found.notes)
+        self._note_model(found)
+        return found
+
+    def note(self, *notes: str) -> None:
+        """Something the person should know about what was (not) read."""
+        for note in notes:
             if note not in self.notes:
                 self.notes.append(note)
-        return found
+
+    def reply(self, text: str) -> Reply:
+        """What someone typed while a question was on screen: a sentence the free-text
+        reader understands (its answer to the question on screen counts as asked, the
+        rest as read), else the answer to that question ("8k", "yes", "not sure")."""
+        shown = self.next_question()
+        found = parse_freetext(text, self.knowledge)
+        if found.answers:
+            for finding in found.findings:
+                if shown is not None and finding.question == shown.id:
+                    self._record(finding.question, finding.value)
+                else:
+                    self.answers[finding.question] = finding.value
+                    self.prefilled[finding.question] = finding.phrase
+            self.note(*found.notes)
+            self._note_model(found)
+            return Reply(dict(found.answers), list(found.understood), from_text=True)
+        if shown is None:
+            return Reply()
+        try:
+            value = typed_answer(shown, text)
+        except AnswerError as error:
+            return Reply(question=shown, error=error)
+        self._record(shown.id, value)
+        return Reply({shown.id: value}, [f"{shown.short}: {shown_value(shown, value)}"],
+                     question=shown)
 
     def submit(self, raw: Mapping[str, Any]) -> dict[str, AnswerError]:
         """A whole form at once (the modal): every field given is answered; an empty field
@@ -183,9 +277,15 @@ class Consultation:
             if value is None or (isinstance(value, str) and not value.strip()):
                 self._forget(question.id)
                 continue
-            error = self.answer(question.id, value)
-            if error is not None:
+            try:
+                parsed = parse_value(question, value)
+            except AnswerError as error:
                 errors[question.id] = error
+                continue
+            self._record(question.id, parsed)
+        for clash in check_answers(self.knowledge, self.answers, self.today):
+            errors[clash.question] = clash
+            self._forget(clash.question)
         return errors
 
     # ------------------------------------------------------------------ storage
@@ -199,35 +299,44 @@ class Consultation:
             "current": self.current,
             "prefilled": dict(self.prefilled),
             "notes": list(self.notes),
+            **({"set_aside": dict(self.set_aside)} if self.set_aside else {}),
         }
 
     @classmethod
-    def from_json(cls, knowledge: Knowledge, data: Mapping[str, Any] | None) -> Consultation:
-        """Read a stored state: this schema, or schema 0 (`{"schema": 0, "answers": ...,
-        "meta": {...}}`: a row written before this object existed)."""
+    def from_json(
+        cls, knowledge: Knowledge, data: Mapping[str, Any] | None, today: date
+    ) -> Consultation:
+        """Read a stored state, as of `today`: this schema, or schema 0 (`{"schema": 0,
+        "answers": ..., "meta": {...}}`: a row written before this object existed)."""
         data = data if isinstance(data, Mapping) else {}
         schema = data.get("schema", 0)
         if schema == 0:
-            return cls._from_legacy(knowledge, _mapping(data.get("answers")),
-                                    _mapping(data.get("meta")))
-        if not isinstance(schema, int) or schema > SCHEMA_VERSION:
+            state = cls._from_legacy(knowledge, today, _mapping(data.get("answers")),
+                                     _mapping(data.get("meta")))
+        elif not isinstance(schema, int) or schema > SCHEMA_VERSION:
             raise ValueError(f"consultation state schema {schema!r} is newer than this code")
-        return cls(
-            knowledge,
-            answers=dict(_mapping(data.get("answers"))),
-            history=_strings(data.get("history")),
-            current=data.get("current") if isinstance(data.get("current"), str) else None,
-            prefilled={str(k): str(v) for k, v in _mapping(data.get("prefilled")).items()},
-            notes=_strings(data.get("notes")),
-        )
+        else:
+            state = cls(
+                knowledge,
+                today,
+                answers=dict(_mapping(data.get("answers"))),
+                history=_strings(data.get("history")),
+                current=data.get("current") if isinstance(data.get("current"), str) else None,
+                prefilled={str(k): str(v) for k, v in _mapping(data.get("prefilled")).items()},
+                notes=_strings(data.get("notes")),
+                set_aside=dict(_mapping(data.get("set_aside"))),
+            )
+        state._set_aside_what_knowledge_refuses()
+        return state
 
     @classmethod
     def _from_legacy(
-        cls, knowledge: Knowledge, answers: Mapping[str, Any], meta: Mapping[str, Any]
+        cls, knowledge: Knowledge, today: date, answers: Mapping[str, Any],
+        meta: Mapping[str, Any],
     ) -> Consultation:
         """Schema 0: answers, with `skipped` ("Not sure"), `current`, `prefilled` (ids, in
         the order of the `understood` phrases) and `notes` in the row's meta."""
-        state = cls(knowledge, answers=dict(_mapping(answers)))
+        state = cls(knowledge, today, answers=dict(_mapping(answers)))
         for qid in _strings(meta.get("skipped")):
             state.answers.setdefault(qid, NOT_SURE)
         phrases = _strings(meta.get("understood"))
@@ -243,6 +352,44 @@ class Consultation:
         return state
 
     # ------------------------------------------------------------------ internals
+
+    def _set_aside_what_knowledge_refuses(self) -> None:
+        """A stored answer the knowledge no longer accepts is set aside (kept as saved),
+        with a note, instead of breaking the consultation; the flow asks it again."""
+        for qid, value in list(self.answers.items()):
+            if not self.knowledge.has_question(qid):
+                reason = "that question is no longer asked"
+            else:
+                try:
+                    parsed = parse_value(self.knowledge.question(qid), value)
+                except AnswerError as error:
+                    reason = error.reason
+                else:
+                    self.answers[qid] = parsed
+                    continue
+            self.set_aside[qid] = self.answers.pop(qid)
+            self.prefilled.pop(qid, None)
+            if qid in self.history:
+                self.history.remove(qid)
+            if self.current == qid:
+                self.current = None
+            name = (self.knowledge.question(qid).short if self.knowledge.has_question(qid)
+                    else qid)
+            self.note(f"I set aside your earlier answer to {name} ({value!r}): {reason}.")
+        if self.current is not None and not self._askable(self.current):
+            self.current = None
+
+    def _note_model(self, found: FreeText | None = None) -> None:
+        """A named model comes with its dated tuning window, so the person sees at once
+        what the bot takes of it (and can correct it); one such note, the latest model's."""
+        if found is not None and "model" not in found.answers:
+            return
+        windows = {model_window(self.knowledge, row, self.today)
+                   for row in self.knowledge.catalogue.models}
+        self.notes[:] = [n for n in self.notes if n not in windows]
+        if is_given(self.answers, "model") and self.knowledge.has_model(str(self.answers["model"])):
+            row = self.knowledge.model(str(self.answers["model"]))
+            self.note(model_window(self.knowledge, row, self.today))
 
     def _askable(self, question_id: str) -> bool:
         return self.knowledge.has_question(question_id)

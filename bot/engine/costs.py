@@ -1,33 +1,49 @@
-"""The cost model: what the prompt costs a month, what a fine-tune would cost,
-and how many months the one-off training takes to pay back.
+"""The cost model: what each route costs a month, and when a fine-tune pays back.
 
-Only input tokens are compared: output length does not change with the choice
-(a fine-tuned model's output can cost more per token; that markup is applied
-to the tuned prompt through `fine_tuned_price_multiplier`).
+Prompting is costed on the team's model (or, unnamed, on the reference model for what
+they said of model access): the static prompt (the cached share at the cached price when
+the model caches prompts that long), each call's own input (user text, retrieved
+passages) and the output.
+
+The fine-tune is costed where it would run: on the team's model when it can be tuned on
+the date for long enough (build time plus payback, at least the policy's minimum),
+otherwise on the cheapest route that remains. A route's month is the shorter tuned prompt,
+the same per-call input and output at the tuned prices, hosting (an hourly fee, GPU time
+for self-hosted open weights sized from the workload, or Provisioned Throughput, which
+the knowledge cannot price) and evaluation. Training is examples x tokens per example x
+epochs x the route's price per 1M training tokens.
+
+`monthly_input_tokens` and `monthly_prompt_cost_usd` stay the seed's FAQ math: the static
+prompt's input tokens only, uncached. Volume figures are None unless both prompt_tokens
+and monthly_calls were answered: the bot never invents a workload.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from bot.engine import catalogue
 from bot.engine.answers import is_given
 
 if TYPE_CHECKING:
-    from bot.knowledge import Knowledge
+    from bot.knowledge import Knowledge, ModelRow
 
 MTOK = 1_000_000
+SECONDS_PER_HOUR = 3600
 
 COST_FIELDS = (
     "monthly_input_tokens",
     "input_price_per_mtok",
     "cached_input_price_per_mtok",
+    "output_price_per_mtok",
     "monthly_prompt_cost_usd",
-    "monthly_prompt_cost_cached_usd",
+    "monthly_cost_prompting_usd",
     "tuned_prompt_tokens",
-    "monthly_fine_tuned_cost_usd",
+    "monthly_cost_fine_tuned_usd",
     "monthly_saving_usd",
     "training_cost_usd",
     "break_even_months",
@@ -35,28 +51,88 @@ COST_FIELDS = (
 
 
 @dataclass(frozen=True)
-class Costs:
-    monthly_input_tokens: int | None
-    input_price_per_mtok: float
-    cached_input_price_per_mtok: float
-    monthly_prompt_cost_usd: float | None
-    monthly_prompt_cost_cached_usd: float | None
-    tuned_prompt_tokens: int | None
-    monthly_fine_tuned_cost_usd: float | None
-    monthly_saving_usd: float | None
-    training_cost_usd: float
+class Input:
+    """A value the cost math used: given by the person, or assumed (with its source)."""
+
+    question: str
+    value: Any
+    given: bool
+    source: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RouteCost:
+    """What fine-tuning costs on one route (one catalogue row)."""
+
+    model: str
+    label: str
+    monthly_usd: float | None
+    parts: Mapping[str, float]
+    training_usd: float
+    training: Mapping[str, Any]
+    saving_usd: float | None
     break_even_months: float | None
+    serving_until: str | None
+    serving_months: float | None
+    complete: bool = True
+    note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: money to the cent, months to 4 places, prices exactly as used."""
-        data = asdict(self)
-        for key, value in data.items():
-            if value is not None and key.endswith("_usd"):
-                data[key] = round(value, 2)
-        if self.break_even_months is not None:
-            data["break_even_months"] = round(self.break_even_months, 4)
-        data["break_even_status"] = self.break_even_status
-        return data
+        return {
+            "model": self.model,
+            "label": self.label,
+            "monthly_cost_usd": _money(self.monthly_usd),
+            "parts": {k: round(v, 2) for k, v in self.parts.items()},
+            "training_cost_usd": round(self.training_usd, 2),
+            "training": dict(self.training),
+            "monthly_saving_usd": _money(self.saving_usd),
+            "break_even_months": None if self.break_even_months is None
+            else round(self.break_even_months, 4),
+            "serving_until": self.serving_until,
+            "serving_months": None if self.serving_months is None
+            else round(self.serving_months, 2),
+            "complete": self.complete,
+            "note": self.note,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RouteCost:
+        return cls(
+            model=str(data.get("model", "")), label=str(data.get("label", "")),
+            monthly_usd=data.get("monthly_cost_usd"), parts=dict(data.get("parts") or {}),
+            training_usd=float(data.get("training_cost_usd") or 0.0),
+            training=dict(data.get("training") or {}),
+            saving_usd=data.get("monthly_saving_usd"),
+            break_even_months=data.get("break_even_months"),
+            serving_until=data.get("serving_until"), serving_months=data.get("serving_months"),
+            complete=bool(data.get("complete", True)), note=data.get("note"),
+        )
+
+
+@dataclass(frozen=True)
+class Costs:
+    monthly_input_tokens: int | None
+    input_price_per_mtok: float | None
+    cached_input_price_per_mtok: float | None
+    output_price_per_mtok: float | None
+    monthly_prompt_cost_usd: float | None
+    monthly_cost_prompting_usd: float | None
+    tuned_prompt_tokens: int | None
+    monthly_cost_fine_tuned_usd: float | None
+    monthly_saving_usd: float | None
+    training_cost_usd: float | None
+    break_even_months: float | None
+    priced_on: str = ""
+    prompting: Mapping[str, float] = field(default_factory=dict)
+    route: RouteCost | None = None
+    routes: tuple[RouteCost, ...] = ()
+    own_route: RouteCost | None = None  # the team's model's own route, open or not
+    own_route_open: bool = False
+    serving_months: float | None = None
+    required_serving_months: float | None = None
+    serving_shortfall_months: float | None = None
+    inputs: tuple[Input, ...] = ()
 
     @property
     def break_even_status(self) -> str:
@@ -68,75 +144,448 @@ class Costs:
     def metric(self, name: str) -> float | None:
         return getattr(self, name)
 
+    def input(self, question_id: str) -> Input | None:
+        return next((i for i in self.inputs if i.question == question_id), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: money to the cent, months to 4 places, prices exactly as used."""
+        data: dict[str, Any] = {name: getattr(self, name) for name in COST_FIELDS}
+        for key, value in data.items():
+            if value is not None and key.endswith("_usd"):
+                data[key] = round(value, 2)
+        if self.break_even_months is not None:
+            data["break_even_months"] = round(self.break_even_months, 4)
+        data["break_even_status"] = self.break_even_status
+        data["priced_on"] = self.priced_on
+        data["prompting"] = {k: round(v, 2) for k, v in self.prompting.items()}
+        data["route"] = self.route.to_dict() if self.route is not None else None
+        data["routes"] = [r.to_dict() for r in self.routes]
+        data["own_route_open"] = self.own_route_open
+        data["serving"] = {
+            "months": _months(self.serving_months),
+            "required_months": _months(self.required_serving_months),
+            "shortfall_months": _months(self.serving_shortfall_months),
+        }
+        return data
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Costs:
         """The inverse of `to_dict` (a stored decision); missing figures are None."""
         values = {name: data.get(name) for name in COST_FIELDS}
-        values["input_price_per_mtok"] = float(values["input_price_per_mtok"] or 0.0)
-        values["cached_input_price_per_mtok"] = float(values["cached_input_price_per_mtok"] or 0.0)
-        values["training_cost_usd"] = float(values["training_cost_usd"] or 0.0)
-        return cls(**values)
+        serving = data.get("serving") if isinstance(data.get("serving"), Mapping) else {}
+        route = data.get("route")
+        return cls(
+            **values,
+            priced_on=str(data.get("priced_on") or ""),
+            prompting=dict(data.get("prompting") or {}),
+            route=RouteCost.from_dict(route) if isinstance(route, Mapping) else None,
+            routes=tuple(RouteCost.from_dict(r) for r in data.get("routes") or ()
+                         if isinstance(r, Mapping)),
+            own_route_open=bool(data.get("own_route_open", False)),
+            serving_months=serving.get("months"),
+            required_serving_months=serving.get("required_months"),
+            serving_shortfall_months=serving.get("shortfall_months"),
+        )
+
+
+def _money(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def _months(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+# ---------------------------------------------------------------- the inputs
 
 
 def effective(knowledge: Knowledge, answers: Mapping[str, Any], question_id: str) -> Any:
-    """The answer if given (not "not sure"), else the question's stated assumption."""
+    """The answer if given (not "not sure"), else the question's stated assumption.
+
+    Assumptions taken from the catalogue (`model:<field>`) come from the model prompting
+    is priced on; route-dependent ones (`route:...`) are known only to `compute_costs` and
+    come back as None here."""
     if is_given(answers, question_id):
         return answers[question_id]
     question = knowledge.question(question_id)
     if question.assume_from is not None:
-        return knowledge.reference(question, _price_model(knowledge, answers)).value
+        table, _, rest = question.assume_from.partition(":")
+        if table == "model":
+            return getattr(catalogue.priced_as(knowledge, answers).prices, rest)
+        if table in ("fee", "training"):
+            return knowledge.reference(question).value
+        return None
     return question.assume
 
 
-def _price_model(knowledge: Knowledge, answers: Mapping[str, Any]) -> str:
-    return str(effective(knowledge, answers, "price_model"))
+@dataclass(frozen=True)
+class _Workload:
+    prompt: int | None
+    calls: int | None
+    variable: int
+    output: int
+    cache_share: float
+    tuned_share: float
+    examples: int
+    examples_given: bool
+
+    @property
+    def has_volume(self) -> bool:
+        return self.prompt is not None and self.calls is not None
+
+    @property
+    def tuned_prompt(self) -> int | None:
+        return None if self.prompt is None else math.ceil(self.prompt * self.tuned_share)
 
 
-def price_row_for(knowledge: Knowledge, answers: Mapping[str, Any]):
-    return knowledge.price_row(_price_model(knowledge, answers))
+def _number(knowledge: Knowledge, answers: Mapping[str, Any], qid: str) -> float:
+    return float(effective(knowledge, answers, qid))
 
 
-def compute_costs(knowledge: Knowledge, answers: Mapping[str, Any]) -> Costs:
-    """Costs from the given answers plus stated assumptions for cost parameters.
+def _workload(knowledge: Knowledge, answers: Mapping[str, Any]) -> _Workload:
+    prompt = int(answers["prompt_tokens"]) if is_given(answers, "prompt_tokens") else None
+    calls = int(answers["monthly_calls"]) if is_given(answers, "monthly_calls") else None
+    given_examples = (int(answers["labelled_examples"])
+                      if is_given(answers, "labelled_examples") else 0)
+    default_examples = knowledge.policy.costing.training_examples_if_unknown
+    return _Workload(
+        prompt=prompt,
+        calls=calls,
+        variable=int(_number(knowledge, answers, "variable_input_tokens")),
+        output=int(_number(knowledge, answers, "output_tokens")),
+        cache_share=_number(knowledge, answers, "cacheable_share"),
+        tuned_share=_number(knowledge, answers, "tuned_prompt_share"),
+        examples=given_examples if given_examples > 0 else default_examples,
+        examples_given=given_examples > 0,
+    )
 
-    Volume figures are None unless both prompt_tokens and monthly_calls were
-    answered: the bot never invents a workload.
-    """
-    row = price_row_for(knowledge, answers)
-    price = float(effective(knowledge, answers, "input_price_per_mtok"))
-    if not is_given(answers, "input_price_per_mtok") and row.cached_input is not None:
-        cached_price = row.cached_input
+
+def _given(answers: Mapping[str, Any], qid: str) -> float | None:
+    return float(answers[qid]) if is_given(answers, qid) else None
+
+
+# ---------------------------------------------------------------- prompting
+
+
+def _static_cost(tokens: int, calls: int, share: float, price_in: float,
+                 price_cached: float | None, min_cached: int) -> float:
+    cached = share if price_cached is not None and tokens >= min_cached else 0.0
+    rate = price_in * (1 - cached) + (price_cached or 0.0) * cached
+    return tokens * calls / MTOK * rate
+
+
+@dataclass(frozen=True)
+class _Prices:
+    input: float
+    cached: float | None
+    output: float
+    min_cached: int
+
+
+def _prompting_prices(row: ModelRow, answers: Mapping[str, Any]) -> _Prices:
+    base = row.prices
+    given_in = _given(answers, "input_price_per_mtok")
+    given_out = _given(answers, "output_price_per_mtok")
+    price_in = given_in if given_in is not None else (base.input or 0.0)
+    cached = base.cached_input
+    if given_in is not None and cached is not None and base.input:
+        cached = given_in * cached / base.input  # the same discount on the price paid
+    price_out = given_out if given_out is not None else (base.output or 0.0)
+    return _Prices(price_in, cached, price_out, base.min_cached_tokens)
+
+
+# ---------------------------------------------------------------- a route
+
+
+def _tuned_prices(knowledge: Knowledge, row: ModelRow, answers: Mapping[str, Any]) -> _Prices:
+    tuning = row.tuning
+    assert tuning is not None
+    base = row.prices
+    markup = _given(answers, "fine_tuned_price_multiplier")
+    if markup is not None:
+        return _Prices((base.input or 0.0) * markup,
+                       None if base.cached_input is None else base.cached_input * markup,
+                       (base.output or 0.0) * markup, base.min_cached_tokens)
+    prices = base if tuning.at_base_price or tuning.prices is None else tuning.prices
+    return _Prices(prices.input or 0.0, prices.cached_input, prices.output or 0.0,
+                   prices.min_cached_tokens)
+
+
+def _markup(knowledge: Knowledge, row: ModelRow, answers: Mapping[str, Any]) -> float:
+    tuned = _tuned_prices(knowledge, row, answers)
+    base_in = row.prices.input or 0.0
+    return tuned.input / base_in if base_in else 1.0
+
+
+def _hosting(knowledge: Knowledge, row: ModelRow, answers: Mapping[str, Any],
+             monthly_tokens: float | None) -> tuple[float, bool, str | None]:
+    """(USD a month, priced, note) of serving the tuned model on this route."""
+    given = _given(answers, "hosting_usd_per_month")
+    if given is not None:
+        return given, True, None
+    hosting = row.tuning.hosting  # type: ignore[union-attr]
+    hours = knowledge.policy.costing.hours_per_month
+    if hosting.kind == "hourly_fee":
+        return (hosting.usd_per_hour or 0.0) * hours, True, None
+    if hosting.kind == "gpu":
+        gpu = knowledge.gpu(str(hosting.gpu))
+        capacity = (float(hosting.tokens_per_gpu_second or 1) * SECONDS_PER_HOUR * hours
+                    * knowledge.policy.costing.gpu_utilisation)
+        gpus = max(1, math.ceil((monthly_tokens or 0.0) / capacity))
+        return gpus * gpu.usd_per_hour * hours, True, f"{gpus} x {gpu.name}"
+    if hosting.kind == "provisioned_throughput":
+        return 0.0, False, hosting.note
+    return 0.0, True, None
+
+
+def _training(knowledge: Knowledge, row: ModelRow, answers: Mapping[str, Any],
+              work: _Workload) -> tuple[float, dict[str, Any]]:
+    given = _given(answers, "training_cost_usd")
+    if given is not None:
+        return given, {"given": True}
+    training = row.tuning.training  # type: ignore[union-attr]
+    given_tokens = _given(answers, "tokens_per_example")
+    if given_tokens is not None:
+        per_example = int(given_tokens)
     else:
-        cached_price = price * knowledge.providers.caching.cache_read_factor
-    training = float(effective(knowledge, answers, "training_cost_usd"))
+        prompt = work.tuned_prompt if work.tuned_prompt is not None else 0
+        per_example = (prompt + work.variable + work.output) or 1000
+    epochs = int(_given(answers, "epochs") or (training.epochs if training else 3))
+    detail: dict[str, Any] = {"examples": work.examples, "examples_given": work.examples_given,
+                              "tokens_per_example": per_example, "epochs": epochs}
+    if training is not None and training.usd_per_mtok is not None:
+        detail.update(usd_per_mtok=training.usd_per_mtok, source=training.source,
+                      as_of=training.checked_on)
+        return work.examples * per_example * epochs / MTOK * training.usd_per_mtok, detail
+    if training is not None and training.usd_per_hour is not None and training.hours:
+        detail.update(usd_per_hour=training.usd_per_hour, hours=training.hours,
+                      source=training.source)
+        return training.usd_per_hour * training.hours, detail
+    fallback = next(t for t in knowledge.providers.training if t.usd_total is not None)
+    detail.update(usd_total=fallback.usd_total, source=fallback.source,
+                  as_of=fallback.checked_on)
+    return float(fallback.usd_total or 0.0), detail
 
-    prompt_tokens = answers["prompt_tokens"] if is_given(answers, "prompt_tokens") else None
-    calls = answers["monthly_calls"] if is_given(answers, "monthly_calls") else None
-    if prompt_tokens is None or calls is None:
-        return Costs(None, price, cached_price, None, None, None, None, None, training, None)
 
-    share_cached = float(effective(knowledge, answers, "cacheable_share"))
-    tuned_share = float(effective(knowledge, answers, "tuned_prompt_share"))
-    multiplier = float(effective(knowledge, answers, "fine_tuned_price_multiplier"))
-    hosting = float(effective(knowledge, answers, "hosting_usd_per_month"))
-    evals = float(effective(knowledge, answers, "eval_cost_usd_per_month"))
+def route_cost(knowledge: Knowledge, row: ModelRow, answers: Mapping[str, Any],
+               work: _Workload, prompting_usd: float | None, today: date) -> RouteCost:
+    """Fine-tuning on `row`, for this workload; the saving against prompting."""
+    training_usd, training = _training(knowledge, row, answers, work)
+    end = catalogue.serving_end(row)
+    label = catalogue.full_label(knowledge, row)
+    serving = catalogue.serving_months(row, today)
+    if not work.has_volume:
+        _, priced, note = _hosting(knowledge, row, answers, None)
+        return RouteCost(row.id, label, None, {}, training_usd, training, None, None,
+                         end.isoformat() if end else None, serving, priced, note)
+    assert work.prompt is not None and work.calls is not None
+    prices = _tuned_prices(knowledge, row, answers)
+    tuned_prompt = work.tuned_prompt or 0
+    parts = {
+        "tuned_prompt": _static_cost(tuned_prompt, work.calls, work.cache_share, prices.input,
+                                     prices.cached, prices.min_cached),
+        "variable_input": work.variable * work.calls / MTOK * prices.input,
+        "output": work.output * work.calls / MTOK * prices.output,
+    }
+    tokens = float(work.calls) * (tuned_prompt + work.variable + work.output)
+    hosting, priced, note = _hosting(knowledge, row, answers, tokens)
+    parts["hosting"] = hosting
+    parts["evals"] = _number(knowledge, answers, "eval_cost_usd_per_month")
+    monthly = sum(parts.values())
+    saving = None if prompting_usd is None else prompting_usd - monthly
+    break_even = training_usd / saving if saving is not None and saving > 0 else None
+    return RouteCost(row.id, label, monthly, parts, training_usd, training, saving, break_even,
+                     end.isoformat() if end else None, serving, priced, note)
 
-    monthly_tokens = int(prompt_tokens) * int(calls)
-    full_cost = monthly_tokens / MTOK * price
-    cached_cost = monthly_tokens / MTOK * (price * (1 - share_cached) + cached_price * share_cached)
-    tuned_tokens = math.ceil(int(prompt_tokens) * tuned_share)
-    tuned_cost = tuned_tokens * int(calls) / MTOK * price * multiplier + hosting + evals
-    saving = cached_cost - tuned_cost
-    break_even = training / saving if saving > 0 else None
+
+def required_months(knowledge: Knowledge, route: RouteCost) -> float:
+    """How long a tuned model must serve: build time plus payback, at least the minimum."""
+    window = knowledge.policy.serving_window
+    payback = route.break_even_months or 0.0
+    return max(window.min_months, window.build_months + payback)
+
+
+def _window_ok(knowledge: Knowledge, route: RouteCost) -> bool:
+    return route.serving_months is None or route.serving_months >= required_months(
+        knowledge, route)
+
+
+def _remaining(knowledge: Knowledge, answers: Mapping[str, Any], work: _Workload,
+               prompting_usd: float | None, today: date, exclude: str | None,
+               ) -> list[RouteCost]:
+    """Every other route a fine-tune could start on today and serve long enough on."""
+    found = []
+    for row in knowledge.catalogue.models:
+        if row.id == exclude or not catalogue.can_start_jobs(row, today):
+            continue
+        cost = route_cost(knowledge, row, answers, work, prompting_usd, today)
+        if _window_ok(knowledge, cost):
+            found.append(cost)
+    return found
+
+
+def _rank(cost: RouteCost) -> tuple[Any, ...]:
+    """Cheapest first; unpriced hosting last; without volume, the catalogue's order."""
+    monthly = cost.monthly_usd if cost.monthly_usd is not None else 0.0
+    return (not cost.complete, monthly + cost.training_usd / 12)
+
+
+def shown_routes(knowledge: Knowledge, team: ModelRow | None,
+                 remaining: list[RouteCost]) -> tuple[RouteCost, ...]:
+    """The routes worth naming: the same base model elsewhere, the cheapest open-weights
+    route and the cheapest other closed one (at most three: the same base model first,
+    then cheapest first)."""
+    picked: list[RouteCost] = []
+
+    def pick(candidates: list[RouteCost]) -> None:
+        for cost in sorted(candidates, key=_rank):
+            if cost not in picked:
+                picked.append(cost)
+                return
+
+    rows = {c.model: knowledge.model(c.model) for c in remaining}
+    same: list[RouteCost] = []
+    if team is not None:
+        same = sorted((c for c in remaining if rows[c.model].base == team.base),
+                      key=_rank)[:1]
+    picked.extend(same)
+    pick([c for c in remaining if rows[c.model].weights == "open"])
+    pick([c for c in remaining if rows[c.model].weights == "closed"])
+    others = sorted((c for c in picked if c not in same), key=_rank)
+    return tuple([*same, *others][:3])
+
+
+def compute_costs(knowledge: Knowledge, answers: Mapping[str, Any], today: date,
+                  *, detail: bool = True) -> Costs:
+    """Costs from the given answers plus stated assumptions, as of `today`.
+
+    `detail=False` skips what only the explanation shows (the other routes' list), not
+    anything a rule reads."""
+    team = catalogue.model_row(knowledge, answers)
+    priced = catalogue.priced_as(knowledge, answers)
+    work = _workload(knowledge, answers)
+    prices = _prompting_prices(priced, answers)
+
+    prompting: dict[str, float] = {}
+    monthly_tokens = prompt_cost = prompting_usd = None
+    if work.has_volume:
+        assert work.prompt is not None and work.calls is not None
+        monthly_tokens = work.prompt * work.calls
+        prompt_cost = monthly_tokens / MTOK * prices.input
+        prompting = {
+            "static_prompt": _static_cost(work.prompt, work.calls, work.cache_share,
+                                          prices.input, prices.cached, prices.min_cached),
+            "variable_input": work.variable * work.calls / MTOK * prices.input,
+            "output": work.output * work.calls / MTOK * prices.output,
+        }
+        prompting_usd = sum(prompting.values())
+
+    # The route the fine-tune is costed on: the team's own when open long enough.
+    candidate = team or priced
+    own: RouteCost | None = None
+    if catalogue.can_start_jobs(candidate, today):
+        own = route_cost(knowledge, candidate, answers, work, prompting_usd, today)
+    own_open = own is not None and _window_ok(knowledge, own)
+    route = own if own_open else None
+    remaining: list[RouteCost] = []
+    if route is None or detail:
+        remaining = _remaining(knowledge, answers, work, prompting_usd, today,
+                               exclude=candidate.id)
+    if route is None and remaining:
+        route = min(remaining, key=_rank)
+
+    serving = required = shortfall = None
+    if team is not None and own is not None:
+        serving = own.serving_months
+        required = required_months(knowledge, own)
+        if serving is not None:
+            shortfall = required - serving
+
     return Costs(
         monthly_input_tokens=monthly_tokens,
-        input_price_per_mtok=price,
-        cached_input_price_per_mtok=cached_price,
-        monthly_prompt_cost_usd=full_cost,
-        monthly_prompt_cost_cached_usd=cached_cost,
-        tuned_prompt_tokens=tuned_tokens,
-        monthly_fine_tuned_cost_usd=tuned_cost,
-        monthly_saving_usd=saving,
-        training_cost_usd=training,
-        break_even_months=break_even,
+        input_price_per_mtok=prices.input,
+        cached_input_price_per_mtok=prices.cached,
+        output_price_per_mtok=prices.output,
+        monthly_prompt_cost_usd=prompt_cost,
+        monthly_cost_prompting_usd=prompting_usd,
+        tuned_prompt_tokens=work.tuned_prompt if work.has_volume else None,
+        monthly_cost_fine_tuned_usd=route.monthly_usd if route else None,
+        monthly_saving_usd=route.saving_usd if route else None,
+        training_cost_usd=route.training_usd if route else None,
+        break_even_months=route.break_even_months if route else None,
+        priced_on=priced.id,
+        prompting=prompting,
+        route=route,
+        routes=shown_routes(knowledge, team, remaining) if detail else (),
+        own_route=own,
+        own_route_open=own_open,
+        serving_months=serving,
+        required_serving_months=required,
+        serving_shortfall_months=shortfall,
+        inputs=_inputs(knowledge, answers, priced, route, work) if detail else (),
     )
+
+
+def _inputs(knowledge: Knowledge, answers: Mapping[str, Any], priced: ModelRow,
+            route: RouteCost | None, work: _Workload) -> tuple[Input, ...]:
+    """Every cost parameter (`ask: false`) as the math used it, given or assumed."""
+    found = []
+    route_row = knowledge.model(route.model) if route is not None else None
+    for question in knowledge.questions:
+        if question.ask:
+            continue
+        qid = question.id
+        if is_given(answers, qid):
+            found.append(Input(qid, answers[qid], True))
+            continue
+        table, _, rest = (question.assume_from or "").partition(":")
+        if table == "model":
+            fact = priced.prices
+            found.append(Input(qid, getattr(fact, rest), False, fact.source,
+                               f"{catalogue.full_label(knowledge, priced)}, "
+                               f"{catalogue.stamp(fact)}"))
+        elif table == "route":
+            if route is None or route_row is None:
+                continue
+            if rest == "markup" and _self_hosted(route_row):
+                continue  # GPU time, not a per-token price: no markup to state
+            found.append(_route_input(knowledge, qid, rest, route, route_row, answers))
+        elif table in ("fee", "training"):
+            reference = knowledge.reference(question)
+            found.append(Input(qid, reference.value, False, reference.source, reference.note))
+        else:
+            found.append(Input(qid, question.assume, False,
+                               question.assume_source or "project-assumptions"))
+    return tuple(found)
+
+
+def _self_hosted(row: ModelRow) -> bool:
+    return row.tuning is not None and row.tuning.hosting.kind == "gpu"
+
+
+def _route_input(knowledge: Knowledge, qid: str, what: str, route: RouteCost,
+                 row: ModelRow, answers: Mapping[str, Any]) -> Input:
+    tuning = row.tuning
+    assert tuning is not None
+    where = catalogue.full_label(knowledge, row)
+    if what == "hosting":
+        hosting = tuning.hosting
+        kind = route.note or hosting.kind.replace("_", " ")
+        note = f"{where}: {kind}, {catalogue.stamp(hosting)}"
+        if not route.complete:
+            note += " (not priced: not counted)"
+        return Input(qid, round(route.parts.get("hosting", 0.0), 2), False, hosting.source, note)
+    if what == "markup":
+        fact = tuning.prices if tuning.prices is not None and not tuning.at_base_price \
+            else tuning
+        return Input(qid, round(_markup(knowledge, row, answers), 4), False, fact.source,
+                     f"{where}, {catalogue.stamp(fact)}")
+    training = tuning.training
+    source = training.source if training is not None else "seed"
+    stamp = catalogue.stamp(training) if training is not None else "the seed's reading"
+    if what == "training":
+        return Input(qid, round(route.training_usd, 2), False, source, f"{where}, {stamp}")
+    if what == "epochs":
+        return Input(qid, route.training.get("epochs", 3), False, source, f"{where}, {stamp}")
+    return Input(qid, route.training.get("tokens_per_example"), False, "project-assumptions",
+                 "the tuned prompt, the call's own input and the output")

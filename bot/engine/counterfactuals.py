@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from bot.engine import humanize
@@ -24,14 +25,20 @@ if TYPE_CHECKING:
 
 
 def counterfactuals(
-    knowledge: Knowledge, answers: Mapping[str, Any], verdict: str
+    knowledge: Knowledge, answers: Mapping[str, Any], verdict: str, today: date
 ) -> list[Counterfactual]:
     found: list[Counterfactual] = []
+    used = compute_costs(knowledge, answers, today)
     for question in knowledge.questions:
-        if question.kind in ("choice", "bool"):
-            found.extend(_discrete(knowledge, answers, verdict, question))
+        if question.kind in ("choice", "bool", "model"):
+            found.extend(_discrete(knowledge, answers, verdict, question, today))
         else:
-            found.extend(_numeric(knowledge, answers, verdict, question))
+            current = effective(knowledge, answers, question.id)
+            if current is None and used.input(question.id) is not None:
+                current = used.input(question.id).value  # type: ignore[union-attr]
+            if current is None:
+                continue  # a route-dependent default with no route to cost
+            found.extend(_numeric(knowledge, answers, verdict, question, today, current))
     return found
 
 
@@ -39,33 +46,41 @@ def _with(answers: Mapping[str, Any], question_id: str, value: Any) -> dict[str,
     return {**answers, question_id: value}
 
 
-def _discrete(knowledge, answers, verdict, question: Question) -> list[Counterfactual]:
+def _discrete(knowledge, answers, verdict, question: Question, today: date
+              ) -> list[Counterfactual]:
     current = effective(knowledge, answers, question.id) if question.id in answers else None
     seen: set[str] = set()
     found = []
-    for value in candidate_values(knowledge, question):
+    values = list(candidate_values(knowledge, question))
+    if question.kind == "model":  # the same base model elsewhere first, then the rest
+        values.sort(key=lambda v: not _same_base(knowledge, answers, v))
+    for value in values:
         if value == current:
             continue
-        other = verdict_only(knowledge, _with(answers, question.id, value))
+        other = verdict_only(knowledge, _with(answers, question.id, value), today)
         if other == verdict or other in seen:
             continue
         seen.add(other)
         shown = humanize.plain_value(value) if question.kind == "bool" else question.label_of(value)
-        text = f"If {question.short} were {shown}, the verdict would be {VERDICT_LABELS[other]}."
+        if question.kind == "model":
+            text = f"On {shown}, the verdict would be {VERDICT_LABELS[other]}."
+        else:
+            text = (f"If {question.short} were {shown}, the verdict would be "
+                    f"{VERDICT_LABELS[other]}.")
         found.append(Counterfactual(question.id, value, other, text))
     return found
 
 
-def _numeric(knowledge, answers, verdict, question: Question) -> list[Counterfactual]:
+def _numeric(knowledge, answers, verdict, question: Question, today: date, current: Any
+             ) -> list[Counterfactual]:
     qid = question.id
-    current = effective(knowledge, answers, qid)
     points = sorted(set(candidate_values(knowledge, question)) | {current})
-    verdicts = {p: verdict_only(knowledge, _with(answers, qid, p)) for p in points}
+    verdicts = {p: verdict_only(knowledge, _with(answers, qid, p), today) for p in points}
     # Exact change points between neighbouring candidates that disagree.
     for low, high in zip(points, points[1:], strict=False):
         if verdicts[low] != verdicts[high]:
-            edge = _bisect(knowledge, answers, question, low, high, verdicts[low])
-            verdicts[edge] = verdict_only(knowledge, _with(answers, qid, edge))
+            edge = _bisect(knowledge, answers, question, low, high, verdicts[low], today)
+            verdicts[edge] = verdict_only(knowledge, _with(answers, qid, edge), today)
             below = step_below(question, edge)
             if below >= low:
                 verdicts[below] = verdicts[low]
@@ -82,7 +97,7 @@ def _numeric(knowledge, answers, verdict, question: Question) -> list[Counterfac
         exact = nearest[other]
         upward = exact > current
         value = _readable(question, exact, upward)
-        if verdict_only(knowledge, _with(answers, qid, value)) != other:
+        if verdict_only(knowledge, _with(answers, qid, value), today) != other:
             value = int(exact) if question.kind == "int" else exact
         direction = "or more" if upward else "or less"
         if question.kind == "float" and not upward and value <= (question.min or 0):
@@ -92,7 +107,7 @@ def _numeric(knowledge, answers, verdict, question: Question) -> list[Counterfac
             f"the verdict would be {VERDICT_LABELS[other]}"
         )
         if qid in knowledge.policy.cost_inputs and other != "prompt_engineering":
-            costs = compute_costs(knowledge, _with(answers, qid, value))
+            costs = compute_costs(knowledge, _with(answers, qid, value), today, detail=False)
             if costs.break_even_months is not None:
                 payback = humanize.months(costs.break_even_months)
                 text += f" (fine-tuning would pay back in {payback})"
@@ -116,7 +131,8 @@ def _readable(question: Question, value: float, upward: bool) -> float:
     return round(rounded * step, 4)
 
 
-def _bisect(knowledge, answers, question: Question, low: float, high: float, low_verdict: str):
+def _bisect(knowledge, answers, question: Question, low: float, high: float, low_verdict: str,
+            today: date):
     """The smallest value in (low, high] whose verdict differs from low's."""
     for _ in range(200):
         if question.kind == "int":
@@ -127,7 +143,7 @@ def _bisect(knowledge, answers, question: Question, low: float, high: float, low
             if high - low <= max(1e-6, abs(high) * 1e-6):
                 return high
             middle = (low + high) / 2
-        if verdict_only(knowledge, _with(answers, question.id, middle)) == low_verdict:
+        if verdict_only(knowledge, _with(answers, question.id, middle), today) == low_verdict:
             low = middle
         else:
             high = middle
@@ -142,3 +158,10 @@ def _shown(question: Question, value: float) -> str:
     if value >= 10_000:
         return f"{humanize.grouped(value)} ({humanize.compact(value)})"
     return humanize.grouped(value)
+
+
+def _same_base(knowledge: Knowledge, answers: Mapping[str, Any], model_id: str) -> bool:
+    current = answers.get("model")
+    if not (isinstance(current, str) and knowledge.has_model(current)):
+        return False
+    return knowledge.model(model_id).base == knowledge.model(current).base

@@ -88,6 +88,7 @@ class Decision:
     counterpoints: tuple[Item, ...]
     cautions: tuple[Item, ...]
     advice: tuple[Item, ...]
+    cost_notes: tuple[Item, ...]
     tradeoffs: tuple[dict[str, str], ...]
     costs: Costs
     payback_horizon_months: float
@@ -99,6 +100,7 @@ class Decision:
     answers: Mapping[str, Any]
     knowledge_version: str
     knowledge_as_of: str
+    today: str = ""
 
     @property
     def verdict_label(self) -> str:
@@ -124,6 +126,7 @@ class Decision:
             "counterpoints": [item.to_dict() for item in self.counterpoints],
             "cautions": [item.to_dict() for item in self.cautions],
             "advice": [item.to_dict() for item in self.advice],
+            "cost_notes": [item.to_dict() for item in self.cost_notes],
             "tradeoffs": [dict(row) for row in self.tradeoffs],
             "costs": {**self.costs.to_dict(),
                       "payback_horizon_months": self.payback_horizon_months},
@@ -136,6 +139,7 @@ class Decision:
             "score": {"case_for_fine_tuning": self.score, "threshold": self.threshold},
             "knowledge_version": self.knowledge_version,
             "knowledge_as_of": self.knowledge_as_of,
+            "today": self.today,
         }
 
     @classmethod
@@ -156,6 +160,7 @@ class Decision:
             counterpoints=items("counterpoints"),
             cautions=items("cautions"),
             advice=items("advice"),
+            cost_notes=items("cost_notes"),
             tradeoffs=tuple(dict(r) for r in data.get("tradeoffs") or () if isinstance(r, Mapping)),
             costs=Costs.from_dict(costs),
             payback_horizon_months=float(costs.get("payback_horizon_months") or 0.0),
@@ -170,4 +175,5 @@ class Decision:
             answers=dict(data.get("answers") or {}),
             knowledge_version=str(data.get("knowledge_version", "?")),
             knowledge_as_of=str(data.get("knowledge_as_of", "?")),
+            today=str(data.get("today", "")),
         )

@@ -1,189 +1,511 @@
 """The guided flow: which question next, and whether the consultation can stop.
 
-Pure functions of (knowledge, answers); `bot.engine.consultation.Consultation` is what
-the surfaces drive, and it asks these.
+Pure functions of (knowledge, answers, date); `bot.engine.consultation.Consultation` is
+what the surfaces drive, and it asks these.
 
-The consultation stops as soon as no further answers, to any of the remaining
-questions in any combination, could change the verdict, and never earlier.
-This is decided exactly, not estimated: the verdict rules are grouped into
-independent factors (rules that share a question belong together), each
-factor's possible contributions are enumerated over its questions' candidate
-values (plus "left unanswered"), and the contributions are combined.
+**Stopping is exact.** `possible_verdicts` is every verdict some answers to the open
+questions (each over its candidate values, or left unanswered / not sure) lead to. It is
+found by branch and bound over rule outcomes, not by enumerating every combination:
+
+- *Bound.* Each verdict rule is evaluated three-valued: for an open question, every value
+  of its domain is tried leaf by leaf; a cost metric is bounded from the cost model's
+  corners (it is bilinear in prompt length and calls, and monotone in the number of
+  examples and in hosting). The rules' possible outcomes give the verdicts that may
+  still be reached (an over-approximation: rules that share a question are treated as
+  independent).
+- *Branch.* While that set has more than one verdict, the open question that most
+  undecided rules read is fixed to each of its values in turn (the model first, since it
+  moves prices and windows), and the sets are joined; a branch stops as soon as it has
+  found every verdict its bound allows. When every rule is decided, the set is exact.
+
+**Choosing the next question.** Among the questions that undecided rules read (the only
+ones that can still matter), the one with the fewest expected questions left after its
+answer: for each answer, weighted by the knowledge's prior of realistic answers (uniform
+where none is given), none when that answer settles the verdict, else the number of
+questions still mattering. Ties go to the knowledge's priority, then question order.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
-from itertools import product
 from typing import TYPE_CHECKING, Any
 
+from bot.engine import catalogue
+from bot.engine.answers import NOT_SURE, given_ids, is_given
 from bot.engine.candidates import candidate_values
-from bot.engine.costs import compute_costs
+from bot.engine.costs import Costs, RouteCost, compute_costs, effective
 from bot.engine.rules import (
-    Tally,
+    Context,
     condition_questions,
-    context_for,
-    tally,
-    verdict_for,
+    effective_answers,
+    holds,
     verdict_rules,
 )
 
 if TYPE_CHECKING:
-    from bot.knowledge import Knowledge, Question, Rule
+    from bot.knowledge import Condition, Knowledge, Question, Rule
 
-_UNANSWERED = object()
-
-
-@dataclass(frozen=True, eq=False)  # hashed by identity: a cache key
-class Factor:
-    questions: frozenset[str]
-    rules: tuple[Rule, ...]
-    uses_costs: bool
+VERDICTS = ("prompt_engineering", "prompt_then_fine_tune", "fine_tuning")
+BOTH = frozenset({True, False})
+#: The asked questions the cost model reads (every other cost input is `ask: false`).
+_NUMERIC_COST_INPUTS = ("prompt_tokens", "monthly_calls", "labelled_examples")
 
 
-@lru_cache(maxsize=16)
-def factors(knowledge: Knowledge) -> tuple[Factor, ...]:
-    """Verdict rules grouped so that no two groups share a question."""
-    groups: list[tuple[set[str], list[Rule]]] = []
-    for rule in verdict_rules(knowledge):
-        asked = condition_questions(knowledge, rule.when)
-        joined = [g for g in groups if g[0] & asked]
-        merged_questions, merged_rules = set(asked), [rule]
-        for group in joined:
-            merged_questions |= group[0]
-            merged_rules = group[1] + merged_rules
-            groups.remove(group)
-        groups.append((merged_questions, merged_rules))
-    order = {rule.id: i for i, rule in enumerate(knowledge.rules)}
-    return tuple(
-        Factor(
-            frozenset(questions),
-            tuple(sorted(rules, key=lambda r: order[r.id])),
-            any(leaf.metric is not None for r in rules for leaf in r.when.leaves()),
-        )
-        for questions, rules in groups
-    )
+# ---------------------------------------------------------------- the state of a node
 
 
-def _open_questions(knowledge: Knowledge, factor: Factor, answers: Mapping[str, Any]) -> list[str]:
-    """The factor's questions the flow may still ask (not answered, not "not sure")."""
-    return [
-        q.id for q in knowledge.questions
-        if q.id in factor.questions and q.ask and q.id not in answers
-    ]
+@dataclass(frozen=True)
+class _Node:
+    """Answers fixed so far (given ones, plus branch choices; NOT_SURE for "left
+    unanswered") and the asked questions still open."""
+
+    fixed: tuple[tuple[str, Any], ...]
+    open: frozenset[str]
+
+    @property
+    def answers(self) -> dict[str, Any]:
+        return dict(self.fixed)
+
+    def assign(self, knowledge: Knowledge, question_id: str, value: Any, today: date) -> _Node:
+        answers = {**self.answers, question_id: value}
+        open_ids = set(self.open) - {question_id}
+        if question_id == "model" and "model_access" in open_ids and value != NOT_SURE:
+            # a named model says whether it can be tuned: that question is answered too
+            answers = catalogue.completed(knowledge, answers, today)
+            open_ids.discard("model_access")
+        return _Node(tuple(sorted(answers.items())), frozenset(open_ids))
 
 
-def _contributions(
-    knowledge: Knowledge, factor: Factor, answers: Mapping[str, Any]
-) -> frozenset[Tally]:
-    """Every tally this factor can reach as its open questions get answered (or not)."""
-    open_ids = _open_questions(knowledge, factor, answers)
-    key = (factor, tuple(sorted((q, repr(answers[q])) for q in factor.questions if q in answers)))
-    cache = _contribution_cache(knowledge)
-    if key in cache:
-        return cache[key]
-    choices = [(*candidate_values(knowledge, knowledge.question(q)), _UNANSWERED) for q in open_ids]
-    reached: set[Tally] = set()
-    for combo in product(*choices):
-        trial = dict(answers)
-        for qid, value in zip(open_ids, combo, strict=True):
-            if value is not _UNANSWERED:
-                trial[qid] = value
-        costs = compute_costs(knowledge, trial) if factor.uses_costs else None
-        result, _ = tally(factor.rules, context_for(knowledge, trial, costs))
-        reached.add(result)
-    found = frozenset(reached)
-    if len(cache) > 50_000:
-        cache.clear()
-    cache[key] = found
+def _start(knowledge: Knowledge, answers: Mapping[str, Any], today: date) -> _Node:
+    full = catalogue.completed(knowledge, answers, today)
+    open_ids = frozenset(q.id for q in knowledge.questions if q.ask and q.id not in full)
+    return _Node(tuple(sorted(full.items())), open_ids)
+
+
+def _domain(knowledge: Knowledge, question_id: str) -> tuple[Any, ...]:
+    return (*candidate_values(knowledge, knowledge.question(question_id)), NOT_SURE)
+
+
+# ---------------------------------------------------------------- the bound
+
+
+@dataclass(frozen=True)
+class _Bound:
+    verdicts: frozenset[str]
+    undecided: tuple[Rule, ...]
+    readers: Mapping[str, int]  # open question -> how many undecided rules read it
+
+
+class _Evaluator:
+    """Three-valued rule evaluation at one node (see the module docstring)."""
+
+    def __init__(self, knowledge: Knowledge, node: _Node, today: date):
+        self.knowledge = knowledge
+        self.node = node
+        self.today = today
+        self.answers = node.answers
+        self._point: Context | None = None
+        self._metric_bounds: dict[str, frozenset[bool]] = {}
+
+    # the fixed part, evaluated once
+    @property
+    def point(self) -> Context:
+        if self._point is None:
+            costs = _costs(self.knowledge, self.answers, self.today)
+            self._point = Context(effective_answers(self.knowledge, self.answers, costs),
+                                  costs, given_ids(self.answers))
+        return self._point
+
+    def outcomes(self, condition: Condition) -> frozenset[bool]:
+        if condition.all is not None:
+            parts = [self.outcomes(c) for c in condition.all]
+            found = set()
+            if all(True in p for p in parts):
+                found.add(True)
+            if any(False in p for p in parts):
+                found.add(False)
+            return frozenset(found)
+        if condition.any is not None:
+            parts = [self.outcomes(c) for c in condition.any]
+            found = set()
+            if any(True in p for p in parts):
+                found.add(True)
+            if all(False in p for p in parts):
+                found.add(False)
+            return frozenset(found)
+        if condition.not_ is not None:
+            return frozenset(not v for v in self.outcomes(condition.not_))
+        if condition.q is not None and condition.q in self.node.open:
+            return self._open_leaf(condition)
+        if condition.metric is not None and self._cost_inputs_open():
+            return self._metric(condition)
+        return frozenset({holds(condition, self.point)})
+
+    def _open_leaf(self, leaf: Condition) -> frozenset[bool]:
+        return _leaf_over_domain(self.knowledge, leaf)
+
+    def _cost_inputs_open(self) -> bool:
+        return bool(self.node.open & set(self.knowledge.policy.cost_inputs))
+
+    def _metric(self, leaf: Condition) -> frozenset[bool]:
+        key = leaf.model_dump_json()
+        if key not in self._metric_bounds:
+            self._metric_bounds[key] = _metric_outcomes(self.knowledge, self.node, leaf,
+                                                        self.today)
+        return self._metric_bounds[key]
+
+    def bound(self) -> _Bound:
+        knowledge = self.knowledge
+        policy = knowledge.policy
+        cap_possible = cap_certain = block_possible = block_certain = False
+        score_min = score_max = 0
+        undecided: list[Rule] = []
+        for rule in verdict_rules(knowledge):
+            can = self.outcomes(rule.when)
+            if can == BOTH:
+                undecided.append(rule)
+            fires, certain = True in can, can == frozenset({True})
+            if rule.effect == "constraint":
+                cap_possible |= fires
+                cap_certain |= certain
+            elif rule.effect == "toward_fine_tuning":
+                score_max += rule.weight if fires else 0
+                score_min += rule.weight if certain else 0
+            elif rule.effect == "toward_prompt_engineering":
+                score_max -= rule.weight if certain else 0
+                score_min -= rule.weight if fires else 0
+            elif rule.effect == "blocker":
+                block_possible |= fires
+                block_certain |= certain
+        threshold = policy.fine_tune_threshold
+        verdicts = set()
+        if cap_possible or score_min < threshold:
+            verdicts.add("prompt_engineering")
+        if not cap_certain and score_max >= threshold:
+            if not block_certain:
+                verdicts.add("fine_tuning")
+            if block_possible:
+                verdicts.add("prompt_then_fine_tune")
+        # An undecided rule can matter only where the bound leaves room for it: a reason
+        # while the case is undecided, a blocker while a case is possible and nothing else
+        # blocks already, a constraint while fine-tuning is still possible.
+        case_open = score_min < threshold <= score_max
+        case_possible = score_max >= threshold and not cap_certain
+        mattering = [
+            rule for rule in undecided
+            if (rule.effect.startswith("toward_") and case_open and not cap_certain)
+            or (rule.effect == "blocker" and case_possible and not block_certain)
+            or (rule.effect == "constraint" and case_possible)
+        ]
+        readers: dict[str, int] = {}
+        for rule in mattering:
+            for qid in _reads(knowledge, rule) & self.node.open:
+                readers[qid] = readers.get(qid, 0) + 1
+        return _Bound(frozenset(verdicts), tuple(mattering), readers)
+
+
+_LEAF_CACHES: weakref.WeakKeyDictionary[
+    Knowledge, dict[int, tuple[Condition, frozenset[bool]]]] = weakref.WeakKeyDictionary()
+
+
+def _leaf_over_domain(knowledge: Knowledge, leaf: Condition) -> frozenset[bool]:
+    """What a test on one open question can come to over its whole domain. It reads that
+    question alone, so it is the same at every node: computed once per knowledge."""
+    cache = _LEAF_CACHES.setdefault(knowledge, {})
+    entry = cache.get(id(leaf))
+    if entry is not None and entry[0] is leaf:  # the entry keeps its leaf alive: no id reuse
+        return entry[1]
+    qid = str(leaf.q)
+    outcomes = set()
+    for value in _domain(knowledge, qid):
+        shown = effective(knowledge, {}, qid) if value == NOT_SURE else value
+        ctx = Context({qid: shown}, None, given_ids({qid: value}))
+        outcomes.add(holds(leaf, ctx))
+    found = frozenset(outcomes)
+    cache[id(leaf)] = (leaf, found)
     return found
 
 
-@lru_cache(maxsize=16)
-def _contribution_cache(knowledge: Knowledge) -> dict:
-    return {}
+@lru_cache(maxsize=64)
+def _rule_reads(knowledge: Knowledge) -> dict[str, frozenset[str]]:
+    return {r.id: frozenset(condition_questions(knowledge, r.when)) for r in knowledge.rules}
 
 
-def _combine(parts: Iterable[frozenset[Tally]]) -> set[Tally]:
-    states = {Tally()}
-    for part in parts:
-        states = {state.plus(extra) for state in states for extra in part}
-    return states
+def _reads(knowledge: Knowledge, rule: Rule) -> frozenset[str]:
+    reads = _rule_reads(knowledge)[rule.id]
+    if "model" in reads or "model_access" in reads:
+        reads = reads | {"model", "model_access"}  # a named model answers model access
+    return reads
 
 
-def possible_verdicts(knowledge: Knowledge, answers: Mapping[str, Any]) -> set[str]:
+# ---------------------------------------------------------------- cost metrics
+
+
+def _cost_key(knowledge: Knowledge, answers: Mapping[str, Any]) -> tuple[Any, ...]:
+    return tuple(answers.get(q) for q in knowledge.policy.cost_inputs)
+
+
+_COST_CACHES: weakref.WeakKeyDictionary[Knowledge, dict[tuple[Any, ...], Costs]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _costs(knowledge: Knowledge, answers: Mapping[str, Any], today: date) -> Costs:
+    """compute_costs, remembered: the search meets the same workloads many times."""
+    cache = _COST_CACHES.setdefault(knowledge, {})
+    key = (today, _cost_key(knowledge, answers))
+    found = cache.get(key)
+    if found is None:
+        if len(cache) > 20_000:
+            cache.clear()
+        found = cache[key] = compute_costs(knowledge, answers, today, detail=False)
+    return found
+
+
+def _metric_outcomes(knowledge: Knowledge, node: _Node, leaf: Condition,
+                     today: date) -> frozenset[bool]:
+    """What a cost-metric test can come to over the open cost inputs (sound bounds)."""
+    answers = node.answers
+    open_inputs = node.open & set(knowledge.policy.cost_inputs)
+    if "model" in open_inputs or ("model_access" in open_inputs
+                                  and not is_given(answers, "model")):
+        return BOTH  # prices and windows move with the model: branch on it first
+    numeric = [q for q in _NUMERIC_COST_INPUTS if q in open_inputs]
+    if len(numeric) != len(open_inputs):
+        return BOTH
+    found: set[bool] = set()
+    if "prompt_tokens" in numeric or "monthly_calls" in numeric:
+        # left unanswered: no workload; the test comes to what it does without one
+        bare = {**answers, **{q: NOT_SURE for q in ("prompt_tokens", "monthly_calls")
+                              if q in numeric}}
+        found.add(holds(leaf, Context({}, _costs(knowledge, bare, today))))
+    corners: list[dict[str, Any]] = [{}]
+    for qid in numeric:
+        values = candidate_values(knowledge, knowledge.question(qid))
+        corners = [{**c, qid: v} for c in corners for v in (min(values), max(values))]
+    costs = [_costs(knowledge, {**answers, **c}, today) for c in corners]
+    own = leaf.metric == "serving_shortfall_months"  # read on the team's own route
+    routes = {_route_of(c, own).model if _route_of(c, own) else None for c in costs}
+    if len(routes) > 1 or (not own and len({c.own_route_open for c in costs}) > 1):
+        return BOTH
+    low, high, unknown = _metric_range(knowledge, str(leaf.metric), costs)
+    if unknown:
+        found.add(False)
+    op, target = leaf.operator, float(leaf.operator_value(leaf.operator))
+    if low is not None and high is not None:
+        found |= _compare_range(op, target, low, high)
+    return frozenset(found)
+
+
+def _compare_range(op: str, target: float, low: float, high: float) -> set[bool]:
+    found = set()
+    if op in ("gte", "gt"):
+        if (high > target) if op == "gt" else (high >= target):
+            found.add(True)
+        if (low <= target) if op == "gt" else (low < target):
+            found.add(False)
+    else:
+        if (low < target) if op == "lt" else (low <= target):
+            found.add(True)
+        if (high >= target) if op == "lt" else (high > target):
+            found.add(False)
+    return found
+
+
+def _route_of(costs: Costs, own: bool) -> RouteCost | None:
+    return costs.own_route if own else costs.route
+
+
+def _metric_range(knowledge: Knowledge, metric: str, costs: list[Costs]
+                  ) -> tuple[float | None, float | None, bool]:
+    """(lowest, highest, may be None) of a metric over the corners' box.
+
+    Sound, not sampled: per route, prompting minus the tuned tokens is bilinear in
+    prompt length and calls (its extremes are at the corners), hosting only grows with
+    the tokens served, and training only grows with examples and prompt length."""
+    own = metric == "serving_shortfall_months"
+    routes = [_route_of(c, own) for c in costs]
+    if any(r is None or r.monthly_usd is None or c.monthly_cost_prompting_usd is None
+           for r, c in zip(routes, costs, strict=True)):
+        values = [c.metric(metric) for c in costs]
+        known = [v for v in values if v is not None]
+        return (min(known), max(known), True) if known else (None, None, True)
+    spread = [c.monthly_cost_prompting_usd - _token_part(r)  # type: ignore[operator,arg-type]
+              for r, c in zip(routes, costs, strict=True)]
+    hosting = [r.parts.get("hosting", 0.0) for r in routes]  # type: ignore[union-attr]
+    evals = routes[0].parts.get("evals", 0.0)  # type: ignore[union-attr]
+    saving_max = max(spread) - min(hosting) - evals
+    saving_min = min(spread) - max(hosting) - evals
+    training = [r.training_usd for r in routes]  # type: ignore[union-attr]
+    if metric == "monthly_saving_usd":
+        return saving_min, saving_max, False
+    if metric == "monthly_prompt_cost_usd":
+        values = [c.monthly_prompt_cost_usd or 0.0 for c in costs]
+        return min(values), max(values), False
+    inf = float("inf")
+    be_low = min(training) / saving_max if saving_max > 0 else inf
+    be_high = max(training) / saving_min if saving_min > 0 else inf
+    if metric == "break_even_months":
+        never = be_high == inf
+        return (None if be_low == inf else be_low), (None if be_low == inf else be_high), never
+    if metric == "serving_shortfall_months":
+        serving = costs[0].serving_months
+        if serving is None or costs[0].required_serving_months is None:
+            return None, None, True
+        window = knowledge.policy.serving_window
+        required_low = window.min_months if be_high == inf else max(
+            window.min_months, window.build_months + be_low)
+        required_high = max(window.min_months, window.build_months + be_high)
+        return required_low - serving, required_high - serving, False
+    values = [c.metric(metric) for c in costs]
+    known = [v for v in values if v is not None]
+    return (min(known), max(known), len(known) < len(values)) if known else (None, None, True)
+
+
+def _token_part(route: RouteCost) -> float:
+    return sum(v for k, v in route.parts.items() if k not in ("hosting", "evals"))
+
+
+# ---------------------------------------------------------------- the search
+
+
+class _Search:
+    def __init__(self, knowledge: Knowledge, today: date):
+        self.knowledge = knowledge
+        self.today = today
+        self.bounds: dict[_Node, _Bound] = {}
+        self.reached: dict[_Node, frozenset[str]] = {}
+
+    def bound(self, node: _Node) -> _Bound:
+        found = self.bounds.get(node)
+        if found is None:
+            found = self.bounds[node] = _Evaluator(self.knowledge, node, self.today).bound()
+        return found
+
+    def reach(self, node: _Node, wanted: frozenset[str] = frozenset(VERDICTS)
+              ) -> frozenset[str]:
+        """The verdicts reachable from `node`: every one of `wanted` that is, perhaps more
+        (exactly all of them when `wanted` covers the node's bound)."""
+        exact = self.reached.get(node)
+        if exact is not None:
+            return exact
+        bound = self.bound(node)
+        if len(bound.verdicts) <= 1 or not bound.readers:
+            self.reached[node] = bound.verdicts
+            return bound.verdicts
+        targets = bound.verdicts & wanted
+        if not targets:
+            return frozenset()
+        question = self._branch_on(bound)
+        children = [node.assign(self.knowledge, question, v, self.today)
+                    for v in _domain(self.knowledge, question)]
+        found: set[str] = set()
+        # settled children first (cheap, and they often find what is wanted at once)
+        children.sort(key=lambda c: len(self.bound(c).verdicts))
+        for child in children:
+            need = frozenset(targets - found)
+            if not need:
+                break
+            if need & self.bound(child).verdicts:
+                found |= self.reach(child, need)
+        result = frozenset(found)
+        if targets == bound.verdicts:
+            self.reached[node] = result  # every verdict of the bound was looked for
+        return result
+
+    def _branch_on(self, bound: _Bound) -> str:
+        """The open question most undecided rules read; the model first."""
+        cost_inputs = set(self.knowledge.policy.cost_inputs)
+        order = {q.id: i for i, q in enumerate(self.knowledge.questions)}
+        return min(bound.readers, key=lambda q: (q != "model", -bound.readers[q],
+                                                 q not in cost_inputs, order[q]))
+
+
+def _search(knowledge: Knowledge, today: date) -> _Search:
+    return _Search(knowledge, today)
+
+
+def possible_verdicts(knowledge: Knowledge, answers: Mapping[str, Any], today: date) -> set[str]:
     """Every verdict some further answers (to asked questions) could lead to."""
-    threshold = knowledge.policy.fine_tune_threshold
-    states = _combine(_contributions(knowledge, f, answers) for f in factors(knowledge))
-    return {verdict_for(state, threshold) for state in states}
+    return set(_search(knowledge, today).reach(_start(knowledge, answers, today)))
 
 
-def is_settled(knowledge: Knowledge, answers: Mapping[str, Any]) -> bool:
-    return len(possible_verdicts(knowledge, answers)) == 1
+def is_settled(knowledge: Knowledge, answers: Mapping[str, Any], today: date) -> bool:
+    return len(possible_verdicts(knowledge, answers, today)) == 1
 
 
-def _live_factors(knowledge: Knowledge, answers: Mapping[str, Any]) -> list[int]:
-    """Indexes of the factors whose open questions can still change the verdict: those
-    whose reachable contributions, combined with what the others can reach, do not all
-    give one verdict."""
-    threshold = knowledge.policy.fine_tune_threshold
-    all_factors = factors(knowledge)
-    parts = [_contributions(knowledge, f, answers) for f in all_factors]
-    live = []
-    for index, part in enumerate(parts):
-        if len(part) < 2:
-            continue
-        rest = _combine(parts[:index] + parts[index + 1:])
-        if any(len({verdict_for(r.plus(m), threshold) for m in part}) > 1 for r in rest):
-            live.append(index)
-    return live
+def holds_whatever_comes(knowledge: Knowledge, answers: Mapping[str, Any], today: date,
+                         condition: Condition) -> bool:
+    """Whether `condition` holds for every answer the open asked questions could still get
+    (a sound bound: True only when no completion can make it fail). A constraint that
+    holds this way is why the verdict is settled, even though it reads unanswered values."""
+    node = _start(knowledge, answers, today)
+    return _Evaluator(knowledge, node, today).outcomes(condition) == frozenset({True})
 
 
-def questions_that_matter(knowledge: Knowledge, answers: Mapping[str, Any]) -> list[str]:
-    """Open questions the flow may still ask: those of a live factor, in question order.
+def questions_that_matter(knowledge: Knowledge, answers: Mapping[str, Any],
+                          today: date) -> list[str]:
+    """Open questions that an undecided rule still reads, in question order (empty when
+    the verdict is settled).
 
-    Its length bounds how many more questions a consultation can take; answers only
-    shrink it (a factor that cannot change the verdict never can again)."""
-    all_factors = factors(knowledge)
-    ids: set[str] = set()
-    for index in _live_factors(knowledge, answers):
-        ids.update(_open_questions(knowledge, all_factors[index], answers))
-    return [q.id for q in knowledge.questions if q.id in ids]
+    Its length bounds how many more questions a consultation can take: the flow only
+    asks these, and answers only shrink the set."""
+    search = _search(knowledge, today)
+    node = _start(knowledge, answers, today)
+    if len(search.reach(node)) <= 1:
+        return []
+    readers = search.bound(node).readers
+    return [q.id for q in knowledge.questions if q.id in readers]
 
 
-def next_question(knowledge: Knowledge, answers: Mapping[str, Any]) -> Question | None:
-    """The most decisive open question, or None when the verdict cannot change.
-
-    Decisive means: the largest share of its answers settle the verdict on their
-    own. Ties go to the knowledge's priority (why one would fine-tune before
-    whether one is ready to), then to the order of questions. Over the benchmark
-    scenarios this asks no more than breaking ties by how many verdicts each
-    answer leaves open, and it reads more naturally.
-    """
-    threshold = knowledge.policy.fine_tune_threshold
-    all_factors = factors(knowledge)
-    parts = [_contributions(knowledge, f, answers) for f in all_factors]
-    if len({verdict_for(s, threshold) for s in _combine(parts)}) <= 1:
+def next_question(knowledge: Knowledge, answers: Mapping[str, Any],
+                  today: date) -> Question | None:
+    """The question that leaves the fewest questions expected, or None when no remaining
+    answer can change the verdict (see the module docstring)."""
+    search = _search(knowledge, today)
+    node = _start(knowledge, answers, today)
+    if len(search.reach(node)) <= 1:
         return None
+    readers = search.bound(node).readers
     best: tuple[Any, ...] | None = None
     chosen: Question | None = None
-    live = set(_live_factors(knowledge, answers))
     for position, question in enumerate(knowledge.questions):
-        if not question.ask or question.id in answers:
+        if question.id not in readers:
             continue
-        index = next((i for i, f in enumerate(all_factors) if question.id in f.questions), None)
-        if index is None or index not in live:
-            continue  # no verdict rule reads it, or nothing it could say would matter
-        rest = _combine(parts[:index] + parts[index + 1:])
-        values = candidate_values(knowledge, question)
-        settling = 0
-        for value in values:
-            mine = _contributions(knowledge, all_factors[index], {**answers, question.id: value})
-            settling += len({verdict_for(s.plus(m), threshold) for s in rest for m in mine}) == 1
-        settles = settling / len(values)
-        rank = (-settles, question.priority, position)
+        expected = 0.0
+        for value, weight in prior(knowledge, question):
+            child = search.bound(node.assign(knowledge, question.id, value, today))
+            if len(child.verdicts) > 1:
+                expected += weight * len(child.readers)
+        rank = (expected, question.priority, position)
         if best is None or rank < best:
             best, chosen = rank, question
     return chosen
+
+
+def prior(knowledge: Knowledge, question: Question) -> list[tuple[Any, float]]:
+    """How likely each candidate answer is, by the knowledge's prior of realistic answers
+    (`prior:` on the question: weights by option value, or by upper bound for numbers);
+    uniform where it gives none. Weights sum to 1."""
+    values: Iterable[Any] = candidate_values(knowledge, question)
+    given = getattr(question, "prior", None) or {}
+    weights = []
+    for value in values:
+        weights.append((value, float(_prior_weight(question, given, value))))
+    total = sum(w for _, w in weights) or 1.0
+    return [(v, w / total) for v, w in weights]
+
+
+def _prior_weight(question: Question, given: Mapping[Any, float], value: Any) -> float:
+    if not given:
+        return 1.0
+    if question.kind in ("int", "float"):
+        for upper, weight in sorted(given.items(), key=lambda kv: float(kv[0])):
+            if float(value) <= float(upper):
+                return weight
+        return min(given.values())
+    key = value if question.kind != "bool" else ("yes" if value else "no")
+    return float(given.get(key, min(given.values())))

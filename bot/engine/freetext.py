@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from bot.engine import humanize
@@ -207,67 +208,191 @@ def _unit(period: str) -> str:
             "yr": "year", "yearly": "year", "annually": "year"}.get(period, period)
 
 
-# ---------------------------------------------------------------- model hints
+# ---------------------------------------------------------------- models
 
+# A mention that says the team is NOT on that model (any more): it tells nothing of theirs.
+_NOT_THEIRS = re.compile(
+    r"\b(?:not|no longer|never|moved (?:away )?from|switched (?:away )?from|migrat\w* "
+    r"(?:away )?from|away from|instead of|rather than|used to|left|dropped|stopped using|"
+    r"without)\b",
+    re.IGNORECASE,
+)
+# "moved away from X to Y": the negation stops at the word that names the new one.
+_NEGATION_ENDS = re.compile(r"\b(?:to|now|onto|into|for|with|and now|towards?)\b", re.IGNORECASE)
 _OPEN_WEIGHTS = re.compile(
     r"\b(?:(?:llama|mistral|mixtral|qwen|gemma|deepseek|olmo|falcon)(?![a-z])|phi-?[234]\b|"
     r"open[- ]weights?\b|open[- ]source (?:model|llm)\b|self[- ]hosted (?:model|llm)\b)",
     re.IGNORECASE,
 )
-_OPENAI = re.compile(r"\b(?:gpt-?4o(?:-mini)?|gpt-?4(?:\.1)?(?:-mini)?|gpt-?3\.5|openai|chatgpt)\b",
-                     re.IGNORECASE)
 _CLAUDE = re.compile(r"\b(?:claude|anthropic)\b", re.IGNORECASE)
 _GEMINI_API = re.compile(r"\bgemini(?: developer)? api\b|\bai studio\b", re.IGNORECASE)
 _VERTEX_GEMINI = re.compile(r"\bvertex(?: ai)?\b", re.IGNORECASE)
 _GEMINI = re.compile(r"\bgemini\b", re.IGNORECASE)
+_OPENAI = re.compile(r"\b(?:gpt-?[345]|openai|chatgpt)", re.IGNORECASE)
+# Statements about the team's own model being closed to fine-tuning.
+_CANNOT_TUNE = re.compile(
+    r"\b(?:can'?t|cannot|can not|unable to|not allowed to|no way to)\s+(?:be\s+)?"
+    r"fine[- ]?tun\w*|\b(?:closed|proprietary)\s+(?:api|model)\s+(?:without|with no)\s+"
+    r"fine[- ]?tun\w*|\bno fine[- ]?tuning\b|\bnot (?:fine[- ]?)?tunable\b|"
+    r"\bdoes(?:n'?t| not) (?:offer|support|allow) fine[- ]?tun\w*",
+    re.IGNORECASE,
+)
 
 
-def _availability(knowledge: Knowledge | None, row_id: str) -> Any:
+def _theirs(text: str, match: re.Match[str]) -> bool:
+    """The mention is of the team's own model: nothing before it in its clause negates it."""
+    start = max(text.rfind(sep, 0, match.start()) for sep in (",", ";", ".", "\n", " but "))
+    before = text[start + 1: match.start()]
+    cues = list(_NOT_THEIRS.finditer(before))
+    return not cues or bool(_NEGATION_ENDS.search(before[cues[-1].end():]))
+
+
+@lru_cache(maxsize=8)
+def _model_patterns(knowledge: Knowledge) -> list[tuple[re.Pattern[str], str]]:
+    """(pattern, model id) for every id and alias of the catalogue, longest first."""
+    names: list[tuple[str, str]] = []
+    for option in knowledge.question("model").options:
+        for name in (option.value, *option.aliases):
+            names.append((name, option.value))
+    names.sort(key=lambda pair: -len(pair[0]))
+    found = []
+    for name, model_id in names:
+        body = r"[\s_-]*".join(re.escape(part) for part in re.split(r"[\s_-]+", name))
+        found.append((re.compile(rf"(?<![\w.]){body}(?![\w])", re.IGNORECASE), model_id))
+    return found
+
+
+def _catalogue_models(text: str, knowledge: Knowledge | None) -> tuple[list[tuple[str, str]],
+                                                                      list[str]]:
+    """([(model id, snippet)] of the team's own models named, [snippets of models they are
+    not on])."""
+    if knowledge is None or not knowledge.has_question("model"):
+        return [], []
+    taken: list[tuple[int, int]] = []
+    theirs: list[tuple[str, str]] = []
+    others: list[str] = []
+    for pattern, model_id in _model_patterns(knowledge):
+        for m in pattern.finditer(text):
+            if any(a < m.end() and m.start() < b for a, b in taken):
+                continue
+            taken.append((m.start(), m.end()))
+            if _theirs(text, m):
+                theirs.append((model_id, m.group(0)))
+            else:
+                others.append(m.group(0))
+    return theirs, others
+
+
+#: Where a model runs, as people say it: a named model moves to that provider's row.
+_HOSTS = (
+    ("azure", re.compile(r"\bazure\b", re.IGNORECASE)),
+    ("bedrock", re.compile(r"\bbedrock\b", re.IGNORECASE)),
+    ("vertex", re.compile(r"\bvertex\b|\bagent platform\b", re.IGNORECASE)),
+    ("together", re.compile(r"\btogether(?:\.ai| ai)?\b", re.IGNORECASE)),
+    ("fireworks", re.compile(r"\bfireworks\b", re.IGNORECASE)),
+)
+#: Families a mention belongs to, to tell "gpt-4o and claude" (two models) from one.
+_FAMILIES = (
+    ("anthropic", _CLAUDE),
+    ("gemini", re.compile(r"\bgemini\b", re.IGNORECASE)),
+    ("gpt", re.compile(r"\b(?:gpt-?[345]|openai|chatgpt)", re.IGNORECASE)),
+    ("open", re.compile(r"\b(?:llama|mistral|mixtral|qwen|gemma|deepseek)\b", re.IGNORECASE)),
+    ("nova", re.compile(r"\bnova\b", re.IGNORECASE)),
+)
+_FAMILY_OF_PROVIDER = {"anthropic": "anthropic", "gemini-api": "gemini", "vertex": "gemini",
+                       "openai": "gpt", "azure": "gpt", "open": "open", "together": "open",
+                       "fireworks": "open", "bedrock": None}
+
+
+def _hosted(text: str, model_id: str, knowledge: Knowledge) -> str:
+    """`gpt-4.1 mini on azure` is Azure's row of that model, when the catalogue has one."""
+    name = model_id.split(":", 1)[1]
+    for provider, pattern in _HOSTS:
+        if _first_theirs(pattern, text) and knowledge.has_model(f"{provider}:{name}"):
+            return f"{provider}:{name}"
+    return model_id
+
+
+def _other_families(text: str, model_id: str, knowledge: Knowledge) -> list[str]:
+    """Mentions of the team's models from another family than `model_id`'s."""
+    row = knowledge.model(model_id)
+    own = _FAMILY_OF_PROVIDER.get(row.provider)
+    if row.provider == "bedrock":
+        own = "open" if row.weights == "open" else "nova"
+    found = []
+    for family, pattern in _FAMILIES:
+        m = _first_theirs(pattern, text)
+        if m and family != own:
+            found.append(m.group(0))
+    return found
+
+
+def _openai_stop(knowledge: Knowledge | None) -> str:
+    """` (new jobs stop on 2027-01-06, as of ...)` from the provider table."""
     if knowledge is None:
-        return None
-    for row in knowledge.providers.availability:
-        if row.id == row_id:
-            return row
-    return None
+        return ""
+    try:
+        row = knowledge.provider("openai")
+    except KeyError:
+        return ""
+    stop = row.key_dates.get("new_jobs_stop")
+    return f" (new jobs stop on {stop}, as of {row.checked_on})" if stop else ""
 
 
-def _model_hint(text: str, knowledge: Knowledge | None) -> tuple[str | None, str, list[str]]:
-    """(model_access value or None, snippet, notes). Any doubt leaves it unset."""
-    hits: dict[str, str] = {}
+def _first_theirs(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    return next((m for m in pattern.finditer(text) if _theirs(text, m)), None)
+
+
+def _model_hint(
+    text: str, knowledge: Knowledge | None
+) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """([(question, value, snippet)] for model / model_access, notes). Any doubt leaves
+    them unset; a model the team says they are not on tells nothing."""
     notes: list[str] = []
+    named, not_theirs = _catalogue_models(text, knowledge)
+    models = list(dict.fromkeys(model_id for model_id, _ in named))
+    if len(models) == 1 and knowledge is not None:
+        others = _other_families(text, models[0], knowledge)
+        if not others:
+            return [("model", _hosted(text, models[0], knowledge), named[0][1])], notes
+        shown = ", ".join(dict.fromkeys([named[0][1], *others]))
+        notes.append(f"You mentioned several models ({shown}); I left the model for you.")
+        return [], notes
+    if len(models) > 1:
+        shown = ", ".join(dict.fromkeys(snippet for _, snippet in named))
+        notes.append(f"You mentioned several models ({shown}); I left the model for you.")
+        return [], notes
+    if m := _CANNOT_TUNE.search(text):  # the statement itself says no: no negation test
+        return [("model_access", "closed_no_fine_tuning", m.group(0))], notes
+    hits: dict[str, str] = {}
     mentioned: list[str] = []
-    if m := _OPEN_WEIGHTS.search(text):
+    if m := _first_theirs(_OPEN_WEIGHTS, text):
         hits["open_weights"] = m.group(0)
-    if m := _CLAUDE.search(text):
+    if m := _first_theirs(_CLAUDE, text):
         hits["closed_no_fine_tuning"] = m.group(0)
-    if m := _GEMINI_API.search(text):
+    if m := _first_theirs(_GEMINI_API, text):
         hits.setdefault("closed_no_fine_tuning", m.group(0))
-    elif (m := _GEMINI.search(text)) and _VERTEX_GEMINI.search(text):
+    elif (m := _first_theirs(_GEMINI, text)) and _VERTEX_GEMINI.search(text):
         hits["closed_with_fine_tuning"] = "Gemini on Vertex AI"
-    elif m := _GEMINI.search(text):
+    elif m := _first_theirs(_GEMINI, text):
         mentioned.append(m.group(0))
         notes.append(
             f"You mentioned {m.group(0)}: whether it can be tuned depends on where you run it "
             "(not on the Gemini API, yes on Vertex AI), so I did not assume either."
         )
-    if m := _OPENAI.search(text):
+    if m := _first_theirs(_OPENAI, text):
         mentioned.append(m.group(0))
-        row = _availability(knowledge, "openai")
-        detail = ""
-        if row is not None:
-            text_ = row.detail.rstrip(".")
-            detail = f" ({text_[:1].lower()}{text_[1:]}; as of {row.as_of})"
-        notes.append(
-            f"You mentioned {m.group(0)}: OpenAI fine-tuning is winding down{detail}, "
-            "so I did not assume you can fine-tune it."
-        )
+        stop = _openai_stop(knowledge)
+        notes.append(f"You mentioned {m.group(0)}: OpenAI's fine-tuning is winding down{stop}, "
+                     "so I did not assume you can fine-tune it; pick the model and I will "
+                     "check its dates.")
     if len(hits) == 1 and not mentioned:
         value, snippet = next(iter(hits.items()))
-        return value, snippet, notes
+        return [("model_access", value, snippet)], notes
     if hits:
-        named = ", ".join(dict.fromkeys([*hits.values(), *mentioned]))
-        notes.append(f"You mentioned several models ({named}); I left model access for you.")
-    return None, "", notes
+        named_ = ", ".join(dict.fromkeys([*hits.values(), *mentioned]))
+        notes.append(f"You mentioned several models ({named_}); I left model access for you.")
+    return [], notes
 
 
 # ---------------------------------------------------------------- deadlines
@@ -460,7 +585,7 @@ def _phrase(question_id: str, value: Value, knowledge: Knowledge | None, extra: 
     if knowledge is not None and knowledge.has_question(question_id):
         question = knowledge.question(question_id)
         name = question.short
-        if question.kind == "choice":
+        if question.kind in ("choice", "model"):
             shown = question.label_of(value)
         elif question.unit and question.kind in ("int", "float"):
             unit = "calls a month" if question_id == "monthly_calls" else question.unit
@@ -512,10 +637,9 @@ def parse_freetext(text: str, knowledge: Knowledge | None = None) -> FreeText:
     if m := _NO_EXAMPLES.search(body):
         candidates.append(("labelled_examples", 0, m.group(0), ""))
 
-    access, snippet, notes = _model_hint(body, knowledge)
+    hints, notes = _model_hint(body, knowledge)
     result.notes.extend(notes)
-    if access is not None:
-        candidates.append(("model_access", access, snippet, ""))
+    candidates.extend((qid, value, snippet, "") for qid, value, snippet in hints)
 
     parts = clauses(body)
     deadlines = _deadlines(parts)

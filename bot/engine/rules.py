@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from bot.engine.answers import given_ids
+from bot.engine.catalogue import completed
 from bot.engine.costs import Costs, compute_costs, effective
 
 if TYPE_CHECKING:
@@ -29,21 +31,32 @@ class Context:
     case_for_fine_tuning: bool | None = None
 
 
-def effective_answers(knowledge: Knowledge, answers: Mapping[str, Any]) -> dict[str, Any]:
-    return {q.id: effective(knowledge, answers, q.id) for q in knowledge.questions}
+def effective_answers(
+    knowledge: Knowledge, answers: Mapping[str, Any], costs: Costs | None = None
+) -> dict[str, Any]:
+    """Every question's value as the rules read it: the answer, else its assumption (for
+    route-dependent cost parameters, the value the cost math used)."""
+    found = {q.id: effective(knowledge, answers, q.id) for q in knowledge.questions}
+    if costs is not None:
+        for used in costs.inputs:
+            found[used.question] = used.value
+    return found
 
 
 def context_for(
-    knowledge: Knowledge, answers: Mapping[str, Any], costs: Costs | None
+    knowledge: Knowledge, answers: Mapping[str, Any], today: date, costs: Costs | None
 ) -> Context:
-    """What the verdict rules read: effective values, costs, and which ids were answered."""
-    return Context(effective_answers(knowledge, answers), costs, given_ids(answers))
+    """What the verdict rules read: effective values (with what the named model implies
+    on `today`), costs, and which ids were answered."""
+    full = completed(knowledge, answers, today)
+    return Context(effective_answers(knowledge, full, costs), costs, given_ids(full))
 
 
-def verdict_only(knowledge: Knowledge, answers: Mapping[str, Any]) -> str:
+def verdict_only(knowledge: Knowledge, answers: Mapping[str, Any], today: date) -> str:
     """The verdict without the explanation: what the flow and counterfactuals need."""
-    ctx = context_for(knowledge, answers, compute_costs(knowledge, answers))
-    result, _ = tally(verdict_rules(knowledge), ctx)
+    full = completed(knowledge, answers, today)
+    costs = compute_costs(knowledge, full, today, detail=False)
+    result, _ = tally(verdict_rules(knowledge), context_for(knowledge, full, today, costs))
     return verdict_for(result, knowledge.policy.fine_tune_threshold)
 
 

@@ -32,13 +32,15 @@ def render_chart_png(decision: Decision) -> bytes:
 
     months = chart_months(costs)
     steps = [m / 4 for m in range(months * 4 + 1)]
-    prompt = costs.monthly_prompt_cost_cached_usd or 0.0
-    tuned = costs.monthly_fine_tuned_cost_usd or 0.0
-    training = costs.training_cost_usd
+    prompt = costs.monthly_cost_prompting_usd or 0.0
+    tuned = costs.monthly_cost_fine_tuned_usd or 0.0
+    training = costs.training_cost_usd or 0.0
     figure, axes = plt.subplots(figsize=(7, 4), dpi=110)
     axes.plot(steps, [prompt * m for m in steps], label="Prompt engineering", color="#1f77b4")
     axes.plot(
-        steps, [training + tuned * m for m in steps], label="Fine-tuning (incl. training)",
+        steps, [training + tuned * m for m in steps],
+        label=f"Fine-tuning on {costs.route.label} (incl. training)" if costs.route
+        else "Fine-tuning (incl. training)",
         color="#d62728",
     )
     break_even = costs.break_even_months

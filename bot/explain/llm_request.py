@@ -74,15 +74,16 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 #: (prices, tuned prompt length) are stated with the assumptions instead.
 _COST_LABELS = {
     "monthly_input_tokens": ("Input tokens a month", "tokens"),
-    "monthly_prompt_cost_usd": ("Prompt input cost a month", "usd"),
-    "monthly_prompt_cost_cached_usd": ("Prompt input cost a month with caching", "usd"),
-    "monthly_fine_tuned_cost_usd": ("Input cost a month after fine-tuning", "usd"),
+    "monthly_prompt_cost_usd": ("Static prompt input cost a month, uncached", "usd"),
+    "monthly_cost_prompting_usd": ("Prompting cost a month, all in", "usd"),
+    "monthly_cost_fine_tuned_usd": ("Fine-tuned cost a month, all in", "usd"),
     "monthly_saving_usd": ("Saving a month from fine-tuning", "usd"),
     "training_cost_usd": ("One-off training cost", "usd"),
     "break_even_months": ("Fine-tuning pays back after", "months"),
 }
 _COST_INPUTS = frozenset(
-    {"input_price_per_mtok", "cached_input_price_per_mtok", "tuned_prompt_tokens"}
+    {"input_price_per_mtok", "cached_input_price_per_mtok", "output_price_per_mtok",
+     "tuned_prompt_tokens"}
 )
 
 _KIND_PREFIX = {
@@ -317,10 +318,6 @@ def _cost_facts(costs: Mapping[str, Any]) -> list[Fact]:
     for key, value in costs.items():
         if not _safe_id(key) or key in _COST_INPUTS:
             continue
-        if key == "monthly_prompt_cost_cached_usd" and value == costs.get(
-            "monthly_prompt_cost_usd"
-        ):
-            continue  # nothing cached: the same figure twice says nothing
         label, unit = _COST_LABELS.get(key, (key.replace("_", " ").capitalize(), "plain"))
         if key.endswith("_usd") and unit == "plain":
             label, unit = label.removesuffix(" usd"), "usd"

@@ -61,9 +61,12 @@ def render_markdown(
 
     rows = cost_rows(decision)
     if rows:
-        lines += ["## Costs (USD, input tokens only)", "", "| | |", "|---|---|"]
+        lines += ["## Costs (USD)", "", "| | |", "|---|---|"]
         lines += [f"| {label.strip()} | {value} |" for label, value in rows]
         lines.append("")
+        lines += [f"{item.text}" for item in decision.cost_notes]
+        if decision.cost_notes:
+            lines.append("")
     lines += ["## Assumptions", ""]
     lines += [f"- {a.text} [{a.source}]" for a in decision.assumptions]
     if not decision.assumptions:
@@ -80,7 +83,8 @@ def render_markdown(
         lines += [f"| {row['criterion']} | {row['prompt_engineering']} | {row['fine_tuning']} |"
                   for row in decision.tradeoffs]
         lines.append("")
-    items = (*decision.reasons, *decision.conditions, *decision.cautions, *decision.advice)
+    items = (*decision.reasons, *decision.conditions, *decision.cautions, *decision.advice,
+             *decision.cost_notes)
     cited = sorted({s for item in items for s in item.sources}
                    | {a.source for a in decision.assumptions})
     lines += ["## Sources", ""]
@@ -94,7 +98,8 @@ def render_markdown(
         lines.append(f"- [{source_id}] {title}, {source.publisher} (as of {source.as_of})")
     lines += [
         "",
-        f"Knowledge version {decision.knowledge_version} (as of {decision.knowledge_as_of}).",
+        f"Decided as of {decision.today}. Knowledge version {decision.knowledge_version} "
+        f"(as of {decision.knowledge_as_of}).",
         "",
     ]
     return "\n".join(lines)

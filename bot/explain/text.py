@@ -8,16 +8,6 @@ from typing import Any
 from bot.engine import humanize
 from bot.engine.decision import Decision, Item
 
-COST_LINES = (
-    ("monthly_input_tokens", "Input tokens a month"),
-    ("monthly_prompt_cost_usd", "Prompt cost a month"),
-    ("monthly_prompt_cost_cached_usd", "  with prompt caching"),
-    ("monthly_fine_tuned_cost_usd", "Fine-tuned cost a month"),
-    ("monthly_saving_usd", "Saving a month"),
-    ("training_cost_usd", "Training run (one-off)"),
-    ("break_even_months", "Break-even"),
-)
-
 
 def cost_value(key: str, value: Any) -> str:
     if key == "monthly_input_tokens":
@@ -27,18 +17,59 @@ def cost_value(key: str, value: Any) -> str:
     return humanize.usd(value)
 
 
+def _parts(parts: dict[str, float], names: dict[str, str]) -> str:
+    shown = [f"{names[k]} {humanize.usd(v)}" for k, v in parts.items() if k in names and v]
+    return f" ({', '.join(shown)})" if shown else ""
+
+
+PROMPTING_PARTS = {"static_prompt": "static prompt", "variable_input": "per-call input",
+                   "output": "output"}
+TUNED_PARTS = {"tuned_prompt": "shorter prompt", "variable_input": "per-call input",
+               "output": "output", "hosting": "hosting", "evals": "evals"}
+
+
 def cost_rows(decision: Decision) -> list[tuple[str, str]]:
-    """Label/value rows of the cost table; empty when no volume was given. The caching row
-    is left out when nothing is cached (it would repeat the prompt cost)."""
+    """Label/value rows of the cost table; empty when no volume was given."""
     costs = decision.costs
     if not decision.has_volume:
         return []
-    same = costs.monthly_prompt_cost_cached_usd == costs.monthly_prompt_cost_usd
-    return [
-        (label, cost_value(key, getattr(costs, key)))
-        for key, label in COST_LINES
-        if not (same and key == "monthly_prompt_cost_cached_usd")
+    static, uncached = costs.prompting.get("static_prompt"), costs.monthly_prompt_cost_usd
+    cached = static is not None and uncached is not None and static < uncached - 0.005
+    names = {**PROMPTING_PARTS, "static_prompt": "static prompt with caching"} if cached \
+        else PROMPTING_PARTS
+    rows = [
+        ("Static prompt tokens a month", cost_value("monthly_input_tokens",
+                                                    costs.monthly_input_tokens)),
+        ("Static prompt cost a month (uncached)", humanize.usd(uncached)),
+        ("Prompting, all in, a month", humanize.usd(costs.monthly_cost_prompting_usd)
+         + _parts(dict(costs.prompting), names)),
     ]
+    route = costs.route
+    if route is not None:
+        unpriced = "" if route.complete else " + hosting not priced"
+        rows.append((f"Fine-tuned on {route.label}, a month",
+                     humanize.usd(route.monthly_usd) + _parts(dict(route.parts), TUNED_PARTS)
+                     + unpriced))
+        rows.append(("Saving a month", humanize.usd(route.saving_usd)))
+        rows.append(("Training run (one-off)", humanize.usd(route.training_usd)
+                     + training_detail(route.training)))
+        rows.append(("Break-even", humanize.months(route.break_even_months)))
+    else:
+        rows.append(("Fine-tuning", "no route remains on this date"))
+    return rows
+
+
+def training_detail(training: dict[str, Any] | Any) -> str:
+    """`(8,000 examples x 1,800 tokens x 3 epochs x $5 per 1M)`, when it was computed."""
+    training = dict(training or {})
+    if "usd_per_mtok" not in training:
+        return ""
+    examples = humanize.grouped(training.get("examples", 0))
+    assumed = "" if training.get("examples_given") else " assumed"
+    tokens = humanize.grouped(training.get("tokens_per_example", 0))
+    return (f" ({examples}{assumed} examples x {tokens} tokens x {training.get('epochs', 0)} "
+            "epochs x "
+            f"{humanize.usd(training['usd_per_mtok'])} per 1M)")
 
 
 def _items(title: str, items: Sequence[Item]) -> list[str]:
@@ -73,7 +104,7 @@ def render_text(decision: Decision, explanation: str | None = None) -> str:
     rows = cost_rows(decision)
     if rows:
         width = max(len(label) for label, _ in rows)
-        lines.append("Costs (USD, input tokens only):")
+        lines.append("Costs (USD):")
         lines += [f"  {label.ljust(width)}  {value}" for label, value in rows]
         lines.append("")
     if decision.counterfactuals:
@@ -86,7 +117,10 @@ def render_text(decision: Decision, explanation: str | None = None) -> str:
         lines.append("")
     if decision.not_sure:
         lines.append("Not sure: " + ", ".join(decision.not_sure))
+    if decision.cost_notes:
+        lines += [f"Note: {item.text}" for item in decision.cost_notes] + [""]
     if decision.open_questions:
         lines.append("Not answered: " + ", ".join(decision.open_questions))
-    lines.append(f"Knowledge {decision.knowledge_version} (as of {decision.knowledge_as_of})")
+    lines.append(f"Decided as of {decision.today}; knowledge {decision.knowledge_version} "
+                 f"(as of {decision.knowledge_as_of})")
     return "\n".join(lines) + "\n"

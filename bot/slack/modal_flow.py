@@ -22,7 +22,7 @@ from bot.slack import blocks
 from bot.slack.blocks.modal import Submission, field_errors
 from bot.slack.phrasing import fingerprint
 from bot.slack.records import deliver, prose_for, publish_home, remember, result_card
-from bot.slack.state import decision_of
+from bot.slack.state import decision_of, new_state
 from bot.slack.web import (
     STORE_FAILURE,
     TRIGGER_GONE,
@@ -43,6 +43,7 @@ log = logging.getLogger("bot.slack.modal_flow")
 #: What to do again when Slack's trigger expired, by what opened the modal.
 _AGAIN = {
     "adjust": "click *Adjust answers* again",
+    "again": "click *Start over* again",
     "home": "click *New consultation* again",
 }
 
@@ -72,7 +73,7 @@ def open_modal(
 ) -> bool:
     """Open the consultation modal; `text` is free text to prefill from (`/ptf 6k ...`),
     `private` ticks "Keep the result private" (offered only where the card would go to a
-    channel). `origin`: command, home or adjust."""
+    channel). `origin`: command, home, adjust ("Adjust answers") or again ("Start over")."""
     view = modal_view(deps, channel=channel, origin=origin, text=text, private=private)
     return open_view(deps, trigger_id, view, origin=origin, on_failure=on_failure) is not None
 
@@ -88,14 +89,14 @@ def modal_view(
 ) -> dict[str, Any]:
     """The consultation modal's view of `state` (default: a new consultation), after
     reading `text` into it (see `open_modal`)."""
-    state = state if state is not None else Consultation(deps.knowledge)
+    state = state if state is not None else new_state(deps)
     found = state.read(text) if text else None
     to_channel = bool(channel) and not is_dm(channel)
     return blocks.consultation_modal(
         deps.knowledge,
         prefill=state.answers,
         understood=found.understood if found else (),
-        notes=found.notes if found else (),
+        notes=state.notes,
         metadata=modal_metadata(channel, origin),
         private=private and to_channel,
         offer_private=to_channel,
@@ -141,7 +142,7 @@ def check_submission(
 ) -> tuple[Consultation, dict[str, str]]:
     """The submitted form as a consultation, and the errors to show on its fields (empty
     when every field was accepted). Runs before the ack: no I/O."""
-    state = Consultation(deps.knowledge)
+    state = new_state(deps)
     errors = state.submit(submission.raw)
     return state, field_errors(errors)
 

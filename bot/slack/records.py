@@ -70,7 +70,7 @@ def result_card(
     return blocks.result_card(
         decision, deps.knowledge, consultation_id=c.id, owner=c.user_id,
         explanation=prose.text, explanation_sources=prose.sources, thread=thread,
-        adjustable=not thread, can_go_back=thread and bool(state_of(deps, c).history),
+        adjustable=not thread, can_go_back=thread and state_of(deps, c).can_go_back(),
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import weakref
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
@@ -45,6 +46,10 @@ class Services:
     @property
     def command(self) -> str:
         return self.settings.bot_slash_command
+
+    def today(self) -> date:
+        """The date consultations are decided as of (BOT_TODAY, else the system date)."""
+        return self.settings.today()
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Services:
         return self  # Bolt deep-copies the context for lazy listeners: share, don't clone

@@ -1,7 +1,7 @@
 """A stored consultation as the engine's consultation object, for the Slack surfaces.
 
-The row keeps the object's JSON (`state`) and, once decided, the decision's JSON; these
-helpers are the only place the Slack code turns one into the other. Every change goes
+The row keeps the object's JSON (`state`) and, once decided, the decision's JSON; the
+Slack code turns one into the other only through these helpers. Every change goes
 through `edit`, which runs an operation of `bot.engine.Consultation` inside the store's
 optimistic-locking update (so it may run again on fresh data after a conflict: keep the
 operation a function of the state only).
@@ -10,7 +10,7 @@ operation a function of the state only).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from bot.engine import Consultation, Decision
 from bot.slack.web import Deps
@@ -20,7 +20,11 @@ T = TypeVar("T")
 
 
 def state_of(deps: Deps, row: StoredConsultation) -> Consultation:
-    return Consultation.from_json(deps.knowledge, row.state)
+    return Consultation.from_json(deps.knowledge, row.state, deps.today())
+
+
+def new_state(deps: Deps) -> Consultation:
+    return Consultation(deps.knowledge, deps.today())
 
 
 def decision_of(row: StoredConsultation) -> Decision | None:
@@ -40,7 +44,7 @@ def edit(
     returned: list[T] = []
 
     def apply(draft: ConsultationDraft) -> None:
-        state = Consultation.from_json(deps.knowledge, draft.state)
+        state = Consultation.from_json(deps.knowledge, draft.state, deps.today())
         returned[:] = [operation(state)]
         draft.state = state.to_json()
         if also is not None:
@@ -50,12 +54,25 @@ def edit(
     return row, returned[0]
 
 
+def finish(deps: Deps, cid: str) -> StoredConsultation:
+    """Mark the consultation done with the decision of its answers as stored now (the
+    decision is made inside the write, so a change that lands first is in it); returns
+    the row, still open if a change means more to ask. Raises ConsultationClosed when
+    another writer finished it first."""
+
+    def decision(draft: ConsultationDraft) -> dict[str, Any] | None:
+        state = Consultation.from_json(deps.knowledge, draft.state, deps.today())
+        return state.decide().to_dict() if state.done else None
+
+    return deps.store.finish(cid, decision)
+
+
 def reopen(draft: ConsultationDraft) -> None:
-    """Open a finished consultation again (back, change, start over): its card and DM
-    belong to the old decision."""
+    """Open a finished consultation again (back, change, start over). Its card belongs to
+    the old decision; its DM summary stays marked with the decision it was for, so the
+    same decision reached again is not sent twice."""
     draft.status = "open"
     draft.decision = None
     draft.meta.pop("delivery", None)
-    for key in ("dm", "card"):
-        if isinstance(draft.meta.get(key), dict):
-            draft.meta[key]["for_decision"] = None
+    if isinstance(draft.meta.get("card"), dict):
+        draft.meta["card"]["for_decision"] = None

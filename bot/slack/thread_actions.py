@@ -122,16 +122,17 @@ def _reopen(
             _closed(deps, c, user=user, channel=channel)
             return
 
-        changed: list[bool] = []
+        changed: list[bool] = [False]
+        reopened: list[bool] = [False]
 
-        def changing(state: Consultation) -> None:
-            before = state.to_json()
-            operation(state)
-            changed[:] = [state.to_json() != before]
+        def changing(state: Consultation) -> None:  # may run again if a write races it
+            reopened[0] = False
+            changed[0] = state.changed(operation)
 
         def also(draft: ConsultationDraft) -> None:
             if draft.status == "done" and changed[0]:
                 reopen(draft)
+                reopened[0] = True
 
         try:
             row, _ = edit(deps, c.id, changing, require_open=False, also=also)
@@ -140,5 +141,6 @@ def _reopen(
                       f"this one can't be reopened here. Start a new one with "
                       f"`{deps.command}`.", channel=channel, thread_ts=c.thread_ts)
             return
-        supersede(deps, row)
+        if reopened[0]:  # open again: in the bot's DM it replaces any other open one
+            supersede(deps, row)
         advance(deps, row)

@@ -29,20 +29,19 @@ import re
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.engine import AnswerError, Consultation, parse_value
-from bot.engine.freetext import clean, number_in, parse_freetext
-from bot.engine.humanize import shown_value
+from bot.engine import AnswerError, Consultation, Reply
+from bot.engine.consultation import typed_answer
+from bot.engine.freetext import clean, parse_freetext
 from bot.knowledge import Question
 from bot.slack import blocks
 from bot.slack.blocks.limits import escape
 from bot.slack.blocks.question import QuestionState, closed_message, start_your_own
 from bot.slack.phrasing import fingerprint
 from bot.slack.records import deliver, remember, result_card
-from bot.slack.state import decision_of, edit, state_of
+from bot.slack.state import decision_of, edit, finish, new_state, state_of
 from bot.slack.web import (
     UPDATE_GONE,
     Deps,
@@ -105,7 +104,7 @@ def _question_state(deps: Deps, c: StoredConsultation, state: Consultation,
         notes=list(state.notes),
         bot_user_id=deps.bot_user_id,
         command=deps.command,
-        can_go_back=bool(state.history) and state.history[0] != q.id,
+        can_go_back=state.can_go_back(),
     )
 
 
@@ -169,7 +168,7 @@ def advance(deps: Deps, c: StoredConsultation) -> None:
         state = state_of(deps, c)
         if c.status == "open" and state.done:
             try:
-                c = deps.store.finish(c.id, state.decide().to_dict())
+                c = finish(deps, c.id)
             except ConsultationClosed as exc:  # another click finished it first
                 c = exc.consultation
                 continue
@@ -324,10 +323,10 @@ def handle_mention(
         if thread_ts and thread_ts != ts
         else ([text], None)
     )
-    state = Consultation(deps.knowledge)
+    state = new_state(deps)
     state.read("\n".join(texts))
     if note:
-        state.notes.append(note)
+        state.note(note)
     try:
         c = deps.store.create_consultation(
             user_id=user, team_id=team, surface="thread", channel=channel, thread_ts=root,
@@ -361,7 +360,7 @@ def _mention_in_busy_thread(
         return
     reply = read_reply(deps, c, text)
     if reply.answers:
-        if take_reply(deps, c, reply) and reply.from_text:
+        if take_reply(deps, c, text) and reply.from_text:
             tell_user(deps, user, noted(reply), channel=channel, thread_ts=c.thread_ts)
         return
     if c.message_ts is None:
@@ -372,39 +371,6 @@ def _mention_in_busy_thread(
 
 
 # ---------------------------------------------------------------- typed replies
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What an owner's typed reply says. Nothing is written until `take_reply`."""
-
-    text: str = ""
-    answers: dict[str, Any] = field(default_factory=dict)
-    understood: list[str] = field(default_factory=list)  # phrases, as the parser wrote them
-    from_text: bool = False  # read by the free-text parser (say so), not a bare answer
-    problem: str | None = None  # mrkdwn: why a typed number was not accepted
-
-    def apply(self, state: Consultation) -> None:
-        """The reply as operations of the consultation object."""
-        if self.from_text:
-            state.read(self.text)
-        else:
-            for qid, value in self.answers.items():
-                state.answer(qid, value)
-
-
-def parse_typed(question: Question, text: str) -> Any:
-    """A typed reply as an answer to `question`; raises AnswerError."""
-    body = clean(text).strip().rstrip(".!")
-    try:
-        return parse_value(question, body)
-    except AnswerError:
-        if question.kind not in ("int", "float"):
-            raise
-        number = number_in(body)
-        if number is None:
-            raise
-        return parse_value(question, number)
 
 
 def _not_accepted(question: Question, text: str, error: AnswerError) -> str:
@@ -419,30 +385,26 @@ def _not_accepted(question: Question, text: str, error: AnswerError) -> str:
 
 
 def read_reply(deps: Deps, c: StoredConsultation, text: str) -> Reply:
-    """Everything the free-text parser reads in `text`; else `text` as the answer to the
-    question on screen (a number, yes/no, an option, "not sure")."""
-    found = parse_freetext(text, deps.knowledge)
-    if found.answers:
-        return Reply(text, dict(found.answers), list(found.understood), from_text=True)
-    q = current_question(deps, c)
-    if q is None:
-        return Reply(text)
-    try:
-        value = parse_typed(q, text)
-    except AnswerError as error:
-        return Reply(text, problem=_not_accepted(q, text, error) if q.kind in ("int", "float")
-                     else None)
-    return Reply(text, {q.id: value}, [f"{q.short}: {shown_value(q, value)}"])
+    """What `text` would do to the consultation (nothing is written: see `take_reply`)."""
+    return state_of(deps, c).reply(text)
+
+
+def problem_of(reply: Reply, text: str) -> str | None:
+    """mrkdwn: why a typed number was not accepted (None for anything else)."""
+    question, error = reply.question, reply.error
+    if question is None or error is None or question.kind not in ("int", "float"):
+        return None
+    return _not_accepted(question, text, error)
 
 
 def noted(reply: Reply) -> str:
     return "Noted: " + escape("; ".join(reply.understood)) + "."
 
 
-def take_reply(deps: Deps, c: StoredConsultation, reply: Reply) -> bool:
+def take_reply(deps: Deps, c: StoredConsultation, text: str) -> bool:
     """Write the reply and show the next state; False if the consultation was closed."""
     try:
-        c, _ = edit(deps, c.id, reply.apply)
+        c, _ = edit(deps, c.id, lambda state: state.reply(text))
     except ConsultationClosed as exc:
         return resume_finished(deps, exc.consultation)
     advance(deps, c)
@@ -467,7 +429,7 @@ def handle_thread_message(
             q = current_question(deps, c)
             if q is not None and q.kind in ("int", "float"):
                 try:
-                    parse_typed(q, text)
+                    typed_answer(q, text)
                 except AnswerError:
                     return  # just conversation
                 tell_user(deps, user, f"Only <@{c.user_id}> can answer this consultation. "
@@ -476,10 +438,10 @@ def handle_thread_message(
             return
         reply = read_reply(deps, c, text)
         if reply.answers:
-            if take_reply(deps, c, reply) and reply.from_text:
+            if take_reply(deps, c, text) and reply.from_text:
                 tell_user(deps, user, noted(reply), channel=channel, thread_ts=thread_ts)
-        elif reply.problem:
-            tell_user(deps, user, reply.problem, channel=channel, thread_ts=thread_ts)
+        elif (problem := problem_of(reply, text)) is not None:
+            tell_user(deps, user, problem, channel=channel, thread_ts=thread_ts)
 
 
 # ---------------------------------------------------------------- the bot's DM
@@ -561,7 +523,7 @@ def _continue_in_dm(deps: Deps, c: StoredConsultation, *, channel: str, text: st
     there = f"<{link}|in its thread>" if isinstance(link, str) and link else "in its thread"
     reply = read_reply(deps, c, text)
     if reply.answers:
-        if take_reply(deps, c, reply):
+        if take_reply(deps, c, text):
             call(deps, "chat_postMessage", channel=channel,
                  text=f"{noted(reply)} Your consultation goes on {there}.")
         return

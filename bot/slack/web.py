@@ -19,6 +19,7 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from slack_sdk import WebClient
@@ -83,6 +84,9 @@ class Deps:
     @property
     def command(self) -> str:
         return self.services.command
+
+    def today(self) -> date:
+        return self.services.today()
 
 
 def deps_from(context: Mapping[str, Any], client: WebClient | None = None) -> Deps:

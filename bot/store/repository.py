@@ -272,6 +272,13 @@ class Store:
         self._schema_ready = True
         return done
 
+    def downgrade_schema(self, revision: str) -> str:
+        """Run the migrations back down to `revision`; the revision it was at."""
+        with self._schema_errors("downgrade the schema"):
+            before = schema.downgrade(self.engine, revision)
+        self._schema_ready = False
+        return before
+
     @contextmanager
     def _schema_errors(self, doing: str) -> Iterator[None]:
         try:
@@ -442,15 +449,27 @@ class Store:
 
         return self.update(consultation_id, apply, require_open=False)
 
-    def finish(self, consultation_id: str, decision: dict[str, Any]) -> StoredConsultation:
+    def finish(
+        self,
+        consultation_id: str,
+        decision: dict[str, Any] | Callable[[ConsultationDraft], dict[str, Any] | None],
+    ) -> StoredConsultation:
         """Mark it done with its decision (JSON). Exactly one of concurrent finishes wins:
-        the others raise `ConsultationClosed`, so only one caller posts the result."""
+        the others raise `ConsultationClosed`, so only one caller posts the result.
+
+        `decision` may be a function of the fresh row (run inside the write, so the
+        decision is made from the answers it stores); when it returns None the row is
+        left open and returned as it is."""
 
         def apply(d: ConsultationDraft) -> None:
-            d.status = "done"
-            d.decision = decision
+            made = decision(d) if callable(decision) else decision
+            if made is not None:
+                d.status = "done"
+                d.decision = made
 
         done = self.update(consultation_id, apply, require_open=True)
+        if done.status != "done":
+            return done
         if self.on_finish is not None:
             try:
                 self.on_finish(done)

@@ -140,3 +140,18 @@ def upgrade(engine: Engine) -> Upgrade:
             command.stamp(_config(connection), BASELINE)
         command.upgrade(_config(connection), "head")
     return Upgrade(before, head, empty)
+
+
+def downgrade(engine: Engine, revision: str) -> str:
+    """Take the schema back to `revision` (to run an older version of the bot), keeping
+    every row in the older shape; the revision it was at."""
+    if revision not in known_revisions() and revision != "base":
+        raise SchemaError(f"unknown revision {revision!r}; known: "
+                          f"{', '.join(sorted(known_revisions()))}")
+    with engine.begin() as connection:
+        before = current_revision(connection)
+        if before is None:
+            raise SchemaError("the database has no revision to go back from")
+        command.downgrade(_config(connection), revision)
+    return before
+

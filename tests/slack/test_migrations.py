@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, insert, text
 from bot.engine import NOT_SURE, Consultation
 from bot.knowledge import load_knowledge
 from bot.store import SchemaMismatch, Store
-from tests.conftest import run_bot
+from tests.conftest import TODAY, run_bot
 from tests.support import models_before_migrations as old
 
 WHEN = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -77,7 +77,8 @@ def test_a_database_from_before_migrations_is_refused_then_upgraded(db_url, tmp_
     thread = store.get("a" * 32)
     assert thread.status == "open" and thread.message_ts == "1.2"
     assert thread.meta["permalink"] == "https://x.example/p"  # delivery keys are kept
-    state = Consultation.from_json(knowledge, thread.state)
+    assert not {"skipped", "prefilled", "understood", "notes"} & set(thread.meta)  # in state
+    state = Consultation.from_json(knowledge, thread.state, TODAY)
     assert state.answers == {"model_access": "open_weights", "prompt_tokens": 6000,
                              "gap": NOT_SURE}
     assert state.prefilled["prompt_tokens"].startswith("prompt length")
@@ -88,6 +89,55 @@ def test_a_database_from_before_migrations_is_refused_then_upgraded(db_url, tmp_
     assert modal.created_at == WHEN
     assert store.claim_event("Ev1", "C1", "1.1") is False  # the events table came along
     store.dispose()
+
+
+def test_downgrade_gives_the_older_code_its_rows_back(db_url):
+    """`db downgrade 0001` for running the previous version: "not sure" answers go back to
+    its `skipped` list and every other answer to the answers column; upgrading again
+    brings back the same consultation."""
+    _old_database(db_url)
+    assert run_bot("db", "upgrade", env={"DATABASE_URL": db_url}).returncode == 0
+    knowledge = load_knowledge()
+    store = Store(db_url)
+    store.create_schema()
+
+    def take_reply(draft):
+        state = Consultation.from_json(knowledge, draft.state, TODAY)
+        state.not_sure("has_eval_set")
+        draft.state = state.to_json()
+
+    store.update("a" * 32, take_reply)  # rewritten by the new code: schema 1
+    store.dispose()
+
+    down = run_bot("db", "downgrade", "0001", env={"DATABASE_URL": db_url})
+    assert down.returncode == 0, down.stderr
+    assert "downgraded from revision 0002 to 0001" in down.stdout
+    engine = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as connection:
+        rows = {r.id: r for r in connection.execute(
+            text("SELECT id, answers, meta FROM consultations")).all()}
+    engine.dispose()
+
+    def as_json(value):
+        return json.loads(value) if isinstance(value, str) else value
+
+    thread_answers, thread_meta = as_json(rows["a" * 32].answers), as_json(rows["a" * 32].meta)
+    assert thread_answers == {"model_access": "open_weights", "prompt_tokens": 6000}
+    assert sorted(thread_meta["skipped"]) == ["gap", "has_eval_set"]
+    assert thread_meta["prefilled"] == ["prompt_tokens"] and thread_meta["notes"] == ["a note"]
+    assert thread_meta["permalink"] == "https://x.example/p"
+    untouched = as_json(rows["b" * 32].meta)  # never rewritten: exactly as it was
+    assert untouched == ROWS[1]["meta"]
+    assert as_json(rows["b" * 32].answers) == ROWS[1]["answers"]
+
+    assert run_bot("db", "upgrade", env={"DATABASE_URL": db_url}).returncode == 0
+    store = Store(db_url)
+    again = Consultation.from_json(knowledge, store.get("a" * 32).state, TODAY)
+    assert again.answers == {"model_access": "open_weights", "prompt_tokens": 6000,
+                             "gap": NOT_SURE, "has_eval_set": NOT_SURE}
+    store.dispose()
+    bad = run_bot("db", "downgrade", "0042", env={"DATABASE_URL": db_url})
+    assert bad.returncode == 2 and "unknown revision '0042'" in bad.stderr
 
 
 def test_a_schema_newer_than_the_code_is_refused(db_url):

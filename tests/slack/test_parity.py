@@ -9,13 +9,14 @@ import json
 
 from bot.console import run_console
 from bot.slack.blocks.ids import MODAL_CALLBACK
-from tests.conftest import run_bot
+from tests.conftest import TODAY, run_bot
 from tests.support.slack_requests import CHANNEL_ID, USER_ID
 from tests.support.surface import mention, message, modal_values, run_to_verdict, wait_until
 
 # One team's truth, as a value per question; "not_sure" where they do not know.
 TRUTH = {
-    "model_access": "open_weights", "gap": "behaviour", "format_resisted": "yes",
+    "model": "open:llama-3.1-8b", "model_access": "open_weights", "gap": "behaviour",
+    "format_resisted": "yes",
     "labelled_examples": "8000", "prompt_tokens": "6000", "monthly_calls": "20000000",
     "smaller_model_wanted": "no", "latency_critical": "not_sure", "task_type": "format",
     "general_capability_needed": "no", "prompt_engineering_tried": "yes",
@@ -29,7 +30,7 @@ def _label(knowledge, qid, value):
         return "Not sure"
     if question.kind == "bool":
         return "Yes" if value == "yes" else "No"
-    if question.kind == "choice":
+    if question.kind in ("choice", "model"):
         return question.label_of(value)
     return value
 
@@ -50,7 +51,7 @@ def console_questions(knowledge):
             asked.append(qid)
             return ("not sure" if TRUTH[qid] == "not_sure" else TRUTH[qid]) + "\n"
 
-    assert run_console(knowledge, Person(), screen) == 0
+    assert run_console(knowledge, Person(), screen, TODAY) == 0
     verdict = screen.getvalue().split("Verdict: ", 1)[1].split("(", 1)[1].split(")", 1)[0]
     return asked, verdict
 
@@ -82,7 +83,8 @@ def thread_questions(bot, knowledge):
             plan[qid] = ("not_sure", "")
         elif question.kind in ("int", "float"):
             plan[qid] = ("type", value)
-        elif question.kind == "choice" and len(question.options) > 5:
+        elif question.kind == "model" or (question.kind == "choice"
+                                          and len(question.options) > 5):
             plan[qid] = ("choose", _label(knowledge, qid, value))
         else:
             plan[qid] = ("click", _label(knowledge, qid, value))

@@ -25,6 +25,7 @@ from bot.slack.blocks import (
 )
 from bot.slack.blocks.ids import pack, unpack
 from bot.slack.blocks.limits import bullets, clip, escape, fit_blocks, link, section
+from tests.conftest import TODAY
 from tests.support.surface import all_text, modal_values
 
 SCENARIOS = sorted((Path(__file__).parents[1] / "scenarios").glob("*.yaml"))
@@ -34,13 +35,13 @@ CID = "0123456789abcdef0123456789abcdef"
 def decision_for(knowledge, path):
     answers, errors = parse_answers(knowledge, yaml.safe_load(path.read_text()))
     assert not errors
-    return decide(knowledge, answers)
+    return decide(knowledge, answers, TODAY)
 
 
 def submitted(knowledge, values):
     """A modal submission read back through the consultation object: (answers, errors)."""
     got = read_submission(knowledge, values)
-    state = Consultation(knowledge)
+    state = Consultation(knowledge, TODAY)
     errors = state.submit(got.raw)
     return state.answers, errors, got.private
 
@@ -74,7 +75,7 @@ def test_modal_has_every_question_and_fits(knowledge):
     text = all_text(view["blocks"])
     assert "Cost assumptions (optional)" in text
     hints = {b["block_id"]: b["hint"]["text"] for b in view["blocks"] if b["type"] == "input"}
-    assert "If empty: $1,224 a month" in hints["hosting_usd_per_month"]
+    assert "If empty: the figure of the route" in hints["hosting_usd_per_month"]
     assert "If empty: 25%" in hints["tuned_prompt_share"]
     assert "Claude Haiku 4.5" in hints["input_price_per_mtok"]
 
@@ -85,7 +86,8 @@ def test_modal_prefill_round_trips(knowledge):
         "labelled_examples": 8000, "prompt_tokens": 6000, "monthly_calls": 20_000_000,
         "has_eval_set": False, "deadline": "this_week", "task_type": "format",
         "cacheable_share": 0.5, "hosting_usd_per_month": 0.0, "input_price_per_mtok": 2.5,
-        "price_model": "gpt-4o-mini", "fine_tuned_price_multiplier": 1.0,
+        "model": "open:llama-3.1-8b", "fine_tuned_price_multiplier": 1.0,
+        "output_tokens": 250, "variable_input_tokens": 1200,
     }
     answers["spec_stable"] = NOT_SURE
     answers["smaller_model_wanted"] = NOT_SURE
@@ -121,7 +123,9 @@ def test_every_modal_question_offers_not_sure(knowledge):
         if element["type"] == "plain_text_input":
             assert "not sure" in element["placeholder"]["text"]
         else:
-            assert "not_sure" in [o["value"] for o in element["options"]], block["block_id"]
+            options = element.get("options") or [
+                o for group in element["option_groups"] for o in group["options"]]
+            assert "not_sure" in [o["value"] for o in options], block["block_id"]
 
 
 def test_read_submission_ignores_junk(knowledge):
@@ -266,15 +270,18 @@ def test_template_prose_is_not_repeated(knowledge):
 def test_dm_cost_table_leaves_out_caching_when_nothing_is_cached(knowledge):
     from bot.explain.text import cost_rows
 
-    decision = decision_for(knowledge, SCENARIOS[0]).to_dict()
-    costs = {"monthly_input_tokens": 1e9, "monthly_prompt_cost_usd": 100.0,
-             "monthly_prompt_cost_cached_usd": 100.0, "break_even_months": None}
-    labels = [label for label, _ in cost_rows(Decision.from_dict({**decision, "costs": costs}))]
-    assert "Prompt cost a month" in labels
-    assert not any("caching" in label for label in labels)
-    cached = {**costs, "monthly_prompt_cost_cached_usd": 40.0}
-    rows = cost_rows(Decision.from_dict({**decision, "costs": cached}))
-    assert any("caching" in label for label, _ in rows)
+    base = {"model": "openai:gpt-4.1-mini", "prompt_tokens": 6000, "monthly_calls": 2_000_000}
+
+    def labels_and_values(**extra):
+        answers, errors = parse_answers(knowledge, {**base, **extra})
+        assert not errors
+        return " ".join(f"{label} {value}" for label, value in
+                        cost_rows(decide(knowledge, answers, TODAY)))
+
+    plain = labels_and_values()
+    assert "Prompting, all in, a month" in plain and "with caching" not in plain
+    assert "with caching" in labels_and_values(cacheable_share="50%")
+    assert "with caching" not in labels_and_values(cacheable_share="0")
 
 
 def test_modal_private_checkbox_is_optional(knowledge):

@@ -45,10 +45,11 @@ def test_dm_summary_has_everything(bot):
     assert check(blocks) == []
     text = all_text(blocks)
     for part in ("Your verdict: Fine-tune", "*Why*", "*Speaks the other way*", "*Cautions*",
-                 "*Costs* (USD, input tokens only)", "Break-even: *under 0.1 months*",
-                 "*Assumed:*", "price row: Claude Haiku 4.5",
-                 "What would change the verdict", "*Your answers:*", "Knowledge 2026.11.29",
-                 "(as of 2026-11-29)", "Back to the consultation", "Get the decision record"):
+                 "*Costs* (USD)", "Prompting, all in, a month", "Break-even: *under 0.1 months*",
+                 "Training run (one-off)", "examples x", "*Assumed:*",
+                 "model: not named, priced as Llama 3.1 8B Instruct on your own GPUs",
+                 "What would change the verdict", "*Your answers:*", "Knowledge 2026.12.02",
+                 "(as of 2026-12-02)", "Back to the consultation", "Get the decision record"):
         assert part in text, part
     # a source with a URL is linked, one without is its title
     azure = "<https://github.com/MicrosoftDocs/azure-ai-docs|Cost management for fine-tuning>"
@@ -116,7 +117,7 @@ def test_app_home_lists_consultations(bot):
     assert check(view) == []
     text = all_text(view["blocks"])
     assert "New consultation" in text and "Nothing yet" in text
-    assert "Knowledge 2026.11.29" in text and "as of 2026-11-29" in text
+    assert "Knowledge 2026.12.02" in text and "as of 2026-12-02" in text
 
     modal_consultation(bot)
     fake.wait_for("files.completeUploadExternal", timeout=20)

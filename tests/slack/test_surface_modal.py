@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 
+from bot.engine import decide, parse_answers
+from bot.engine.humanize import usd
 from bot.slack.blocks import check
 from bot.slack.blocks.ids import MODAL_CALLBACK
+from tests.conftest import TODAY
 from tests.support.fake_slack import BOT_TOKEN
 from tests.support.slack_requests import CHANNEL_ID, USER_ID
 from tests.support.surface import READY, all_text, click, modal_values, wait_until
@@ -32,7 +35,14 @@ def dm_posts(fake):
     return [c for c in fake.ok_calls("chat.postMessage") if str(c.arg("channel")).startswith("D")]
 
 
-def test_full_modal_consultation(bot):
+# READY as answers (what the form's values mean)
+READY_VALUES = {"model_access": "open_weights", "prompt_tokens": "6k", "monthly_calls": "20M",
+                "labelled_examples": "8000", "has_eval_set": "yes",
+                "prompt_engineering_tried": "yes", "format_resisted": "yes",
+                "spec_stable": "yes"}
+
+
+def test_full_modal_consultation(bot, knowledge):
     fake = bot.fake
     view = open_modal(bot)
     assert view["callback_id"] == MODAL_CALLBACK and check(view) == []
@@ -55,7 +65,9 @@ def test_full_modal_consultation(bot):
     assert check(blocks) == []
     assert "Verdict: Fine-tune" in text
     assert "*Why*" in text and "Cost management for fine-tuning" in text  # reasons cite sources
-    assert "break-even under 0.1 months" in text and "$120,000 a month" in text
+    expected = decide(knowledge, parse_answers(knowledge, READY_VALUES)[0], TODAY)
+    assert f"prompting {usd(expected.costs.monthly_cost_prompting_usd)} a month" in text
+    assert "break-even under 0.1 months" in text
     assert "What would change it" in text
     assert "Full record in my DMs" in text
 
@@ -67,7 +79,7 @@ def test_full_modal_consultation(bot):
     assert "Your verdict: Fine-tune" in dm_text
     assert "Back to the consultation" in dm_text and "fake-workspace.slack.com/archives" in dm_text
     assert "Get the decision record (Markdown)" in dm_text
-    assert "2026.11.29" in dm_text  # knowledge version and date
+    assert knowledge.version in dm_text and "as of 2026-12-02" in dm_text
     chart = next(u for u in fake.uploads.values() if u["filename"] == "break-even.png")
     assert chart["channel_id"] == dm_channel and chart["data"].startswith(b"\x89PNG")
     assert fake.ok_calls("conversations.open")[0].arg("users") == USER_ID
@@ -102,6 +114,27 @@ def test_bad_value_comes_back_on_that_field_only(bot):
     fake.wait_for("chat.postMessage", predicate=lambda c: c.arg("channel") == CHANNEL_ID)
 
 
+def test_a_model_and_an_access_that_disagree_are_refused_on_the_field(bot):
+    fake = bot.fake
+    view = open_modal(bot)
+    typed = {**READY, "model": "GPT-4.1 mini (OpenAI)", "model_access": "Open-weights model"}
+    r = submit(bot, view, typed)
+    body = r.json()
+    assert body["response_action"] == "errors" and list(body["errors"]) == ["model_access"]
+    assert "openai:gpt-4.1-mini" in body["errors"]["model_access"]
+    assert "Give only the model" in body["errors"]["model_access"]
+    fake.quiet_for(0.3)
+    assert bot.store.recent_for_user(USER_ID) == []  # nothing decided
+    # leaving model access empty, the model's own access is used; nothing else is lost
+    r = submit(bot, view, {**typed, "model_access": None})
+    assert r.json() == {"response_action": "clear"}
+    (row,) = wait_until(lambda: bot.store.recent_for_user(USER_ID), what="row")
+    assert row.answers["model"] == "openai:gpt-4.1-mini"
+    assert row.answers["prompt_tokens"] == 6000 and row.answers["labelled_examples"] == 8000
+    card = fake.wait_for("chat.postMessage", predicate=lambda c: c.arg("channel") == CHANNEL_ID)
+    assert "Verdict: Prompt engineering" in all_text(card.arg_json("blocks"))
+
+
 def test_several_bad_values_each_get_their_own_error(bot):
     view = open_modal(bot)
     r = submit(bot, view, {"prompt_tokens": "0", "cacheable_share": "150%",
@@ -131,9 +164,14 @@ def test_free_text_prefills_the_modal(bot):
 def test_free_text_with_a_model_note(bot):
     view = open_modal(bot, "gpt-4o, 8000 examples, ship this week")
     inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
-    assert "initial_option" not in inputs["model_access"]  # never assumed tunable
+    assert inputs["model"]["initial_option"]["value"] == "openai:gpt-4o"
+    assert "initial_option" not in inputs["model_access"]  # it comes from the model
     assert inputs["deadline"]["initial_option"]["value"] == "this_week"
-    assert "winding down" in all_text(view["blocks"])
+    text = all_text(view["blocks"])
+    assert "model: GPT-4o (OpenAI)" in text  # shown as read, to correct if wrong
+    # what today means for that model, with the dates and their as-of date
+    assert "new fine-tuning jobs stop on 2027-01-06" in text and "2027-01-14" in text
+    assert "as of 2026-12-02" in text
 
 
 def test_unparseable_text_still_opens_the_modal(bot):

@@ -12,6 +12,7 @@ import pytest
 from bot.engine import next_question
 from bot.slack.blocks import check
 from bot.slack.blocks.ids import QUESTION_BLOCK, pack
+from tests.conftest import TODAY
 from tests.support.fake_slack import BOT_USER_ID
 from tests.support.slack_requests import (
     CHANNEL_ID,
@@ -27,8 +28,10 @@ from tests.support.surface import (
     choose,
     click,
     current_question,
+    elements,
     mention,
     message,
+    settle,
     updates,
     wait_until,
 )
@@ -36,6 +39,7 @@ from tests.support.surface import run_to_verdict as run_plan
 
 # How Alice answers each question the bot may ask (label to click, or text to type).
 PLAN = {
+    "model": ("choose", "Llama 3.1 8B Instruct (your own GPUs)"),
     "model_access": ("click", "Open-weights model"),
     "gap": ("click", "Behaviour (style, format, consistency)"),
     "format_resisted": ("click", "Yes"),
@@ -141,6 +145,43 @@ def test_settled_at_once_posts_the_card_directly(bot):
     fake.wait_for("chat.postMessage", predicate=lambda c: str(c.arg("channel")).startswith("D"))
 
 
+def test_an_openai_team_today_sees_the_dates_and_the_routes_that_remain(bot):
+    """OpenAI stops new fine-tuning jobs on 2027-01-06 and tuned models on 2027-01-14: on
+    2026-12-02 (BOT_TODAY) that is too soon for a new fine-tune to pay back."""
+    fake = bot.fake
+    root, ts = mention(bot, "we're on gpt-4.1 mini with a 6k token prompt, 20M calls a "
+                            "month and 8000 examples; should we fine-tune?")
+    # no question can change it: the verdict comes at once
+    assert run_to_verdict(bot, root, ts) == []
+
+    card = message(fake, CHANNEL_ID, ts)
+    text = all_text(card["blocks"])
+    assert check(card["blocks"]) == []
+    assert "Verdict: Prompt engineering" in text
+    assert "GPT-4.1 mini (OpenAI)" in text  # what was read, to change if wrong
+    assert "2027-01-06" in text and "2027-01-14" in text and "started on 2026-12-02" in text
+    assert "Routes that remain: GPT-4.1 mini on Azure" in text  # same base model first
+    assert "verdict stands because your fine-tuning route closes too soon" in text
+    row = row_for(bot, root)
+    assert row.answers["model"] == "openai:gpt-4.1-mini"
+    assert "route_closes_too_soon" in [r["rule"] for r in row.decision["reasons"]]
+
+
+def test_the_model_is_a_select_grouped_by_provider(bot):
+    fake = bot.fake
+    root, ts = mention(bot, "6k token prompt, 20M calls a month, 8000 examples")
+    msg = message(fake, CHANNEL_ID, ts)
+    assert current_question(msg) == "model"  # asked first: it can change the verdict
+    assert check(msg["blocks"]) == []
+    select = next(el for _, el in elements(msg["blocks"])
+                  if el.get("action_id") == "ptf_answer_select")
+    groups = [g["label"]["text"] for g in select["option_groups"]]
+    assert groups[:3] == ["OpenAI", "Azure OpenAI", "Anthropic"] and "your own GPUs" not in groups
+    answer_current(bot, root, ts, {"model": ("choose", "GPT-4.1 mini (OpenAI)")})
+    text = all_text(message(fake, CHANNEL_ID, ts)["blocks"])
+    assert "Verdict: Prompt engineering" in text and "2027-01-14" in text
+
+
 def test_another_user_cannot_answer(bot):
     fake = bot.fake
     root, ts = mention(bot, "6k token prompt")
@@ -177,6 +218,7 @@ def ask_again(bot, ts, label):
     n = updates(fake)
     choose(bot, message(fake, CHANNEL_ID, ts), "ptf_change", label)
     fake.wait_for("chat.update", count=n + 1)
+    settle(bot, ts)
     return message(fake, CHANNEL_ID, ts)
 
 
@@ -208,6 +250,7 @@ def test_bad_typed_number_says_what_is_accepted_and_keeps_answers(bot):
     n = updates(fake)
     bot.sender.event(message_event("about 5k", thread_ts=root))
     fake.wait_for("chat.update", count=n + 1)
+    settle(bot, ts)
     assert row_for(bot, root).answers == {**kept.answers, "labelled_examples": 5000}
 
 
@@ -239,6 +282,7 @@ def test_a_natural_reply_is_read_whole(bot):
     n = updates(fake)
     bot.sender.event(message_event("20M calls a month with a 6k token prompt", thread_ts=root))
     fake.wait_for("chat.update", count=n + 1)
+    settle(bot, ts)
     row = wait_until(lambda: (r := row_for(bot, root)).answers.get("prompt_tokens") and r,
                      what="both answers")
     assert row.answers["monthly_calls"] == 20_000_000 and row.answers["prompt_tokens"] == 6000
@@ -247,6 +291,52 @@ def test_a_natural_reply_is_read_whole(bot):
     assert "Noted:" in noted.arg("text") and "20M calls a month" in noted.arg("text")
     assert "6,000 tokens" in noted.arg("text")
     assert "not a number" not in json.dumps([c.args for c in fake.calls_to()])
+
+
+def test_a_sentence_typed_mid_flow_keeps_the_numbers(bot):
+    """Two questions answered, then a sentence with other answers: those count as read,
+    not asked, so the question on screen keeps its number and the bound only goes down."""
+    fake = bot.fake
+    root, ts = mention(bot, "should we fine-tune?")
+    answer_current(bot, root, ts, PLAN)
+    answer_current(bot, root, ts, PLAN)
+    title = _title(message(fake, CHANNEL_ID, ts))
+    assert title.startswith("*Question 3 of at most ")
+    bound = int(title.split("at most ")[1].split(".")[0].rstrip("*"))
+    n = updates(fake)
+    bot.sender.event(message_event("we have 8000 examples and a 6k token prompt",
+                                   thread_ts=root))
+    fake.wait_for("chat.update", count=n + 1)
+    msg = settle(bot, ts)
+    after = _title(msg)
+    assert after.startswith("*Question 3 of at most ")
+    assert int(after.split("at most ")[1].split(".")[0].rstrip("*")) <= bound
+    row = row_for(bot, root)
+    assert row.answers["labelled_examples"] == 8000 and row.answers["prompt_tokens"] == 6000
+    assert len(row.state["history"]) == 2  # read, not asked
+
+
+def test_back_on_the_card_and_the_same_answer_sends_no_second_dm(bot):
+    fake = bot.fake
+    root, ts = mention(bot, "llama, 6k token prompt, 20M calls, 8000 examples")
+    run_to_verdict(bot, root, ts)
+    fake.wait_for("files.completeUploadExternal", timeout=20)
+
+    def dms():
+        return [c for c in fake.ok_calls("chat.postMessage")
+                if str(c.arg("channel")).startswith("D")]
+
+    assert len(dms()) == 1
+    n = updates(fake)
+    click(bot, message(fake, CHANNEL_ID, ts), "Back")  # the last question, answer shown
+    fake.wait_for("chat.update", count=n + 1)
+    msg = settle(bot, ts)
+    assert current_question(msg) is not None and "*Current answer:*" in all_text(msg["blocks"])
+    run_to_verdict(bot, root, ts)  # the same answer again: the same decision
+    wait_until(lambda: row_for(bot, root).status == "done", what="finished again")
+    fake.quiet_for(0.5)
+    assert "Verdict: Fine-tune" in all_text(message(fake, CHANNEL_ID, ts)["blocks"])
+    assert len(dms()) == 1  # the owner already has this decision in their DMs
 
 
 def test_restart_mid_consultation_continues(db_bot):
@@ -279,6 +369,7 @@ def test_change_an_answer_and_start_over(bot, knowledge):
     n = updates(fake)
     choose(bot, msg, "ptf_change", "labelled examples: 8,000 examples")
     fake.wait_for("chat.update", count=n + 1)
+    settle(bot, ts)
     msg = message(fake, CHANNEL_ID, ts)
     assert current_question(msg) == "labelled_examples"
     assert "Current answer:* 8,000 examples" in all_text(msg["blocks"])
@@ -287,6 +378,7 @@ def test_change_an_answer_and_start_over(bot, knowledge):
     n = updates(fake)
     bot.sender.event(message_event("50", thread_ts=root))
     fake.wait_for("chat.update", count=n + 1)
+    settle(bot, ts)
     run_to_verdict(bot, root, ts)  # the flow may have more to ask now
     wait_until(lambda: row_for(bot, root).status == "done", what="finished again")
     again = row_for(bot, root)
@@ -300,10 +392,11 @@ def test_change_an_answer_and_start_over(bot, knowledge):
     n = updates(fake)
     click(bot, message(fake, CHANNEL_ID, ts), "Start over")
     fake.wait_for("chat.update", count=n + 1)
+    settle(bot, ts)
     fresh = row_for(bot, root)
     assert fresh.status == "open" and fresh.answers == {} and fresh.message_ts == ts
     msg = message(fake, CHANNEL_ID, ts)
-    assert current_question(msg) == next_question(knowledge, {}).id  # the first one again
+    assert current_question(msg) == next_question(knowledge, {}, TODAY).id  # the first one again
     assert "*Question 1 of at most " in all_text(msg["blocks"])
     assert "I understood" not in all_text(msg["blocks"])
 
@@ -311,12 +404,14 @@ def test_change_an_answer_and_start_over(bot, knowledge):
     n = updates(fake)
     bot.sender.event(app_mention_event("we run llama", thread_ts=root))
     fake.wait_for("chat.update", count=n + 1)
+    settle(bot, ts)
     answer_current(bot, root, ts, PLAN)
     msg = ask_again(bot, ts, "model access: Open-weights model")
     assert current_question(msg) == "model_access"
     n = updates(fake)
     click(bot, message(fake, CHANNEL_ID, ts), "Closed API, no fine-tuning offered")
     fake.wait_for("chat.update", count=n + 1)
+    settle(bot, ts)
     wait_until(lambda: row_for(bot, root).answers.get("model_access") == "closed_no_fine_tuning",
                what="changed")
 
@@ -327,10 +422,12 @@ def test_not_sure_uses_the_assumption(bot):
     msg = message(fake, CHANNEL_ID, ts)
     qid = current_question(msg)
     label = next(el["text"]["text"] for b in msg["blocks"] if b.get("block_id") == QUESTION_BLOCK
-                 for el in b["elements"] if el["text"]["text"].startswith("Not sure"))
+                 for el in b["elements"] if "text" in el
+                 and el["text"]["text"].startswith("Not sure"))
     n = updates(fake)
     click(bot, msg, label)
     fake.wait_for("chat.update", count=n + 1)
+    settle(bot, ts)
     row = row_for(bot, root)
     assert row.answers[qid] == "not_sure"  # asked, and Alice is not sure
     assert current_question(message(fake, CHANNEL_ID, ts)) != qid
@@ -352,14 +449,14 @@ def test_back_shows_the_question_before_with_its_answer_and_numbers_stay(bot):
     n = updates(fake)
     click(bot, message(fake, CHANNEL_ID, ts), "Back")
     fake.wait_for("chat.update", count=n + 1)
-    msg = message(fake, CHANNEL_ID, ts)
+    msg = settle(bot, ts)
     assert current_question(msg) == second
     assert _title(msg).startswith("*Question 2 of at most ")
     assert "*Current answer:*" in all_text(msg["blocks"])  # the earlier answer is shown
     n = updates(fake)
     click(bot, msg, "Back")
     fake.wait_for("chat.update", count=n + 1)
-    assert current_question(message(fake, CHANNEL_ID, ts)) == first
+    assert current_question(settle(bot, ts)) == first
     # answering it again goes on where the flow is; the later answer was kept
     answer_current(bot, root, ts, PLAN)
     assert current_question(message(fake, CHANNEL_ID, ts)) == third
@@ -435,6 +532,7 @@ def test_second_mention_in_a_busy_thread(bot):
     n = updates(fake)
     bot.sender.event(app_mention_event("also 20M calls a month", thread_ts=root))
     fake.wait_for("chat.update", count=n + 1)
+    settle(bot, ts)
     assert row_for(bot, root).answers["monthly_calls"] == 20_000_000
     posts = [c for c in fake.ok_calls("chat.postMessage") if c.arg("channel") == CHANNEL_ID]
     assert len(posts) == 1
@@ -473,7 +571,7 @@ def test_restart_between_finish_and_the_card_is_repaired_on_the_next_click(db_bo
     root, ts = mention(bot, "llama, 6k token prompt, 20M calls")
     row = row_for(bot, root)
     # the process that finished it died before the card and the DM went out
-    bot.store.finish(row.id, decide(knowledge, row.answers).to_dict())
+    bot.store.finish(row.id, decide(knowledge, row.answers, TODAY).to_dict())
     bot = bot.restart()
     msg = copy.deepcopy(message(fake, CHANNEL_ID, ts))  # still a question on screen
     assert current_question(msg) is not None
@@ -509,6 +607,7 @@ def test_a_reply_with_a_file_or_sent_to_the_channel_too_is_read(bot, subtype):
         event["files"] = [{"id": "F0FILE", "name": "examples.csv"}]
     bot.sender.event(event)
     fake.wait_for("chat.update", count=n + 1)
+    settle(bot, ts)
     assert row_for(bot, root).answers["labelled_examples"] == 5000
 
 

@@ -43,6 +43,7 @@ from bot.slack.app import create_app
 from bot.slack.server import BackgroundServer, BotWsgiApp, serve_in_thread
 from bot.slack.services import Services, db_pool_sizes, identity_for, work_executor_for
 from bot.store import Store
+from tests.conftest import TODAY
 from tests.support.fake_slack import BOT_TOKEN, FakeSlack
 from tests.support.slack_requests import SlackSender
 
@@ -63,6 +64,7 @@ def make_settings(
         "anthropic_api_key": None,
         "log_level": "INFO",
         "slack_listener_threads": 8,
+        "bot_today": TODAY,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

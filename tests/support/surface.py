@@ -142,7 +142,9 @@ def choose(
     for block, el in elements(msg.get("blocks", [])):
         if el.get("action_id") != action_id:
             continue
-        for opt in el.get("options", []):
+        options = el.get("options") or [
+            o for group in el.get("option_groups", []) for o in group.get("options", [])]
+        for opt in options:
             if _text(opt.get("text")) == option_label or opt.get("value", "").endswith(
                 "|" + option_label
             ):
@@ -153,7 +155,7 @@ def choose(
                 )
         raise AssertionError(
             f"no option {option_label!r} in {action_id}: "
-            f"{[_text(o.get('text')) for o in el.get('options', [])]}"
+            f"{[_text(o.get('text')) for o in options]}"
         )
     raise AssertionError(f"no select {action_id!r} in the message")
 
@@ -176,7 +178,9 @@ def modal_values(view: Mapping[str, Any], typed: Mapping[str, str]) -> dict[str,
         elif kind in ("static_select", "radio_buttons"):
             chosen = el.get("initial_option")
             if given is not None:
-                chosen = next(o for o in el["options"]
+                options = el.get("options") or [
+                    o for group in el.get("option_groups", []) for o in group["options"]]
+                chosen = next(o for o in options
                               if _text(o["text"]) == given or o["value"] == given)
             values[bid] = {aid: {"type": kind, "selected_option": chosen}}
         elif kind == "checkboxes":
@@ -211,6 +215,33 @@ def mention(bot, text, *, thread_ts=None, user=USER_ID):
     return root, ts
 
 
+_KNOWLEDGE: list[Any] = []
+
+
+def expected_question(bot, ts, user=USER_ID) -> str | None:
+    """The question the stored consultation of message `ts` shows now (None when done)."""
+    from bot.engine import Consultation
+    from bot.knowledge import load_knowledge
+
+    if not _KNOWLEDGE:
+        _KNOWLEDGE.append(load_knowledge())
+    row = next(r for r in bot.store.recent_for_user(user) if r.message_ts == ts)
+    if row.status != "open":
+        return None
+    question = Consultation.from_json(_KNOWLEDGE[0], row.state,
+                                      bot.settings.today()).next_question()
+    return question.id if question is not None else None
+
+
+def settle(bot, ts, *, user=USER_ID) -> dict[str, Any]:
+    """Wait until the message shows what is stored. After a click a message may be
+    updated more than once (a slower earlier operation re-renders the latest state), so
+    counting updates alone can read a message that is about to change again."""
+    wait_until(lambda: current_question(message(bot.fake, CHANNEL_ID, ts))
+               == expected_question(bot, ts, user), what="the message shows the stored state")
+    return message(bot.fake, CHANNEL_ID, ts)
+
+
 def answer_current(bot, root, ts, plan, *, user=USER_ID):
     """Answer the question on screen per `plan`; wait for the message to change."""
     fake = bot.fake
@@ -231,6 +262,7 @@ def answer_current(bot, root, ts, plan, *, user=USER_ID):
         r = bot.sender.event(message_event(what, thread_ts=root, user=user))
     assert r.status == 200
     fake.wait_for("chat.update", count=n + 1)
+    settle(bot, ts, user=user)
     return qid
 
 

@@ -41,13 +41,13 @@ def cost_line(decision: Decision) -> str | None:
     costs = decision.costs
     if not decision.has_volume:
         return None
-    prompt = costs.monthly_prompt_cost_cached_usd
-    if prompt is None:
-        prompt = costs.monthly_prompt_cost_usd
-    parts = [f"prompt {humanize.usd(prompt)} a month"]
-    if costs.monthly_fine_tuned_cost_usd is not None:
-        parts.append(f"fine-tuned {humanize.usd(costs.monthly_fine_tuned_cost_usd)} a month")
-    parts.append(f"break-even {humanize.months(costs.break_even_months)}")
+    parts = [f"prompting {humanize.usd(costs.monthly_cost_prompting_usd)} a month"]
+    if costs.route is not None:
+        parts.append(f"fine-tuned on {costs.route.label} "
+                     f"{humanize.usd(costs.monthly_cost_fine_tuned_usd)} a month")
+        parts.append(f"break-even {humanize.months(costs.break_even_months)}")
+    else:
+        parts.append("no fine-tuning route remains")
     return " \u00b7 ".join(parts)
 
 
@@ -89,6 +89,8 @@ def result_card(
     line = cost_line(decision)
     if line:
         blocks.append(section(f"*Cost* \u00b7 {escape(line)}"))
+    for note in decision.cost_notes[:1]:  # when the costs point the other way: why it stands
+        blocks.append(context(escape(note.text)))
     changes = list(decision.counterfactuals)
     if changes:
         blocks.append(section(listed([escape(c.text) for c in changes],

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from bot.engine.answers import NOT_SURE
+from bot.engine.assumed import assumption_text
 from bot.engine.humanize import shown_value
 from bot.slack.blocks.limits import MAX_TEXT, bullets, escape, link
 
@@ -39,13 +40,10 @@ def input_value(question: Question, value: Any) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def assumption(knowledge: Knowledge, question: Question) -> str:
-    """What the engine uses while `question` is unanswered, for hints and "Not sure" buttons."""
-    if question.assume_from is not None:
-        model = str(knowledge.question("price_model").assume)
-        reference = knowledge.reference(question, model)
-        return f"{shown_value(question, reference.value)} ({reference.note})"
-    return shown_value(question, question.assume)
+def assumption(knowledge: Knowledge, question: Question,
+               answers: Mapping[str, Any] | None = None) -> str:
+    """What the engine uses while `question` is unanswered, for hints and "Not sure"."""
+    return assumption_text(knowledge, question, answers)
 
 
 def source_refs(knowledge: Knowledge | None, ids: Iterable[str]) -> str:

@@ -19,6 +19,8 @@ MAX_BUTTON_TEXT = 75
 MAX_OPTION_TEXT = 75
 MAX_OPTION_VALUE = 150
 MAX_OPTIONS = 75
+MAX_OPTION_GROUPS = 100
+MAX_GROUP_LABEL = 75
 MAX_CONTEXT_ELEMENTS = 10
 MAX_ACTIONS_ELEMENTS = 25
 MAX_FIELDS = 10
@@ -125,14 +127,26 @@ def static_select(
     options: Sequence[dict[str, Any]],
     *,
     initial: str | None = None,
+    groups: Sequence[str] | None = None,
 ) -> Block:
+    """A select; with `groups` (one label per option) the options come under headings
+    (Slack's option_groups, in first-seen order)."""
     opts = list(options)[:MAX_OPTIONS]
     element: Block = {
         "type": "static_select",
         "action_id": action_id[:MAX_ID],
         "placeholder": plain(placeholder, MAX_PLACEHOLDER),
-        "options": opts,
     }
+    if groups is not None:
+        grouped: dict[str, list[dict[str, Any]]] = {}
+        for opt, label in zip(opts, groups, strict=False):
+            grouped.setdefault(label, []).append(opt)
+        element["option_groups"] = [
+            {"label": plain(label, MAX_GROUP_LABEL), "options": members}
+            for label, members in list(grouped.items())[:MAX_OPTION_GROUPS]
+        ]
+    else:
+        element["options"] = opts
     if initial is not None:
         chosen = next((o for o in opts if o["value"] == initial), None)
         if chosen is not None:
@@ -187,6 +201,17 @@ def _check_element(el: dict[str, Any], where: str, problems: list[str]) -> None:
             problems.append(f"{where}: button value longer than {MAX_BUTTON_VALUE}")
     if "placeholder" in el and _text_len(el["placeholder"]) > MAX_PLACEHOLDER:
         problems.append(f"{where}: placeholder longer than {MAX_PLACEHOLDER}")
+    groups = el.get("option_groups")
+    if groups is not None:
+        if "options" in el:
+            problems.append(f"{where}: both options and option_groups")
+        if not groups or len(groups) > MAX_OPTION_GROUPS:
+            problems.append(f"{where}: {len(groups)} option groups (1 to {MAX_OPTION_GROUPS})")
+        for group in groups:
+            if _text_len(group.get("label")) > MAX_GROUP_LABEL:
+                problems.append(f"{where}: option group label longer than {MAX_GROUP_LABEL}")
+        grouped_options = [o for g in groups for o in g.get("options", [])]
+        _check_element({"options": grouped_options}, where, problems)
     options = el.get("options")
     if options is not None:
         if not options:

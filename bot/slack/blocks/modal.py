@@ -62,6 +62,8 @@ def _placeholder(question: Question) -> str:
         if question.unit == "share":
             return "e.g. 0.25 or 25% (a share from 0 to 1), or not sure"
         return clip(f"{accepted(question)}; or not sure", MAX_PLACEHOLDER)
+    if question.kind == "model":
+        return "Choose your model (or Not sure)"
     return clip(f"Assumed if empty: {question.label_of(question.assume)}", MAX_PLACEHOLDER)
 
 
@@ -73,16 +75,22 @@ def _choice_options(question: Question) -> list[dict[str, Any]]:
     return opts
 
 
+def _model_groups(question: Question) -> list[str]:
+    """The heading of each option of the model select (its provider); "Not sure" last."""
+    return [o.group or "Other" for o in question.options] + [NOT_SURE_LABEL]
+
+
 def _hint(knowledge: Knowledge, question: Question) -> str:
     return clip(f"{question.help} If empty: {assumption(knowledge, question)}.", MAX_HINT)
 
 
 def _element(question: Question, prefill: Any) -> Block:
     has = prefill is not None
-    if question.kind == "choice":
+    if question.kind in ("choice", "model"):
         return static_select(
             ids.VALUE_ACTION, _placeholder(question), _choice_options(question),
             initial=str(prefill) if has else None,
+            groups=_model_groups(question) if question.kind == "model" else None,
         )
     if question.kind == "bool":
         opts = [option("Yes", "yes"), option("No", "no"), option(NOT_SURE_LABEL, NOT_SURE)]

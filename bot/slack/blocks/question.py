@@ -93,11 +93,14 @@ def _answer_elements(state: QuestionState) -> list[Block]:
     if current == NOT_SURE:
         current = None
     elements: list[Block] = []
-    if q.kind == "choice" and len(q.options) > MAX_BUTTONS:
+    if q.kind == "model" or (q.kind == "choice" and len(q.options) > MAX_BUTTONS):
         opts = [option(o.label, ids.pack(cid, q.id, o.value)) for o in q.options]
         initial = ids.pack(cid, q.id, current) if current is not None else None
+        groups = [o.group or "" for o in q.options] if q.kind == "model" else None
+        placeholder = "Choose your model" if q.kind == "model" else "Choose an answer"
         elements.append(
-            static_select(f"{ids.ANSWER_PREFIX}_select", "Choose an answer", opts, initial=initial)
+            static_select(f"{ids.ANSWER_PREFIX}_select", placeholder, opts, initial=initial,
+                          groups=groups)
         )
     elif q.kind in ("choice", "bool"):
         choices = (
@@ -121,7 +124,13 @@ def _answer_elements(state: QuestionState) -> list[Block]:
 
 
 def assumption_short(state: QuestionState) -> str:
-    return f"assume {shown_value(state.question, state.question.assume)}"
+    """The "Not sure (...)" button's words: the value when it is a fixed one."""
+    q = state.question
+    if q.kind == "model":
+        return "a reference model"
+    if q.assume_from is not None:
+        return "use the usual figure"
+    return f"assume {shown_value(q, q.assume)}"
 
 
 def question_message(knowledge: Knowledge, state: QuestionState) -> tuple[str, list[Block]]:
@@ -137,8 +146,11 @@ def question_message(knowledge: Knowledge, state: QuestionState) -> tuple[str, l
         blocks.append(context(*[":information_source: " + escape(n) for n in state.notes]))
     if q.kind in ("int", "float"):
         title += (f"\nType your answer as a reply in this thread \u2014 {escape(accepted(q))}.")
+    if q.kind == "model":
+        title += "\nPick it below, or type its name as a reply in this thread."
     blocks.append(section(title, block_id="ptf_question"))
-    hint = f"{escape(q.help)} Not sure? I will assume {escape(assumption(knowledge, q))}."
+    hint = f"{escape(q.help)} Not sure? I will assume "
+    hint += f"{escape(assumption(knowledge, q, state.answers))}."
     if current is not None:
         hint += f" *Current answer:* {escape(shown_value(q, current))}."
     blocks.append(context(hint))

@@ -55,7 +55,9 @@ def _costs(decision: Decision, knowledge: Knowledge | None) -> list[Block]:
         return [context("No cost figures: give the prompt length and the calls a month to get "
                         "the monthly cost and the break-even.")]
     lines = "\n".join(f"{escape(label.strip())}: *{escape(value)}*" for label, value in rows)
-    blocks = [section(clip("*Costs* (USD, input tokens only)\n" + lines, MAX_TEXT))]
+    blocks = [section(clip("*Costs* (USD)\n" + lines, MAX_TEXT))]
+    for note in decision.cost_notes:
+        blocks.append(context(escape(note.text)))
     assumed = []
     for a in decision.assumptions:
         refs = source_refs(knowledge, [a.source]) if a.source else ""

@@ -30,7 +30,7 @@ def start_form_over_callback(
         after_ack(context, _tell, context, client, user, text, channel, thread_ts)
 
     with guarded(deps, user, notify=tell):
-        open_modal(deps, str(body.get("trigger_id") or ""), channel=channel, origin="adjust",
+        open_modal(deps, str(body.get("trigger_id") or ""), channel=channel, origin="again",
                    on_failure=tell)
 
 
