@@ -282,6 +282,8 @@ class Consultation:
             except AnswerError as error:
                 errors[question.id] = error
                 continue
+            if question.id in self.prefilled and self.answers.get(question.id) == parsed:
+                continue  # left as read from the free text: still "read", not asked
             self._record(question.id, parsed)
         for clash in check_answers(self.knowledge, self.answers, self.today):
             errors[clash.question] = clash

@@ -19,6 +19,7 @@ from typing import Any
 
 from bot.engine import Consultation, Decision
 from bot.slack import blocks
+from bot.slack.blocks.limits import MAX_PRIVATE_METADATA
 from bot.slack.blocks.modal import Submission, field_errors
 from bot.slack.phrasing import fingerprint
 from bot.slack.records import deliver, prose_for, publish_home, remember, result_card
@@ -48,9 +49,22 @@ _AGAIN = {
 }
 
 
-def modal_metadata(channel: str | None, origin: str) -> str:
-    """The modal's private_metadata: where the result card goes and what opened the modal."""
-    return json.dumps({"channel": channel, "origin": origin}, separators=(",", ":"))
+def modal_metadata(channel: str | None, origin: str,
+                   state: Consultation | None = None) -> str:
+    """The modal's private_metadata: where the result card goes, what opened the modal,
+    and the consultation the form was filled from (so its submission goes on from the same
+    object: what was read from free text stays "read"). Within Slack's 3,000 characters:
+    the notes go first, then the whole state (the form's values still carry every answer)."""
+    data: dict[str, Any] = {"channel": channel, "origin": origin}
+    if state is not None and (state.answers or state.set_aside):
+        saved = state.to_json()
+        saved.pop("notes", None)
+        data["state"] = saved
+    text = json.dumps(data, separators=(",", ":"))
+    if len(text) > MAX_PRIVATE_METADATA:
+        data.pop("state", None)
+        text = json.dumps(data, separators=(",", ":"))
+    return text
 
 
 def read_metadata(raw: str | None) -> dict[str, Any]:
@@ -97,7 +111,7 @@ def modal_view(
         prefill=state.answers,
         understood=found.understood if found else (),
         notes=state.notes,
-        metadata=modal_metadata(channel, origin),
+        metadata=modal_metadata(channel, origin, state),
         private=private and to_channel,
         offer_private=to_channel,
         parsed_text=text,
@@ -138,11 +152,16 @@ def open_view(
 
 
 def check_submission(
-    deps: Deps, submission: Submission
+    deps: Deps, submission: Submission, metadata: Mapping[str, Any] | None = None
 ) -> tuple[Consultation, dict[str, str]]:
-    """The submitted form as a consultation, and the errors to show on its fields (empty
-    when every field was accepted). Runs before the ack: no I/O."""
+    """The submitted form as a consultation (the one the form was filled from, when the
+    metadata carries it), and the errors to show on its fields (empty when every field was
+    accepted). Runs before the ack: no I/O."""
+    saved = (metadata or {}).get("state")
     state = new_state(deps)
+    if isinstance(saved, Mapping):
+        with contextlib.suppress(ValueError):
+            state = Consultation.from_json(deps.knowledge, saved, deps.today())
     errors = state.submit(submission.raw)
     return state, field_errors(errors)
 

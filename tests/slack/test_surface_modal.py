@@ -159,6 +159,9 @@ def test_free_text_prefills_the_modal(bot):
     assert r.json() == {"response_action": "clear"}
     row = wait_until(lambda: bot.store.recent_for_user(USER_ID), what="row")[0]
     assert row.answers == {"prompt_tokens": 6000, "monthly_calls": 20_000_000}
+    # the same consultation object the form was filled from: what was read stays "read"
+    assert set(row.state["prefilled"]) == {"prompt_tokens", "monthly_calls"}
+    assert row.state["history"] == []
 
 
 def test_free_text_with_a_model_note(bot):

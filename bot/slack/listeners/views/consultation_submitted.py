@@ -27,12 +27,12 @@ def consultation_submitted_callback(
     deps = deps_from(context, client)
     values = ((view or {}).get("state") or {}).get("values") or {}
     submission = read_submission(deps.knowledge, values)
-    state, errors = check_submission(deps, submission)
+    meta = read_metadata((view or {}).get("private_metadata"))
+    state, errors = check_submission(deps, submission, meta)
     if errors:
         ack(response_action="errors", errors=errors)
         return
     ack(response_action="clear")
-    meta = read_metadata((view or {}).get("private_metadata"))
     after_ack(context, _submit, context, client, user_id(body), team_id(body, context),
               state, submission.private, meta)
 
