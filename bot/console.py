@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from bot.engine import Consultation
 from bot.engine.answers import accepted, is_not_sure
+from bot.engine.assumed import assumption_text
 from bot.engine.humanize import shown_value
 from bot.explain.markdown import render_markdown
 from bot.explain.text import render_text
@@ -50,13 +51,21 @@ def _show(consultation: Consultation, question: Question, stdout: TextIO) -> Non
                 group = option.group
                 stdout.write(f"  {group}\n")
             stdout.write(f"    {index}) {option.label}\n")
+        stdout.write(f"    (or not sure: {_assumed(consultation, question)})\n")
     elif question.kind == "bool":
-        stdout.write("    (yes / no / not sure)\n")
+        stdout.write(f"    (yes / no / not sure: {_assumed(consultation, question)})\n")
     else:
-        stdout.write(f"    ({accepted(question)}; or not sure)\n")
+        stdout.write(f"    ({accepted(question)}; or not sure: "
+                     f"{_assumed(consultation, question)})\n")
     if question.id in consultation.answers:
         earlier = shown_value(question, consultation.answers[question.id])
         stdout.write(f"    Your earlier answer: {earlier}. Type a new one, or Enter to keep it.\n")
+
+
+def _assumed(consultation: Consultation, question: Question) -> str:
+    """What "not sure" stands for, and that it may change the verdict."""
+    assumed = assumption_text(consultation.knowledge, question, consultation.answers)
+    return f"I would assume {assumed}, which may change the verdict"
 
 
 def _resolve_choice(question: Question, text: str) -> str:

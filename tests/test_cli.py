@@ -157,7 +157,7 @@ class ScriptedUser:
         pending = self.detours.get(question_id)
         if pending:
             return pending.pop(0) + "\n"
-        return str(self.answers[question_id]) + "\n"
+        return str(self.answers.get(question_id, "not sure")) + "\n"
 
 
 def test_console_guides_accepts_human_forms_and_saves_the_record(knowledge, tmp_path):
@@ -196,11 +196,22 @@ def test_console_back_after_the_verdict_and_no_overwrite_without_asking(knowledg
     existing.write_text("mine")
     screen = io.StringIO()
     # model: not sure; model access: closed (1); back to it, open weights (3); knowledge gap
-    replies = iter(["not sure", "1", "back", "3", "knowledge", str(existing), "no", "skip"])
+    by_text = {q.text: q.id for q in knowledge.questions}
+    access = iter(["1", "3"])
+    saves = iter(["back", str(existing), "no", "skip"])
 
     class Person:
         def readline(self):
-            return next(replies) + "\n"
+            shown = screen.getvalue()
+            if shown.rstrip().endswith("change your last answer:") or shown.rstrip(
+                    ).endswith("(yes/no)"):
+                return next(saves) + "\n"
+            last = [line for line in shown.splitlines() if line.startswith("[")][-1]
+            qid = by_text[last.split("] ", 1)[1]]
+            reply = {"model": "not sure", "gap": "knowledge"}.get(qid)
+            if qid == "model_access":
+                reply = next(access)
+            return (reply or "not sure") + "\n"
 
     assert run_console(knowledge, Person(), screen, TODAY) == 0
     out = screen.getvalue()
@@ -215,11 +226,19 @@ def test_console_back_asks_the_previous_question_again(knowledge):
     from bot.console import run_console
 
     screen = io.StringIO()
-    user = ScriptedUser(knowledge, screen, {"model": "not sure", "model_access": "open_weights",
-                                            "gap": "knowledge"},
-                        {"gap": ["back"]}, "")
+    answers = {"model": "not sure", "model_access": "open_weights", "gap": "knowledge",
+               "labelled_examples": "8000"}
+    from bot.engine import Consultation
+
+    probe = Consultation(knowledge, TODAY)
+    probe.answer("model", "not sure")
+    probe.answer("model_access", "open_weights")
+    third = probe.next_question().id
+    user = ScriptedUser(knowledge, screen, answers, {third: ["back"]}, "")
     run_console(knowledge, user, screen, TODAY)
-    assert user.asked[:4] == ["model", "model_access", "gap", "model_access"]
+    # "back" on the third question shows the second again, with its earlier answer
+    assert user.asked[:4] == ["model", "model_access", third, "model_access"]
+    assert "Your earlier answer: Open-weights model" in screen.getvalue()
     assert "Verdict: Prompt engineering" in screen.getvalue()
 
 

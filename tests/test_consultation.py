@@ -13,10 +13,20 @@ def consultation(knowledge):
     return Consultation(knowledge, TODAY)
 
 
-def answer_shown(c, value):
+# One team's answers, for tests that answer whatever the flow shows next.
+TEAM = {"model": "open:llama-3.1-8b", "gap": "behaviour", "format_resisted": "yes",
+        "labelled_examples": "8000", "prompt_tokens": "6k", "monthly_calls": "20M",
+        "smaller_model_wanted": "no", "latency_critical": "no", "task_type": "format",
+        "retrieval_in_place": "no", "deployment": "any_cloud",
+        "general_capability_needed": "no", "prompt_engineering_tried": "yes",
+        "has_eval_set": "yes", "spec_stable": "yes", "deadline": "no_deadline",
+        "model_access": "open_weights"}
+
+
+def answer_shown(c, value=None):
     q = c.next_question()
     assert q is not None
-    assert c.answer(q.id, value) is None
+    assert c.answer(q.id, TEAM[q.id] if value is None else value) is None
     return q.id
 
 
@@ -73,26 +83,27 @@ def test_skip_and_the_words_for_not_sure_all_mean_not_sure(knowledge):
 
 def test_back_shows_the_earlier_question_with_its_answer_kept(consultation):
     assert consultation.back() is None  # nothing yet
-    first = answer_shown(consultation, "open:llama-3.1-8b")
-    second = answer_shown(consultation, "behaviour")
+    first = answer_shown(consultation)
+    second = answer_shown(consultation)
+    kept = consultation.answers[second]
     third_shown = consultation.next_question().id
     assert consultation.back() == second
     assert consultation.next_question().id == second
-    assert consultation.answers[second] == "behaviour"  # kept, shown as the earlier answer
+    assert consultation.answers[second] == kept  # kept, shown as the earlier answer
     assert consultation.progress().number == 2
     assert consultation.back() == first
     assert consultation.progress().number == 1
     assert consultation.back() is None  # at the first question already
     # answering the revisited question goes on with the flow; later answers are kept
     assert consultation.answer(first, "open:llama-3.1-8b") is None
-    assert consultation.answers[second] == "behaviour"
+    assert consultation.answers[second] == kept
     assert consultation.next_question().id == third_shown
     assert consultation.progress().number == 3
 
 
 def test_change_reasks_an_answered_question_and_keeps_numbering(consultation):
-    first = answer_shown(consultation, "open:llama-3.1-8b")
-    answer_shown(consultation, "behaviour")
+    first = answer_shown(consultation)
+    answer_shown(consultation)
     assert consultation.change(first) is None
     assert consultation.next_question().id == first
     assert consultation.progress().number == 1
@@ -114,7 +125,7 @@ def test_a_change_after_the_verdict_reopens_it(consultation):
 
 def test_start_over_forgets_everything(consultation):
     consultation.read("we run llama with a 6k token prompt")
-    answer_shown(consultation, "behaviour")
+    answer_shown(consultation)
     consultation.change("model_access")
     consultation.start_over()
     assert consultation.to_json() == Consultation(consultation.knowledge, TODAY).to_json()

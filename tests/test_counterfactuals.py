@@ -16,7 +16,7 @@ def test_each_counterfactual_produces_the_verdict_it_names(answers, parameters):
     decision = decide(KNOWLEDGE, answers, TODAY)
     for change in decision.counterfactuals:
         assert change.verdict != decision.verdict
-        changed = {**answers, change.question: change.value}
+        changed = {**answers, **dict(change.changes or [(change.question, change.value)])}
         assert verdict_only(KNOWLEDGE, changed, TODAY) == change.verdict, change.text
 
 
@@ -31,3 +31,31 @@ def test_money_thresholds_are_rounded_to_the_side_that_still_changes_the_verdict
     assert "or less" in hosting.text
     one_more = {**answers, "hosting_usd_per_month": hosting.value + 1}
     assert verdict_only(KNOWLEDGE, one_more, TODAY) == decision.verdict
+
+
+def test_an_early_stop_still_says_what_would_change_it_in_plain_words(answers_of):
+    """Claude Haiku cannot be tuned: the flow stops after one question, and no single
+    other answer reaches a fine-tune. What would is said as the fewest answers together."""
+    answers = answers_of(model="anthropic:claude-haiku-4-5")
+    decision = decide(KNOWLEDGE, answers, TODAY)
+    assert decision.verdict == "prompt_engineering"
+    assert decision.counterfactuals
+    together = [c for c in decision.counterfactuals if len(c.changes) > 1]
+    assert together, [c.text for c in decision.counterfactuals]
+    for change in together:
+        assert change.text.startswith("If you moved to ") or "could" in change.text
+        assert " were " not in change.text.split(",")[0] or "problem were" in change.text
+        assert verdict_only(KNOWLEDGE, {**answers, **dict(change.changes)}, TODAY) == (
+            change.verdict)
+        assert "_" not in change.text  # no ids, no mechanical "x were yes"
+
+
+def test_thresholds_read_as_people_say_them(answers_of):
+    answers = answers_of(model="open:llama-3.1-8b", gap="behaviour", format_resisted="yes",
+                         labelled_examples="100", has_eval_set="yes",
+                         prompt_engineering_tried="yes", spec_stable="yes",
+                         deadline="this_quarter")
+    decision = decide(KNOWLEDGE, answers, TODAY)
+    assert decision.verdict == "prompt_then_fine_tune"
+    texts = [c.text for c in decision.counterfactuals]
+    assert "With 300 or more clean labelled examples, the verdict would be Fine-tune." in texts

@@ -17,7 +17,7 @@ from bot.engine import (
     verdict_only,
 )
 from bot.engine.candidates import candidate_values
-from bot.engine.catalogue import derived_access
+from bot.engine.catalogue import check_answers, derived_access, self_hosted
 from bot.knowledge import load_knowledge
 from tests.conftest import TODAY
 
@@ -60,6 +60,11 @@ def complete_answers(draw):
         truth["model"] = NOT_SURE  # asked, and they would not say: model access decides
     else:
         truth["model_access"] = derived_access(KNOWLEDGE.model(truth["model"]), TODAY)
+    if truth.get("deployment") == "on_prem":  # only open weights run on your own machines
+        if truth["model"] != NOT_SURE and not self_hosted(KNOWLEDGE,
+                                                          KNOWLEDGE.model(truth["model"])):
+            truth["model"] = "open:llama-3.1-8b"
+        truth["model_access"] = "open_weights"
     return truth
 
 
@@ -75,13 +80,18 @@ def partial_with_extras(draw):
     open_ids = draw(st.lists(st.sampled_from([q.id for q in ASKED]), max_size=4, unique=True))
     while open_ids and _product(open_ids) > 1500:  # keep the brute force affordable
         open_ids = open_ids[:-1]
-    if full["model"] != NOT_SURE and "model" not in open_ids and "model_access" in open_ids:
-        open_ids.remove("model_access")  # a named model answers it: it is never asked
+    implied = (full["model"] != NOT_SURE and "model" not in open_ids) or (
+        full.get("deployment") == "on_prem" and "deployment" not in open_ids)
+    if implied and "model_access" in open_ids:
+        open_ids.remove("model_access")  # a named model (on-prem) answers it: never asked
     extras = {qid: draw(st.lists(value_strategy(KNOWLEDGE.question(qid)), max_size=2))
               for qid in open_ids}
     given_answers = {k: v for k, v in full.items() if k not in open_ids}
-    if "model" in open_ids and "model_access" not in open_ids:
-        given_answers.pop("model_access", None)  # it was the model's, not the team's
+    from_model = "model" in open_ids and full["model"] != NOT_SURE
+    from_on_prem = ("deployment" in open_ids and full.get("deployment") == "on_prem"
+                    and full["model"] == NOT_SURE)
+    if (from_model or from_on_prem) and "model_access" not in open_ids:
+        given_answers.pop("model_access", None)  # it was implied, not the team's
     return given_answers, open_ids, extras
 
 
@@ -104,6 +114,8 @@ def brute_force_verdicts(given_answers, open_ids, extras):
         for qid, value in zip(open_ids, combo, strict=True):
             if value is not UNANSWERED:
                 trial[qid] = value
+        if check_answers(KNOWLEDGE, trial, TODAY):
+            continue  # answers that contradict each other are nobody's truth
         found.add(verdict_only(KNOWLEDGE, trial, TODAY))
     return found
 

@@ -167,13 +167,30 @@ def _sentence_start(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def self_hosted(knowledge: Knowledge, row: ModelRow) -> bool:
+    """Whether the team runs this model on its own machines."""
+    try:
+        return knowledge.provider(row.provider).self_hosted
+    except KeyError:
+        return False
+
+
+def _on_prem(answers: Mapping[str, Any]) -> bool:
+    return answers.get("deployment") == "on_prem"
+
+
 def completed(knowledge: Knowledge, answers: Mapping[str, Any], day: date) -> dict[str, Any]:
-    """The answers plus what the named model implies on `day` (its model access), unless
-    the person answered that themselves."""
-    row = model_row(knowledge, answers)
-    if row is None or is_given(answers, "model_access"):
+    """The answers plus what the others imply on `day`, unless the person answered it
+    themselves: a named model gives its model access; on-prem gives open weights (the
+    only models a team runs on its own machines)."""
+    if is_given(answers, "model_access"):
         return dict(answers)
-    return {**answers, "model_access": derived_access(row, day)}
+    row = model_row(knowledge, answers)
+    if row is not None:
+        return {**answers, "model_access": derived_access(row, day)}
+    if _on_prem(answers):
+        return {**answers, "model_access": "open_weights"}
+    return dict(answers)
 
 
 def contradiction(knowledge: Knowledge, answers: Mapping[str, Any], day: date) -> str | None:
@@ -193,11 +210,31 @@ def contradiction(knowledge: Knowledge, answers: Mapping[str, Any], day: date) -
             "Give only the model, or make them agree.")
 
 
+def on_prem_contradiction(knowledge: Knowledge, answers: Mapping[str, Any]) -> str | None:
+    """Why running on-prem contradicts the model or model access given (None if not)."""
+    if not _on_prem(answers):
+        return None
+    row = model_row(knowledge, answers)
+    if row is not None and not self_hosted(knowledge, row):
+        return (f"'on_prem' contradicts model {row.id!r}: {full_label(knowledge, row)} runs "
+                "in its provider's cloud. Name the open-weights model you would host "
+                "(e.g. open:llama-3.1-8b), or choose where it may run.")
+    access = answers.get("model_access")
+    if row is None and is_given(answers, "model_access") and access != "open_weights":
+        return (f"'on_prem' contradicts model access {access!r}: a closed API runs in its "
+                "provider's cloud, and on your own machines only open weights run.")
+    return None
+
+
 def check_answers(knowledge: Knowledge, answers: Mapping[str, Any], day: date
                   ) -> list[AnswerError]:
     """Answers that disagree with each other on `day` (a model_access the model named
-    contradicts): each an error naming both."""
+    contradicts; on-prem with a cloud model): each an error naming both."""
+    found = []
     problem = contradiction(knowledge, answers, day)
-    if problem is None:
-        return []
-    return [AnswerError("model_access", str(answers.get("model_access")), problem)]
+    if problem is not None:
+        found.append(AnswerError("model_access", str(answers.get("model_access")), problem))
+    problem = on_prem_contradiction(knowledge, answers)
+    if problem is not None:
+        found.append(AnswerError("deployment", str(answers.get("deployment")), problem))
+    return found

@@ -159,14 +159,14 @@ class Consultation:
         except AnswerError as error:
             return error
         trial = {**self.answers, question_id: value}
-        if question_id == "model_access":
-            clash = check_answers(self.knowledge, trial, self.today)
-            if clash:
-                return clash[0]
-        elif question_id == "model" and check_answers(self.knowledge, trial, self.today):
+        clashes = check_answers(self.knowledge, trial, self.today)
+        if question_id == "model" and any(c.question == "model_access" for c in clashes):
             # the model is the more precise answer: its access replaces the one given
             self._forget("model_access")
             self.note("Model access now comes from the model you named.")
+            clashes = [c for c in clashes if c.question != "model_access"]
+        if clashes:
+            return AnswerError(question_id, str(raw), clashes[0].reason)
         self._record(question_id, value)
         if question_id == "model":
             self._note_model()

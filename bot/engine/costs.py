@@ -24,6 +24,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from bot.engine import catalogue
@@ -328,11 +329,16 @@ def _hosting(knowledge: Knowledge, row: ModelRow, answers: Mapping[str, Any],
     if hosting.kind == "hourly_fee":
         return (hosting.usd_per_hour or 0.0) * hours, True, None
     if hosting.kind == "gpu":
+        # Several tasks as adapters on one base model share its GPUs: this task pays its
+        # share of the GPUs all of them need (each with this task's load).
         gpu = knowledge.gpu(str(hosting.gpu))
+        tasks = max(1, int(effective(knowledge, answers, "tasks_on_base") or 1))
         capacity = (float(hosting.tokens_per_gpu_second or 1) * SECONDS_PER_HOUR * hours
                     * knowledge.policy.costing.gpu_utilisation)
-        gpus = max(1, math.ceil((monthly_tokens or 0.0) / capacity))
-        return gpus * gpu.usd_per_hour * hours, True, f"{gpus} x {gpu.name}"
+        gpus = max(1, math.ceil(tasks * (monthly_tokens or 0.0) / capacity))
+        share = gpus / tasks
+        note = f"{gpus} x {gpu.name}" + (f", shared by {tasks} tasks" if tasks > 1 else "")
+        return share * gpu.usd_per_hour * hours, True, note
     if hosting.kind == "provisioned_throughput":
         return 0.0, False, hosting.note
     return 0.0, True, None
@@ -371,9 +377,7 @@ def route_cost(knowledge: Knowledge, row: ModelRow, answers: Mapping[str, Any],
                work: _Workload, prompting_usd: float | None, today: date) -> RouteCost:
     """Fine-tuning on `row`, for this workload; the saving against prompting."""
     training_usd, training = _training(knowledge, row, answers, work)
-    end = catalogue.serving_end(row)
-    label = catalogue.full_label(knowledge, row)
-    serving = catalogue.serving_months(row, today)
+    end, label, serving = _row_facts(knowledge, row.id, today)
     if not work.has_volume:
         _, priced, note = _hosting(knowledge, row, answers, None)
         return RouteCost(row.id, label, None, {}, training_usd, training, None, None,
@@ -398,6 +402,23 @@ def route_cost(knowledge: Knowledge, row: ModelRow, answers: Mapping[str, Any],
                      end.isoformat() if end else None, serving, priced, note)
 
 
+@lru_cache(maxsize=4096)
+def _row_facts(knowledge: Knowledge, model_id: str, today: date
+               ) -> tuple[date | None, str, float | None]:
+    """(first day it stops serving, label, months it could serve from today): the same
+    for every workload, so worked out once per row and day."""
+    row = knowledge.model(model_id)
+    return (catalogue.serving_end(row), catalogue.full_label(knowledge, row),
+            catalogue.serving_months(row, today))
+
+
+@lru_cache(maxsize=256)
+def _startable(knowledge: Knowledge, today: date) -> tuple[str, ...]:
+    """Ids of the rows a fine-tuning job can start on today."""
+    return tuple(row.id for row in knowledge.catalogue.models
+                 if catalogue.can_start_jobs(row, today))
+
+
 def required_months(knowledge: Knowledge, route: RouteCost) -> float:
     """How long a tuned model must serve: build time plus payback, at least the minimum."""
     window = knowledge.policy.serving_window
@@ -415,8 +436,9 @@ def _remaining(knowledge: Knowledge, answers: Mapping[str, Any], work: _Workload
                ) -> list[RouteCost]:
     """Every other route a fine-tune could start on today and serve long enough on."""
     found = []
-    for row in knowledge.catalogue.models:
-        if row.id == exclude or not catalogue.can_start_jobs(row, today):
+    for model_id in _startable(knowledge, today):
+        row = knowledge.model(model_id)
+        if row.id == exclude:
             continue
         cost = route_cost(knowledge, row, answers, work, prompting_usd, today)
         if _window_ok(knowledge, cost):
@@ -480,7 +502,8 @@ def compute_costs(knowledge: Knowledge, answers: Mapping[str, Any], today: date,
         }
         prompting_usd = sum(prompting.values())
 
-    # The route the fine-tune is costed on: the team's own when open long enough.
+    # The route the fine-tune is costed on: the team's own when open long enough, else
+    # the cheapest that remains.
     candidate = team or priced
     own: RouteCost | None = None
     if catalogue.can_start_jobs(candidate, today):

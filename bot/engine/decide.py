@@ -229,6 +229,9 @@ def _placeholders(knowledge: Knowledge, answers: Mapping[str, Any],
             words[question.id] = humanize.usd(value)
         else:
             words[question.id] = humanize.plain_value(value)
+    for name, threshold in knowledge.policy.thresholds.items():
+        words[name] = (humanize.compact(threshold.value) if threshold.value >= 1e6
+                       else humanize.grouped(threshold.value))
     for name in COST_FIELDS:
         value = getattr(costs, name)
         if name == "break_even_months":

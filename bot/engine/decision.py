@@ -61,21 +61,29 @@ class Assumption:
 
 @dataclass(frozen=True)
 class Counterfactual:
-    """The nearest answer to one question that would change the verdict."""
+    """The nearest answer that would change the verdict: one question's (`question`,
+    `value`), or, when no single answer does, the fewest together (`changes`, the first
+    of them also as `question` and `value`)."""
 
     question: str
     value: Any
     verdict: str
     text: str
+    changes: tuple[tuple[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"question": self.question, "value": self.value, "verdict": self.verdict,
+        data = {"question": self.question, "value": self.value, "verdict": self.verdict,
                 "text": self.text}
+        if self.changes:
+            data["changes"] = [{"question": q, "value": v} for q, v in self.changes]
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Counterfactual:
+        changes = tuple((str(c.get("question", "")), c.get("value"))
+                        for c in data.get("changes") or () if isinstance(c, Mapping))
         return cls(str(data.get("question", "")), data.get("value"),
-                   str(data.get("verdict", "")), str(data.get("text", "")))
+                   str(data.get("verdict", "")), str(data.get("text", "")), changes)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ questions still mattering. Ties go to the knowledge's priority, then question or
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -38,8 +38,10 @@ from bot.engine import catalogue
 from bot.engine.answers import NOT_SURE, given_ids, is_given
 from bot.engine.candidates import candidate_values
 from bot.engine.costs import Costs, RouteCost, compute_costs, effective
+from bot.engine.priors import answer_weights
 from bot.engine.rules import (
     Context,
+    compare,
     condition_questions,
     effective_answers,
     holds,
@@ -53,6 +55,9 @@ VERDICTS = ("prompt_engineering", "prompt_then_fine_tune", "fine_tuning")
 BOTH = frozenset({True, False})
 #: The asked questions the cost model reads (every other cost input is `ask: false`).
 _NUMERIC_COST_INPUTS = ("prompt_tokens", "monthly_calls", "labelled_examples")
+#: Answers that imply the model access (completed() fills it in from them).
+IMPLY_ACCESS = ("model", "deployment")
+ACCESS_GROUP = frozenset({"model", "model_access", "deployment"})
 
 
 # ---------------------------------------------------------------- the state of a node
@@ -73,11 +78,16 @@ class _Node:
     def assign(self, knowledge: Knowledge, question_id: str, value: Any, today: date) -> _Node:
         answers = {**self.answers, question_id: value}
         open_ids = set(self.open) - {question_id}
-        if question_id == "model" and "model_access" in open_ids and value != NOT_SURE:
-            # a named model says whether it can be tuned: that question is answered too
+        if question_id in IMPLY_ACCESS and "model_access" in open_ids:
+            # a named model (or on-prem) says whether it can be tuned: answered too
             answers = catalogue.completed(knowledge, answers, today)
-            open_ids.discard("model_access")
+            if "model_access" in answers:
+                open_ids.discard("model_access")
         return _Node(tuple(sorted(answers.items())), frozenset(open_ids))
+
+    def consistent(self, knowledge: Knowledge, today: date) -> bool:
+        """No two fixed answers contradict each other (such a branch is no one's truth)."""
+        return not catalogue.check_answers(knowledge, self.answers, today)
 
 
 def _start(knowledge: Knowledge, answers: Mapping[str, Any], today: date) -> _Node:
@@ -109,7 +119,7 @@ class _Evaluator:
         self.today = today
         self.answers = node.answers
         self._point: Context | None = None
-        self._metric_bounds: dict[str, frozenset[bool]] = {}
+        self._metric_bounds: dict[str, list[_MetricSpan] | None] = {}
 
     # the fixed part, evaluated once
     @property
@@ -152,11 +162,19 @@ class _Evaluator:
         return bool(self.node.open & set(self.knowledge.policy.cost_inputs))
 
     def _metric(self, leaf: Condition) -> frozenset[bool]:
-        key = leaf.model_dump_json()
-        if key not in self._metric_bounds:
-            self._metric_bounds[key] = _metric_outcomes(self.knowledge, self.node, leaf,
+        metric = str(leaf.metric)
+        if metric not in self._metric_bounds:
+            self._metric_bounds[metric] = _metric_spans(self.knowledge, self.node, metric,
                                                         self.today)
-        return self._metric_bounds[key]
+        spans = self._metric_bounds[metric]
+        if spans is None:
+            return BOTH
+        found: set[bool] = set()
+        for span in spans:
+            found |= span.outcomes(leaf)
+            if found == BOTH:
+                break
+        return frozenset(found)
 
     def bound(self) -> _Bound:
         knowledge = self.knowledge
@@ -164,8 +182,23 @@ class _Evaluator:
         cap_possible = cap_certain = block_possible = block_certain = False
         score_min = score_max = 0
         undecided: list[Rule] = []
-        for rule in verdict_rules(knowledge):
-            can = self.outcomes(rule.when)
+        cache = _RULE_CACHES.setdefault(knowledge, {})
+        if len(cache) > 200_000:
+            cache.clear()
+        fixed, open_ids = self.answers, self.node.open
+        outcomes: list[tuple[Rule, frozenset[bool]]] = []
+        for index, (reads, rules) in enumerate(_rule_groups(knowledge)):
+            # A rule's outcomes depend only on what it reads: remembered by that projection
+            # of the node (for all the rules that read the same), so the many nodes that
+            # agree there share one evaluation.
+            part = tuple((OPEN,) if q in open_ids else ((q in fixed), fixed.get(q))
+                         for q in reads)
+            key = (self.today, index, part)
+            found = cache.get(key)
+            if found is None:
+                found = cache[key] = tuple(self.outcomes(rule.when) for rule in rules)
+            outcomes.extend(zip(rules, found, strict=True))
+        for rule, can in outcomes:
             if can == BOTH:
                 undecided.append(rule)
             fires, certain = True in can, can == frozenset({True})
@@ -208,6 +241,39 @@ class _Evaluator:
         return _Bound(frozenset(verdicts), tuple(mattering), readers)
 
 
+OPEN = object()  # a question still open in a node's projection
+_RULE_CACHES: weakref.WeakKeyDictionary[
+    Knowledge, dict[tuple[Any, ...], tuple[frozenset[bool], ...]]] = weakref.WeakKeyDictionary()
+
+
+@lru_cache(maxsize=64)
+def _rule_groups(knowledge: Knowledge) -> tuple[tuple[tuple[str, ...], tuple[Rule, ...]], ...]:
+    """The verdict rules grouped by what their outcomes depend on (see _projection)."""
+    groups: dict[tuple[str, ...], list[Rule]] = {}
+    projection = _projection(knowledge)
+    for rule in verdict_rules(knowledge):
+        groups.setdefault(projection[rule.id], []).append(rule)
+    return tuple((reads, tuple(rules)) for reads, rules in groups.items())
+
+
+@lru_cache(maxsize=64)
+def _projection(knowledge: Knowledge) -> dict[str, tuple[str, ...]]:
+    """Per verdict rule, every question its outcome can depend on: the questions it reads,
+    and for a cost metric (or a question whose assumption comes from the costs) every
+    cost input."""
+    costly = set(knowledge.policy.cost_inputs) | {"model", "model_access"}
+    from_costs = {q.id for q in knowledge.questions if q.assume_from is not None}
+    found = {}
+    for rule in verdict_rules(knowledge):
+        reads = set(condition_questions(knowledge, rule.when))
+        if any(leaf.metric is not None for leaf in rule.when.leaves()) or reads & from_costs:
+            reads |= costly
+        if reads & ACCESS_GROUP:
+            reads |= ACCESS_GROUP
+        found[rule.id] = tuple(sorted(reads))
+    return found
+
+
 _LEAF_CACHES: weakref.WeakKeyDictionary[
     Knowledge, dict[int, tuple[Condition, frozenset[bool]]]] = weakref.WeakKeyDictionary()
 
@@ -237,8 +303,8 @@ def _rule_reads(knowledge: Knowledge) -> dict[str, frozenset[str]]:
 
 def _reads(knowledge: Knowledge, rule: Rule) -> frozenset[str]:
     reads = _rule_reads(knowledge)[rule.id]
-    if "model" in reads or "model_access" in reads:
-        reads = reads | {"model", "model_access"}  # a named model answers model access
+    if reads & ACCESS_GROUP:
+        reads = reads | ACCESS_GROUP  # a named model, or on-prem, answers model access
     return reads
 
 
@@ -265,39 +331,73 @@ def _costs(knowledge: Knowledge, answers: Mapping[str, Any], today: date) -> Cos
     return found
 
 
-def _metric_outcomes(knowledge: Knowledge, node: _Node, leaf: Condition,
-                     today: date) -> frozenset[bool]:
-    """What a cost-metric test can come to over the open cost inputs (sound bounds)."""
+@dataclass(frozen=True)
+class _MetricSpan:
+    """What a cost metric can come to over the open cost inputs, for one setting of the
+    open choices: its value with no workload (when that can happen), its range over the
+    workloads, and whether it may be None; `undecided` when the route itself moves."""
+
+    bare: tuple[float | None, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    unknown: bool = False
+    undecided: bool = False
+
+    def outcomes(self, leaf: Condition) -> set[bool]:
+        if self.undecided:
+            return set(BOTH)
+        found = {compare(value, leaf) for value in self.bare}
+        if self.unknown:
+            found.add(False)
+        op, target = str(leaf.operator), float(leaf.operator_value(leaf.operator))
+        if self.low is not None and self.high is not None:
+            found |= _compare_range(op, target, self.low, self.high)
+        return found
+
+
+def _metric_spans(knowledge: Knowledge, node: _Node, metric: str,
+                  today: date) -> list[_MetricSpan] | None:
+    """The metric's spans over the open cost inputs, one per setting of the open choices
+    (where the model must run, ...); None when it cannot be bounded (the model open).
+
+    The numbers are bounded from the cost model's corners (sound, see _metric_range)."""
     answers = node.answers
     open_inputs = node.open & set(knowledge.policy.cost_inputs)
     if "model" in open_inputs or ("model_access" in open_inputs
                                   and not is_given(answers, "model")):
-        return BOTH  # prices and windows move with the model: branch on it first
+        return None  # prices and windows move with the model: branch on it first
     numeric = [q for q in _NUMERIC_COST_INPUTS if q in open_inputs]
-    if len(numeric) != len(open_inputs):
-        return BOTH
-    found: set[bool] = set()
+    choices = sorted(open_inputs - set(numeric))
+    if any(knowledge.question(q).kind not in ("choice", "bool") for q in choices):
+        return None
+    settings: list[dict[str, Any]] = [{}]
+    for qid in choices:
+        settings = [{**c, qid: v} for c in settings for v in _domain(knowledge, qid)]
+        if len(settings) > 16:
+            return None
+    return [_span(knowledge, {**answers, **setting}, numeric, metric, today)
+            for setting in settings]
+
+
+def _span(knowledge: Knowledge, answers: Mapping[str, Any], numeric: list[str], metric: str,
+          today: date) -> _MetricSpan:
+    bare: tuple[float | None, ...] = ()
     if "prompt_tokens" in numeric or "monthly_calls" in numeric:
-        # left unanswered: no workload; the test comes to what it does without one
-        bare = {**answers, **{q: NOT_SURE for q in ("prompt_tokens", "monthly_calls")
-                              if q in numeric}}
-        found.add(holds(leaf, Context({}, _costs(knowledge, bare, today))))
+        # left unanswered: no workload; the metric is what it is without one
+        without = {**answers, **{q: NOT_SURE for q in ("prompt_tokens", "monthly_calls")
+                                 if q in numeric}}
+        bare = (_costs(knowledge, without, today).metric(metric),)
     corners: list[dict[str, Any]] = [{}]
     for qid in numeric:
         values = candidate_values(knowledge, knowledge.question(qid))
         corners = [{**c, qid: v} for c in corners for v in (min(values), max(values))]
     costs = [_costs(knowledge, {**answers, **c}, today) for c in corners]
-    own = leaf.metric == "serving_shortfall_months"  # read on the team's own route
+    own = metric == "serving_shortfall_months"  # read on the team's own route
     routes = {_route_of(c, own).model if _route_of(c, own) else None for c in costs}
     if len(routes) > 1 or (not own and len({c.own_route_open for c in costs}) > 1):
-        return BOTH
-    low, high, unknown = _metric_range(knowledge, str(leaf.metric), costs)
-    if unknown:
-        found.add(False)
-    op, target = leaf.operator, float(leaf.operator_value(leaf.operator))
-    if low is not None and high is not None:
-        found |= _compare_range(op, target, low, high)
-    return frozenset(found)
+        return _MetricSpan(undecided=True)
+    low, high, unknown = _metric_range(knowledge, metric, costs)
+    return _MetricSpan(bare, low, high, unknown)
 
 
 def _compare_range(op: str, target: float, low: float, high: float) -> set[bool]:
@@ -400,8 +500,9 @@ class _Search:
         if not targets:
             return frozenset()
         question = self._branch_on(bound)
-        children = [node.assign(self.knowledge, question, v, self.today)
-                    for v in _domain(self.knowledge, question)]
+        children = [child for v in _domain(self.knowledge, question)
+                    if (child := node.assign(self.knowledge, question, v, self.today))
+                    .consistent(self.knowledge, self.today)]
         found: set[str] = set()
         # settled children first (cheap, and they often find what is wanted at once)
         children.sort(key=lambda c: len(self.bound(c).verdicts))
@@ -475,37 +576,17 @@ def next_question(knowledge: Knowledge, answers: Mapping[str, Any],
     for position, question in enumerate(knowledge.questions):
         if question.id not in readers:
             continue
-        expected = 0.0
-        for value, weight in prior(knowledge, question):
-            child = search.bound(node.assign(knowledge, question.id, value, today))
+        expected = total = 0.0
+        for value, weight in answer_weights(knowledge, question):
+            assigned = node.assign(knowledge, question.id, value, today)
+            if not assigned.consistent(knowledge, today):
+                continue  # an answer that contradicts the others is never taken
+            total += weight
+            child = search.bound(assigned)
             if len(child.verdicts) > 1:
                 expected += weight * len(child.readers)
+        expected = expected / total if total else 0.0
         rank = (expected, question.priority, position)
         if best is None or rank < best:
             best, chosen = rank, question
     return chosen
-
-
-def prior(knowledge: Knowledge, question: Question) -> list[tuple[Any, float]]:
-    """How likely each candidate answer is, by the knowledge's prior of realistic answers
-    (`prior:` on the question: weights by option value, or by upper bound for numbers);
-    uniform where it gives none. Weights sum to 1."""
-    values: Iterable[Any] = candidate_values(knowledge, question)
-    given = getattr(question, "prior", None) or {}
-    weights = []
-    for value in values:
-        weights.append((value, float(_prior_weight(question, given, value))))
-    total = sum(w for _, w in weights) or 1.0
-    return [(v, w / total) for v, w in weights]
-
-
-def _prior_weight(question: Question, given: Mapping[Any, float], value: Any) -> float:
-    if not given:
-        return 1.0
-    if question.kind in ("int", "float"):
-        for upper, weight in sorted(given.items(), key=lambda kv: float(kv[0])):
-            if float(value) <= float(upper):
-                return weight
-        return min(given.values())
-    key = value if question.kind != "bool" else ("yes" if value else "no")
-    return float(given.get(key, min(given.values())))

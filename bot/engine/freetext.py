@@ -403,6 +403,7 @@ _DEADLINES = (
     ("this_week", re.compile(
         rf"\b(?:this week|by (?:the )?end of (?:the |this )?week|end of (?:the )?week|eow|"
         rf"tomorrow|in {_FEW} days?|by {_WEEKDAY}|next {_WEEKDAY}|"
+        rf"(?:ship|launch|release|demo|due|live)(?:s|es|ing)? (?:on |this )?{_WEEKDAY}|"
         r"within (?:a|the) week|this sprint)\b", re.IGNORECASE)),
     ("this_month", re.compile(
         rf"\b(?:this month|next week|in {_FEW} weeks?|within {_FEW} weeks?|"
@@ -531,6 +532,26 @@ _BOOL_RULES = (
         negation_means_no=False,
     ),
     _BoolRule(
+        "retrieval_in_place",
+        topic=_re(r"\brag\b|\bretriev(?:al|e|ing)\b|\bvector (?:store|db|database|search)\b|"
+                  r"\bembeddings? search\b|\bsemantic search\b"),
+        no_first=(_re(r"\b(?:no|without|not using|don'?t use|do not use|haven'?t (?:built|set up|"
+                      r"added)|not yet|considering|thinking about|should we (?:use|add))\b"
+                      r"(?:\s+\w+){0,2}?\s*(?:rag|retriev|vector)"),),
+        yes=_re(r"\b(?:use|uses|using|have|has|with|already|built|run|runs|running|in place|"
+                r"our|existing|on top of|over)\b"),
+        negation_means_no=False,
+    ),
+    _BoolRule(
+        "multilingual",
+        topic=_re(r"\bmultilingual\b|\blanguages\b|\bmulti-language\b|\bnon-english\b|"
+                  r"\b(?:only|just) (?:in )?english\b"),
+        no_first=(_re(r"\b(?:only|just) (?:in )?english\b|\bone language\b"),),
+        yes=_re(r"\bmultilingual\b|\b(?:\d+|several|many|multiple|two|three|four|five|six|"
+                r"ten|a dozen) languages\b|\bmulti-language\b|\bnon-english\b"),
+        negation_means_no=False,
+    ),
+    _BoolRule(
         "smaller_model_wanted",
         topic=_re(r"\b(?:smaller|small|cheaper|tiny|distil(?:l|led|ling|lation)?)\b"),
         no_first=(
@@ -569,6 +590,37 @@ _TASK_TYPES = (
                                       r"tagging|categori[sz](?:e|ation|ing)|ner)\b")),
     ("tool_use", _re(r"\b(?:tool[- ]use|tool[- ]calling|function[- ]calling|tools|agentic)\b")),
 )
+
+
+# ---------------------------------------------------------------- where it runs, data
+
+_DEPLOYMENTS = (
+    ("on_prem", _re(r"\bon[- ]?prem(?:ise|ises)?\b|\bself[- ]host(?:ed|ing)?\b|\bair[- ]?gapped\b|"
+                    r"\bour own (?:servers|gpus|machines|hardware|data ?cent(?:er|re))\b|"
+                    r"\bprivate cloud\b")),
+    ("data_residency", _re(r"\bdata residency\b|\bresiden(?:cy|t) in\b|\bstay(?:s)? in the "
+                           r"(?:eu|us|uk|region|country)\b|\bin[- ]region\b|\bgdpr\b|"
+                           r"\bsovereign(?:ty)?\b")),
+)
+_EXAMPLE_SOURCES = (
+    ("teacher_model", _re(r"\bteacher(?: model)?\b|\bdistill(?:ed|ing|ation)? from\b")),
+    ("synthetic", _re(r"\bsynthetic (?:data|examples|dataset|labels)\b|\b(?:examples|data|labels) "
+                      r"(?:were |are )?(?:generated|written) (?:by|with) (?:an? )?"
+                      r"(?:llm|model|ai)\b")),
+)
+_ACCURACY_GAP = _re(r"\baccuracy\b[^.;,]{0,40}?\b(?:too low|not (?:good|high) enough|poor|"
+                    r"falls? short|stuck|below (?:target|what we need))\b|"
+                    r"\bnot accurate enough\b|\baccuracy gap\b|"
+                    r"\b(?:too many|lots of) (?:wrong|misclassified|mislabel(?:l)?ed)\b")
+
+
+def _one_of(patterns: tuple[tuple[str, re.Pattern[str]], ...], body: str
+            ) -> tuple[str, str] | None:
+    """The one value whose pattern the text matches (None when none or several do)."""
+    found = [(value, m.group(0)) for value, pattern in patterns
+             if (m := pattern.search(body)) and not _NEG.search(body[max(0, m.start() - 12):
+                                                                    m.start()])]
+    return found[0] if len({v for v, _ in found}) == 1 else None
 
 
 # ---------------------------------------------------------------- assembling
@@ -659,6 +711,11 @@ def parse_freetext(text: str, knowledge: Knowledge | None = None) -> FreeText:
              if m]
     if len(kinds) == 1:
         candidates.append(("task_type", kinds[0][0], kinds[0][1], ""))
+    for qid, patterns in (("deployment", _DEPLOYMENTS), ("examples_source", _EXAMPLE_SOURCES)):
+        if (one := _one_of(patterns, body)) is not None:
+            candidates.append((qid, one[0], one[1], ""))
+    if m := _ACCURACY_GAP.search(body):
+        candidates.append(("gap", "accuracy", m.group(0), ""))
 
     chosen, conflicts = _unique(candidates)
     order = {q.id: i for i, q in enumerate(knowledge.questions)} if knowledge else {}

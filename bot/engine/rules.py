@@ -83,6 +83,11 @@ def holds(condition: Condition, ctx: Context) -> bool:
     return ctx.case_for_fine_tuning == condition.case_for_fine_tuning
 
 
+def compare(value: Any, condition: Condition) -> bool:
+    """Whether `value` passes the leaf's comparison (a missing number never does)."""
+    return _compare(value, condition)
+
+
 def _compare(value: Any, condition: Condition) -> bool:
     op = condition.operator
     target = condition.operator_value(op)

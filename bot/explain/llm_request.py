@@ -37,7 +37,7 @@ MAX_FACT_CHARS = 600
 #: At most this many of each list are stated. The engine lists the deciding
 #: items first and, for reasons, its explanation of the verdict last, so a long
 #: list keeps its head and its last item. Every condition is stated.
-MAX_ITEMS = {"reasons": 6, "cautions": 2, "advice": 2}
+MAX_ITEMS = {"reasons": 6, "cautions": 3, "advice": 3}
 MAX_COUNTERFACTUALS = 2
 #: Allowance for the API's framing of each content block (title, block breaks).
 BLOCK_OVERHEAD_TOKENS = 4

@@ -48,6 +48,9 @@ def cross_check(k: Knowledge) -> list[Problem]:
         need_source(file, entry, fact.source)
     for source_id in k.policy.serving_window.sources + k.policy.costing.sources:
         need_source("rules.yaml", "policy", source_id)
+    for name, threshold in k.policy.thresholds.items():
+        for source_id in threshold.sources:
+            need_source("rules.yaml", f"threshold {name}", source_id)
     problems.extend(_check_questions(k, need_source))
     problems.extend(_check_rules(k, need_source))
     problems.extend(_check_catalogue(k))
@@ -111,6 +114,17 @@ def _check_questions(k: Knowledge, need_source: Any) -> list[Problem]:
         numeric = q.kind in ("int", "float") and q.min is not None and q.max is not None
         if numeric and q.min >= q.max:
             problems.append(Problem("questions.yaml", q.id, "min must be below max"))
+        if q.kind == "choice":
+            for key in sorted(set(q.says) - set(q.option_values())):
+                problems.append(Problem("questions.yaml", q.id,
+                                        f"says: `{key}` is not one of the options"))
+        if q.prior and q.kind in ("choice", "model"):
+            known = set(q.option_values()) | {"not_sure"}
+            if q.kind == "model":
+                known |= {row.provider for row in k.catalogue.models}
+            for key in sorted(set(q.prior) - known):
+                problems.append(Problem("questions.yaml", q.id,
+                                        f"prior: `{key}` is not an answer to this question"))
     for qid in k.policy.cost_inputs:
         if qid not in question_ids:
             problems.append(Problem("rules.yaml", "policy", f"cost_inputs names unknown `{qid}`"))
@@ -274,4 +288,5 @@ def _template_fields(template: str) -> list[str]:
 
 def placeholder_names(k: Knowledge) -> set[str]:
     """Names a rule's text may use: every question id, every cost figure, policy values."""
-    return {q.id for q in k.questions} | set(COST_FIELDS) | EXTRA_PLACEHOLDERS
+    return ({q.id for q in k.questions} | set(COST_FIELDS) | EXTRA_PLACEHOLDERS
+            | set(k.policy.thresholds))

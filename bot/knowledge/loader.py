@@ -258,8 +258,37 @@ def _rules(data: Any, problems: list[Problem]) -> tuple[Policy, list[Rule]] | No
         problems.append(Problem("rules.yaml", "(file)", "must be a mapping with policy and rules"))
         return None
     policy = _model(Policy, data.get("policy"), "rules.yaml", "policy", problems)
-    rules = _list(Rule, data, "rules", "rules.yaml", problems)
-    return (policy, rules) if policy is not None else None
+    if policy is None:
+        return None
+    rules_data = data.get("rules")
+    if isinstance(rules_data, list):
+        named = {name: t.value for name, t in policy.thresholds.items()}
+        rules_data = [_with_thresholds(entry, named, problems) for entry in rules_data]
+    rules = _list(Rule, {"rules": rules_data}, "rules", "rules.yaml", problems)
+    return policy, rules
+
+
+def _with_thresholds(entry: Any, named: dict[str, float], problems: list[Problem]) -> Any:
+    """A rule with each `$name` in its condition replaced by the policy's threshold."""
+    if not isinstance(entry, dict):
+        return entry
+    rule_id = str(entry.get("id", "(rule)"))
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, list):
+            return [walk(n) for n in node]
+        if isinstance(node, dict):
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, str) and node.startswith("$"):
+            if node[1:] not in named:
+                problems.append(Problem("rules.yaml", rule_id,
+                                        f"names unknown threshold `{node}` (policy.thresholds)"))
+                return 0
+            value = named[node[1:]]
+            return int(value) if float(value).is_integer() else value
+        return node
+
+    return {**entry, "when": walk(entry["when"])} if "when" in entry else entry
 
 
 def _catalogue(data: Any, problems: list[Problem]) -> Catalogue | None:

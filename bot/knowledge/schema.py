@@ -72,6 +72,8 @@ class ProviderRow(DatedFact):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: str
     short: str | None = Field(default=None, max_length=24)  # in model labels; else name
+    #: The team runs these models on its own machines (the route for on-prem needs).
+    self_hosted: bool = False
     status: Literal["available", "winding_down", "unavailable", "ended", "deprecated"]
     detail: str
     key_dates: dict[str, str] = Field(default_factory=dict)
@@ -252,6 +254,16 @@ class Question(Strict):
     assume_source: str | None = None
     ask: bool = True
     priority: int = 50
+    #: How often each answer comes up among real teams (the project's estimate): the
+    #: flow picks the question that leaves the fewest questions expected under it. Keys:
+    #: option values (a model question: also provider ids, shared among their models),
+    #: yes/no, upper bounds of number ranges ("999": up to 999, "more" above the last),
+    #: and not_sure. Unlisted answers share what is left of 1.
+    prior: dict[str, float] | None = None
+    #: How an answer reads in "what would change the verdict": a clause per value for
+    #: choices and yes/no ("the spec still moved"), a noun phrase with `{n}` for numbers
+    #: (key "n": "{n} labelled examples" gives "with 300 or more labelled examples").
+    says: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _shape(self) -> Question:
@@ -267,6 +279,22 @@ class Question(Strict):
                                  "of models.yaml price an unnamed model)")
         elif (self.assume is None) == (self.assume_from is None):
             raise ValueError("needs exactly one of `assume` and `assume_from`")
+        if self.kind in ("int", "float") and self.says and (
+                set(self.says) != {"n"} or "{n}" not in self.says["n"]):
+            raise ValueError("a number question says `n: \"... {n} ...\"`")
+        if self.kind == "bool" and set(self.says) - {"yes", "no"}:
+            raise ValueError("a yes/no question says `yes:` and `no:`")
+        if self.prior is not None:
+            if any(w <= 0 for w in self.prior.values()) or sum(self.prior.values()) > 1 + 1e-9:
+                raise ValueError("prior weights must be positive and add up to at most 1")
+            if self.kind in ("int", "float"):
+                bad = [k for k in self.prior if k not in ("more", "not_sure")
+                       and not _is_number(k)]
+                if bad:
+                    raise ValueError(f"prior keys of a number question are upper bounds, "
+                                     f"'more' or 'not_sure', not {bad[0]!r}")
+            if self.kind == "bool" and set(self.prior) - {"yes", "no", "not_sure"}:
+                raise ValueError("prior keys of a yes/no question are yes, no and not_sure")
         if self.kind == "float" and isinstance(self.assume, int) and not isinstance(
             self.assume, bool
         ):
@@ -281,6 +309,14 @@ class Question(Strict):
             if option.value == value:
                 return option.label
         return str(value)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 # --- rules -------------------------------------------------------------------------
@@ -344,7 +380,22 @@ class Condition(Strict):
 
     @property
     def operator(self) -> str:
-        return next(op for op in _LEAF_OPERATORS if self.operator_value(op) is not None)
+        """The leaf's comparison (read on every evaluation: plain attribute tests)."""
+        if self.is_ is not None:
+            return "is"
+        if self.in_ is not None:
+            return "in"
+        if self.gte is not None:
+            return "gte"
+        if self.gt is not None:
+            return "gt"
+        if self.lte is not None:
+            return "lte"
+        if self.lt is not None:
+            return "lt"
+        if self.answered is not None:
+            return "answered"
+        raise StopIteration("not a leaf test")
 
     def children(self) -> list[Condition]:
         if self.all is not None:
@@ -446,6 +497,15 @@ class Costing(Strict):
     sources: list[str] = Field(min_length=1)
 
 
+class Threshold(Strict):
+    """A number the rules compare answers with, named so every rule using it says the
+    same and it is cited once (`$name` in a condition, `{name}` in a text)."""
+
+    value: float
+    sources: list[str] = Field(min_length=1)
+    why: str
+
+
 class Policy(Strict):
     fine_tune_threshold: int = Field(gt=0)
     payback_horizon_months: float = Field(gt=0)
@@ -453,6 +513,7 @@ class Policy(Strict):
     costing: Costing
     max_fact_age_months: int = Field(gt=0)
     cost_inputs: list[str]
+    thresholds: dict[str, Threshold] = Field(default_factory=dict)
 
 
 class Manifest(Strict):

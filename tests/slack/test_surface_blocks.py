@@ -75,8 +75,8 @@ def test_modal_has_every_question_and_fits(knowledge):
     text = all_text(view["blocks"])
     assert "Cost assumptions (optional)" in text
     hints = {b["block_id"]: b["hint"]["text"] for b in view["blocks"] if b["type"] == "input"}
-    assert "If empty: the figure of the route" in hints["hosting_usd_per_month"]
-    assert "If empty: 25%" in hints["tuned_prompt_share"]
+    assert "If empty or not sure: the figure of the route" in hints["hosting_usd_per_month"]
+    assert "If empty or not sure: 25%" in hints["tuned_prompt_share"]
     assert "Claude Haiku 4.5" in hints["input_price_per_mtok"]
 
 
@@ -140,9 +140,10 @@ def test_read_submission_ignores_junk(knowledge):
 @pytest.mark.parametrize("qid", ["model_access", "task_type", "has_eval_set", "monthly_calls"])
 def test_question_message_per_kind(knowledge, qid):
     q = knowledge.question(qid)
-    answers = {x.id: x.assume for x in knowledge.asked_questions if x.id != qid}
+    answers = {x.id: x.assume for x in knowledge.asked_questions
+               if x.id != qid and x.assume is not None}
     state = QuestionState(CID, "U1", q, Progress(3, 7), answers,
-                          understood=["prompt length: 6,000"], notes=["a note"],
+                          read={"prompt_tokens": "prompt length: 6,000"}, notes=["a note"],
                           bot_user_id="UBOT", can_go_back=True)
     text, blocks = question_message(knowledge, state)
     assert check(blocks) == []
@@ -150,6 +151,10 @@ def test_question_message_per_kind(knowledge, qid):
     body = all_text(blocks)
     assert "Only <@U1> can answer" in body and "<@UBOT>" in body and "Change an answer" in body
     assert "Question 3 of at most 7" in body and "Back" in body
+    assert "I read:* prompt length: 6,000" in body and "may change the verdict" in body
+    (read,) = [b for b in blocks if b.get("block_id") == "ptf_read"]
+    assert read["accessory"]["action_id"] == "ptf_change_read"  # "(change)": asks it again
+    assert unpack(read["accessory"]["options"][0]["value"], 2) == [CID, "prompt_tokens"]
     elements = [el for b in blocks if b.get("block_id") == "ptf_q" for el in b["elements"]]
     values = [unpack(el.get("value"), 3) for el in elements if el["type"] == "button"]
     if q.kind == "choice" and len(q.options) > 5:

@@ -44,7 +44,7 @@ def test_dm_summary_has_everything(bot):
     blocks = dm.arg_json("blocks")
     assert check(blocks) == []
     text = all_text(blocks)
-    for part in ("Your verdict: Fine-tune", "*Why*", "*Speaks the other way*", "*Cautions*",
+    for part in ("Your verdict: Fine-tune", "*Why*", "*Cautions*",
                  "*Costs* (USD)", "Prompting, all in, a month", "Break-even: *under 0.1 months*",
                  "Training run (one-off)", "examples x", "*Assumed:*",
                  "model: not named, priced as Llama 3.1 8B Instruct on your own GPUs",

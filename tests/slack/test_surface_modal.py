@@ -50,7 +50,8 @@ def test_full_modal_consultation(bot, knowledge):
     # every asked question and every cost parameter is an optional field with its assumption
     assert {"model_access", "prompt_tokens", "deadline", "hosting_usd_per_month"} <= set(inputs)
     assert all(b["optional"] for b in inputs.values())
-    assert "If empty: 1,000 tokens" in inputs["prompt_tokens"]["hint"]["text"]
+    assert "If empty or not sure: 1,000 tokens" in inputs["prompt_tokens"]["hint"]["text"]
+    assert "may change the verdict" in inputs["prompt_tokens"]["hint"]["text"]
     assert "6k" in inputs["prompt_tokens"]["element"]["placeholder"]["text"]
     assert inputs["has_eval_set"]["element"]["type"] == "radio_buttons"
     assert inputs["model_access"]["element"]["type"] == "static_select"
@@ -152,7 +153,7 @@ def test_free_text_prefills_the_modal(bot):
     assert inputs["monthly_calls"]["initial_value"] == "20,000,000"
     assert "initial_value" not in inputs["labelled_examples"]
     text = all_text(view["blocks"])
-    assert "I understood:" in text and "prompt length: 6,000 tokens" in text
+    assert "I read:" in text and "prompt length: 6,000 tokens" in text
     assert "20M calls a month" in text
     # the prefilled values round-trip: submitting untouched gives these answers
     r = submit(bot, view, {})

@@ -90,7 +90,7 @@ def test_full_thread_consultation(db_bot):
     first = message(fake, CHANNEL_ID, ts)
     assert check(first["blocks"]) == []
     text = all_text(first["blocks"])
-    assert "I understood:" in text and "Open-weights model" in text
+    assert "I read:" in text and "Open-weights model" in text
     assert "6,000 tokens" in text and "20M" in text
     assert "8,000" not in text  # the teammate's message is not read as Alice's
     row = row_for(bot, root)
@@ -180,6 +180,22 @@ def test_the_model_is_a_select_grouped_by_provider(bot):
     answer_current(bot, root, ts, {"model": ("choose", "GPT-4.1 mini (OpenAI)")})
     text = all_text(message(fake, CHANNEL_ID, ts)["blocks"])
     assert "Verdict: Prompt engineering" in text and "2027-01-14" in text
+
+
+def test_what_was_read_can_be_changed_from_the_i_read_line(bot):
+    fake = bot.fake
+    root, ts = mention(bot, "we have a 6k token prompt and 20M calls a month")
+    msg = message(fake, CHANNEL_ID, ts)
+    assert "I read:" in all_text(msg["blocks"])
+    n = updates(fake)
+    choose(bot, msg, "ptf_change_read", 'prompt length: 6,000 tokens ("6k token prompt")')
+    fake.wait_for("chat.update", count=n + 1)
+    again = settle(bot, ts)
+    assert current_question(again) == "prompt_tokens"
+    assert "*Current answer:* 6,000 tokens" in all_text(again["blocks"])
+    bot.sender.event(message_event("8k", thread_ts=root))
+    wait_until(lambda: row_for(bot, root).answers.get("prompt_tokens") == 8000,
+               what="the corrected answer")
 
 
 def test_another_user_cannot_answer(bot):
@@ -398,7 +414,7 @@ def test_change_an_answer_and_start_over(bot, knowledge):
     msg = message(fake, CHANNEL_ID, ts)
     assert current_question(msg) == next_question(knowledge, {}, TODAY).id  # the first one again
     assert "*Question 1 of at most " in all_text(msg["blocks"])
-    assert "I understood" not in all_text(msg["blocks"])
+    assert "I read" not in all_text(msg["blocks"])
 
     # and change an answer in the middle of the flow
     n = updates(fake)

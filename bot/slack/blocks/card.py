@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from bot.knowledge import Knowledge
 
 TOP_REASONS = 3
-TOP_COUNTERFACTUALS = 2
+TOP_COUNTERFACTUALS = 3
 
 
 def cost_line(decision: Decision) -> str | None:

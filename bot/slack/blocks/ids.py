@@ -18,6 +18,7 @@ ANSWER_PREFIX = "ptf_answer"  # buttons ptf_answer_0.., select ptf_answer_select
 ANSWER_PATTERN = re.compile(r"^ptf_answer_(?:\d+|select)$")
 SKIP = "ptf_skip"
 CHANGE = "ptf_change"  # static_select of answered questions
+CHANGE_READ = "ptf_change_read"  # "Change" next to "I read: ...": what was read from text
 START_OVER = "ptf_start_over"
 BACK = "ptf_back"  # the question asked before the one on screen
 RECORD_DM = "ptf_record_dm"  # card: the full record in my DMs

@@ -81,7 +81,8 @@ def _model_groups(question: Question) -> list[str]:
 
 
 def _hint(knowledge: Knowledge, question: Question) -> str:
-    return clip(f"{question.help} If empty: {assumption(knowledge, question)}.", MAX_HINT)
+    return clip(f"{question.help} If empty or not sure: {assumption(knowledge, question)} "
+                "(that may change the verdict).", MAX_HINT)
 
 
 def _element(question: Question, prefill: Any) -> Block:
@@ -132,13 +133,15 @@ def consultation_modal(
     parsed_text: str | None = None,
 ) -> dict[str, Any]:
     """The modal view. `prefill` sets initial values; `understood`/`notes` come from the
-    free-text parser and are shown on top ("I understood: ..."). `offer_private`: show the
+    free-text parser and are shown on top ("I read: ...", to change in the fields below).
+    `offer_private`: show the
     "Keep the result private" checkbox (ticked when `private`); leave it out where the
     result only goes to the asker's DM anyway (App Home, a DM)."""
     prefill = prefill or {}
     blocks: list[Block] = [section(INTRO)]
     if understood:
-        blocks.append(context(":mag: *I understood:* " + escape("; ".join(understood))))
+        blocks.append(context(":mag: *I read:* " + escape("; ".join(understood))
+                              + " \u2014 change any of it in the fields below."))
     elif parsed_text:
         blocks.append(context(
             f":mag: I could not pick out any answers from \u201c{escape(clip(parsed_text, 200))}"

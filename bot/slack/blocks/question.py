@@ -1,6 +1,7 @@
 """The one thread message that asks the questions, updated in place after each answer.
 
-Layout: what the bot read from the thread; the question ("Question 3 of at most 7") with
+Layout: what the bot read from the thread ("I read: ...", with a "Change" select); the
+question ("Question 3 of at most 7") with
 its help and what "Not sure" assumes; the answer buttons (a select for long option lists;
 numbers are typed as a thread reply) and "Not sure"; the answers so far; "Back", "Change
 an answer" (a select of the answered questions) and "Start over"; and who may answer.
@@ -48,7 +49,7 @@ class QuestionState:
     question: Question
     progress: Progress
     answers: Mapping[str, Any] = field(default_factory=dict)
-    understood: Sequence[str] = ()
+    read: Mapping[str, str] = field(default_factory=dict)  # question id -> what was read
     notes: Sequence[str] = ()
     bot_user_id: str | None = None
     command: str = "/ptf"
@@ -133,6 +134,14 @@ def assumption_short(state: QuestionState) -> str:
     return f"assume {shown_value(q, q.assume)}"
 
 
+def read_block(cid: str, read: Mapping[str, str]) -> Block:
+    """ "I read: ..." with a "Change" select of what was read (asks that question again)."""
+    change = static_select(ids.CHANGE_READ, "Change",
+                           [option(phrase, ids.pack(cid, qid)) for qid, phrase in read.items()])
+    return section(":mag: *I read:* " + escape("; ".join(read.values())), block_id="ptf_read",
+                   accessory=change)
+
+
 def question_message(knowledge: Knowledge, state: QuestionState) -> tuple[str, list[Block]]:
     """(notification text, blocks) of the question message."""
     q = state.question
@@ -140,8 +149,8 @@ def question_message(knowledge: Knowledge, state: QuestionState) -> tuple[str, l
     title = f"*{label[:1].upper()}{label[1:]}.* {escape(q.text)}"
     current = state.answers.get(q.id)
     blocks: list[Block] = []
-    if state.understood:
-        blocks.append(context(":mag: *I understood:* " + escape("; ".join(state.understood))))
+    if state.read:
+        blocks.append(read_block(state.consultation_id, state.read))
     if state.notes:
         blocks.append(context(*[":information_source: " + escape(n) for n in state.notes]))
     if q.kind in ("int", "float"):
@@ -150,7 +159,8 @@ def question_message(knowledge: Knowledge, state: QuestionState) -> tuple[str, l
         title += "\nPick it below, or type its name as a reply in this thread."
     blocks.append(section(title, block_id="ptf_question"))
     hint = f"{escape(q.help)} Not sure? I will assume "
-    hint += f"{escape(assumption(knowledge, q, state.answers))}."
+    hint += (f"{escape(assumption(knowledge, q, state.answers))}, and that may change the "
+             "verdict.")
     if current is not None:
         hint += f" *Current answer:* {escape(shown_value(q, current))}."
     blocks.append(context(hint))

@@ -7,6 +7,7 @@ from bot.slack.blocks import ids
 from .adjust_answers import adjust_answers_callback
 from .answer_question import answer_question_callback
 from .change_answer import change_answer_callback
+from .change_read_answer import change_read_answer_callback
 from .go_back import go_back_callback
 from .markdown_record import markdown_record_callback
 from .new_consultation import new_consultation_callback
@@ -20,6 +21,7 @@ def register(app: App) -> None:
     app.action(ids.ANSWER_PATTERN)(answer_question_callback)
     app.action(ids.SKIP)(skip_question_callback)
     app.action(ids.CHANGE)(change_answer_callback)
+    app.action(ids.CHANGE_READ)(change_read_answer_callback)
     app.action(ids.START_OVER)(start_over_callback)
     app.action(ids.BACK)(go_back_callback)
     app.action(ids.RECORD_DM)(send_record_callback)
