@@ -84,13 +84,16 @@ def partial_with_extras(draw):
         full.get("deployment") == "on_prem" and "deployment" not in open_ids)
     if implied and "model_access" in open_ids:
         open_ids.remove("model_access")  # a named model (on-prem) answers it: never asked
-    extras = {qid: draw(st.lists(value_strategy(KNOWLEDGE.question(qid)), max_size=2))
-              for qid in open_ids}
-    given_answers = {k: v for k, v in full.items() if k not in open_ids}
     from_model = "model" in open_ids and full["model"] != NOT_SURE
     from_on_prem = ("deployment" in open_ids and full.get("deployment") == "on_prem"
                     and full["model"] == NOT_SURE)
-    if (from_model or from_on_prem) and "model_access" not in open_ids:
+    if from_on_prem and "model_access" not in open_ids:
+        # it was implied by on-prem, not the team's: with the deployment open it is open
+        open_ids.append("model_access")
+    extras = {qid: draw(st.lists(value_strategy(KNOWLEDGE.question(qid)), max_size=2))
+              for qid in open_ids}
+    given_answers = {k: v for k, v in full.items() if k not in open_ids}
+    if from_model and "model_access" not in open_ids:
         given_answers.pop("model_access", None)  # it was implied, not the team's
     return given_answers, open_ids, extras
 

@@ -186,34 +186,23 @@ class _Evaluator:
         if len(cache) > 200_000:
             cache.clear()
         fixed, open_ids = self.answers, self.node.open
-        outcomes: list[tuple[Rule, frozenset[bool]]] = []
         for index, (reads, rules) in enumerate(_rule_groups(knowledge)):
             # A rule's outcomes depend only on what it reads: remembered by that projection
             # of the node (for all the rules that read the same), so the many nodes that
-            # agree there share one evaluation.
+            # agree there share one evaluation, tallied once.
             part = tuple((OPEN,) if q in open_ids else ((q in fixed), fixed.get(q))
                          for q in reads)
             key = (self.today, index, part)
-            found = cache.get(key)
-            if found is None:
-                found = cache[key] = tuple(self.outcomes(rule.when) for rule in rules)
-            outcomes.extend(zip(rules, found, strict=True))
-        for rule, can in outcomes:
-            if can == BOTH:
-                undecided.append(rule)
-            fires, certain = True in can, can == frozenset({True})
-            if rule.effect == "constraint":
-                cap_possible |= fires
-                cap_certain |= certain
-            elif rule.effect == "toward_fine_tuning":
-                score_max += rule.weight if fires else 0
-                score_min += rule.weight if certain else 0
-            elif rule.effect == "toward_prompt_engineering":
-                score_max -= rule.weight if certain else 0
-                score_min -= rule.weight if fires else 0
-            elif rule.effect == "blocker":
-                block_possible |= fires
-                block_certain |= certain
+            tally = cache.get(key)
+            if tally is None:
+                tally = cache[key] = _tally(rules, [self.outcomes(r.when) for r in rules])
+            cap_possible |= tally.cap_possible
+            cap_certain |= tally.cap_certain
+            block_possible |= tally.block_possible
+            block_certain |= tally.block_certain
+            score_min += tally.score_min
+            score_max += tally.score_max
+            undecided.extend(tally.undecided)
         threshold = policy.fine_tune_threshold
         verdicts = set()
         if cap_possible or score_min < threshold:
@@ -235,15 +224,53 @@ class _Evaluator:
             or (rule.effect == "constraint" and case_possible)
         ]
         readers: dict[str, int] = {}
+        all_reads = _all_reads(knowledge)
         for rule in mattering:
-            for qid in _reads(knowledge, rule) & self.node.open:
+            for qid in all_reads[rule.id] & open_ids:
                 readers[qid] = readers.get(qid, 0) + 1
         return _Bound(frozenset(verdicts), tuple(mattering), readers)
 
 
+@dataclass(frozen=True)
+class _Tally:
+    """What one group of rules adds to a node's bound."""
+
+    cap_possible: bool
+    cap_certain: bool
+    block_possible: bool
+    block_certain: bool
+    score_min: int
+    score_max: int
+    undecided: tuple[Rule, ...]
+
+
+def _tally(rules: tuple[Rule, ...], outcomes: list[frozenset[bool]]) -> _Tally:
+    cap_possible = cap_certain = block_possible = block_certain = False
+    score_min = score_max = 0
+    undecided = []
+    for rule, can in zip(rules, outcomes, strict=True):
+        if can == BOTH:
+            undecided.append(rule)
+        fires, certain = True in can, can == frozenset({True})
+        if rule.effect == "constraint":
+            cap_possible |= fires
+            cap_certain |= certain
+        elif rule.effect == "toward_fine_tuning":
+            score_max += rule.weight if fires else 0
+            score_min += rule.weight if certain else 0
+        elif rule.effect == "toward_prompt_engineering":
+            score_max -= rule.weight if certain else 0
+            score_min -= rule.weight if fires else 0
+        elif rule.effect == "blocker":
+            block_possible |= fires
+            block_certain |= certain
+    return _Tally(cap_possible, cap_certain, block_possible, block_certain, score_min,
+                  score_max, tuple(undecided))
+
+
 OPEN = object()  # a question still open in a node's projection
 _RULE_CACHES: weakref.WeakKeyDictionary[
-    Knowledge, dict[tuple[Any, ...], tuple[frozenset[bool], ...]]] = weakref.WeakKeyDictionary()
+    Knowledge, dict[tuple[Any, ...], _Tally]] = weakref.WeakKeyDictionary()
 
 
 @lru_cache(maxsize=64)
@@ -301,6 +328,11 @@ def _rule_reads(knowledge: Knowledge) -> dict[str, frozenset[str]]:
     return {r.id: frozenset(condition_questions(knowledge, r.when)) for r in knowledge.rules}
 
 
+@lru_cache(maxsize=64)
+def _all_reads(knowledge: Knowledge) -> dict[str, frozenset[str]]:
+    return {r.id: _reads(knowledge, r) for r in knowledge.rules}
+
+
 def _reads(knowledge: Knowledge, rule: Rule) -> frozenset[str]:
     reads = _rule_reads(knowledge)[rule.id]
     if reads & ACCESS_GROUP:
@@ -355,8 +387,26 @@ class _MetricSpan:
         return found
 
 
+_SPAN_CACHES: weakref.WeakKeyDictionary[
+    Knowledge, dict[tuple[Any, ...], list[_MetricSpan] | None]] = weakref.WeakKeyDictionary()
+
+
 def _metric_spans(knowledge: Knowledge, node: _Node, metric: str,
                   today: date) -> list[_MetricSpan] | None:
+    """_spans, remembered by the node's cost inputs (all that the costs read)."""
+    cache = _SPAN_CACHES.setdefault(knowledge, {})
+    answers = node.answers
+    key = (today, metric, tuple((OPEN,) if q in node.open else (q in answers, answers.get(q))
+                                for q in knowledge.policy.cost_inputs))
+    if key not in cache:
+        if len(cache) > 20_000:
+            cache.clear()
+        cache[key] = _spans(knowledge, node, metric, today)
+    return cache[key]
+
+
+def _spans(knowledge: Knowledge, node: _Node, metric: str,
+           today: date) -> list[_MetricSpan] | None:
     """The metric's spans over the open cost inputs, one per setting of the open choices
     (where the model must run, ...); None when it cannot be bounded (the model open).
 
