@@ -1,5 +1,5 @@
 """`python -m bot ...`: decide, next, console, knowledge check|models, db upgrade|downgrade,
-serve.
+recheck, serve.
 
 Heavy imports (matplotlib, Slack, SQLAlchemy, the Anthropic SDK) happen inside
 the command that needs them, so `decide` stays fast.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -63,6 +64,14 @@ def _parser() -> argparse.ArgumentParser:
         "downgrade", help="take the schema back to an older revision (to run an older bot)"
     )
     downgrade.add_argument("revision", help="e.g. 0001")
+
+    recheck = commands.add_parser(
+        "recheck", help="re-decide every stored consultation; DM each owner once per change"
+    )
+    recheck.add_argument("--dry-run", action="store_true",
+                         help="print the changed verdicts, record and send nothing")
+    recheck.add_argument("--knowledge-dir", type=Path)
+    _today_option(recheck)
 
     commands.add_parser("serve", help="run the Slack bot (Socket Mode or HTTP)")
     return parser
@@ -312,6 +321,50 @@ def cmd_db(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_recheck(args: argparse.Namespace) -> int:
+    """One JSON line per changed verdict on stdout; a summary on stderr."""
+    from bot.store import Store, StoreError
+
+    settings = _settings()
+    knowledge = _load_knowledge(args.knowledge_dir)
+    today = _today(args)
+    if settings is None or knowledge is None or today is None:
+        return EXIT_INVALID
+    token = settings.slack_bot_token
+    if not args.dry_run and (token is None or not token.get_secret_value()):
+        print("recheck: SLACK_BOT_TOKEN is not set, so no one can be told; set it, or use "
+              "--dry-run to only print the changed verdicts", file=sys.stderr)
+        return EXIT_INVALID
+    from bot.recheck import run_recheck
+
+    store = Store(settings.database_url)
+    try:
+        store.create_schema()
+        deliver = None if args.dry_run else _drift_notifier(settings, store, knowledge, today)
+        report = run_recheck(
+            store, knowledge, today, dry_run=args.dry_run,
+            heads_up_days=settings.bot_heads_up_days, deliver=deliver,
+            emit=lambda line: print(json.dumps(line, ensure_ascii=False), flush=True),
+            workers=min(os.cpu_count() or 1, 4),
+        )
+    except StoreError as error:
+        print(f"recheck: {store.safe_url}: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    finally:
+        store.dispose()
+    print(report.summary(), file=sys.stderr)
+    return EXIT_OK
+
+
+def _drift_notifier(settings, store, knowledge, today):
+    from bot.slack.client import build_web_client
+    from bot.slack.drift_dm import SlackDriftNotifier
+    from bot.slack.services import Services
+
+    return SlackDriftNotifier(Services(settings, store, knowledge), build_web_client(settings),
+                              today)
+
+
 def _schema_refused(settings) -> bool:
     """At start-up: True (after saying why and what to do) when the database's schema is
     behind or ahead of the code's. A database that cannot be reached is not refused:
@@ -356,4 +409,6 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_knowledge_check(args)
     if args.command == "db":
         return cmd_db(args)
+    if args.command == "recheck":
+        return cmd_recheck(args)
     return cmd_serve(args)

@@ -47,6 +47,14 @@ class Settings(BaseSettings):
         default=None, description="decide as of this date instead of the system date (tests)"
     )
 
+    bot_heads_up_days: int = Field(
+        default=30, ge=0, le=365,
+        description="recheck: DM a heads-up this many days before the advised route closes",
+    )
+    bot_recheck_every_hours: float = Field(
+        default=24.0, ge=0, description="serve: run recheck this often (0: never)"
+    )
+
     def today(self) -> date:
         """The date decisions are made as of: BOT_TODAY, else the system date."""
         return self.bot_today or date.today()

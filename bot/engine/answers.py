@@ -169,6 +169,9 @@ def parse_value(question: Question, raw: Any) -> Value:
             return False
         raise fail(f"{given!r} is not yes or no")
     if question.kind == "choice":
+        for option in question.options:
+            if given == option.value:  # an option id, as stored answers and buttons give it
+                return option.value
         wanted = _normalized(given)
         for option in question.options:
             if wanted in (_normalized(option.value), _normalized(option.label)):
@@ -215,15 +218,39 @@ def _model_key(text: str) -> str:
 def match_model(question: Question, text: str) -> str | None:
     """The catalogue id `text` names: an id, a label (`GPT-4.1 mini (OpenAI)`) or an
     alias; None when it names none or several."""
-    wanted = _model_key(text)
-    if not wanted:
-        return None
-    hits = {
-        option.value for option in question.options
-        if wanted in {_model_key(option.value), _model_key(option.label),
-                      *(_model_key(a) for a in option.aliases)}
-    }
-    return hits.pop() if len(hits) == 1 else None
+    index = _model_index(question)
+    if text in index.ids:
+        return text  # an id, as stored answers and buttons give it
+    hits = index.names.get(_model_key(text), set())
+    return next(iter(hits)) if len(hits) == 1 else None
+
+
+@dataclass(frozen=True)
+class _ModelIndex:
+    question: Question
+    ids: frozenset[str]
+    names: dict[str, set[str]]
+
+
+_MODEL_INDEXES: dict[int, _ModelIndex] = {}
+
+
+def _model_index(question: Question) -> _ModelIndex:
+    """Every way of naming each catalogue id, built once per question object."""
+    found = _MODEL_INDEXES.get(id(question))
+    if found is not None and found.question is question:
+        return found
+    names: dict[str, set[str]] = {}
+    for option in question.options:
+        for name in (option.value, option.label, *option.aliases):
+            key = _model_key(name)
+            if key:
+                names.setdefault(key, set()).add(option.value)
+    found = _ModelIndex(question, frozenset(o.value for o in question.options), names)
+    if len(_MODEL_INDEXES) > 64:
+        _MODEL_INDEXES.clear()
+    _MODEL_INDEXES[id(question)] = found
+    return found
 
 
 def close_models(question: Question, text: str, limit: int = 3) -> list[str]:

@@ -29,8 +29,12 @@ if TYPE_CHECKING:
     from bot.knowledge import Knowledge, Rule
 
 
-def decide(knowledge: Knowledge, answers: Mapping[str, Any], today: date) -> Decision:
-    """Apply the rules to parsed answers (see answers.parse_answers), as of `today`."""
+def decide(knowledge: Knowledge, answers: Mapping[str, Any], today: date, *,
+           with_counterfactuals: bool = True) -> Decision:
+    """Apply the rules to parsed answers (see answers.parse_answers), as of `today`.
+
+    `with_counterfactuals=False` leaves out what would change the verdict (most of the
+    time a decision takes), for callers that only read its reasons (recheck)."""
     full = catalogue.completed(knowledge, answers, today)
     costs = compute_costs(knowledge, full, today)
     effective_values = effective_answers(knowledge, full, costs)
@@ -100,7 +104,8 @@ def decide(knowledge: Knowledge, answers: Mapping[str, Any], today: date) -> Dec
         payback_horizon_months=knowledge.policy.payback_horizon_months,
         assumptions=tuple(_assumptions(knowledge, answers, full, effective_values, words,
                                        used, costs, today)),
-        counterfactuals=tuple(counterfactuals(knowledge, answers, verdict, today)),
+        counterfactuals=tuple(counterfactuals(knowledge, answers, verdict, today)
+                              if with_counterfactuals else ()),
         missing=tuple(q.id for q in knowledge.questions if not is_given(answers, q.id)),
         open_questions=tuple(
             q.id for q in knowledge.questions if q.ask and q.id not in full

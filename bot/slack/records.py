@@ -35,6 +35,9 @@ from bot.slack.web import (
     where,
 )
 from bot.store import ConsultationDraft, StoredConsultation, StoreError
+from bot.store.drift import DriftLedger, Notice
+from bot.store.models import utcnow
+from bot.store.watch import MUTED_KEY
 
 log = logging.getLogger("bot.slack.records")
 
@@ -257,7 +260,7 @@ def send_record_dm(
 # ---------------------------------------------------------------- history and App Home
 
 
-def history_item(c: StoredConsultation) -> HistoryItem:
+def history_item(c: StoredConsultation, changed: Notice | None = None) -> HistoryItem:
     """How `c` is listed: its verdict, where, and a link to its card (or, while it is in
     progress, to its thread; else to the DM with its summary)."""
     verdict = (c.decision or {}).get("verdict") if c.status == "done" else None
@@ -276,12 +279,17 @@ def history_item(c: StoredConsultation) -> HistoryItem:
         created_at=c.created_at,
         where=place,
         link=link,
+        drift=(f"now {VERDICT_LABELS.get(changed.new_verdict, changed.new_verdict)} "
+               f"({changed.detected_on.isoformat()}): {changed.why}")
+        if changed is not None and verdict == changed.old_verdict else None,
+        muted=bool(c.meta.get(MUTED_KEY)),
     )
 
 
 def history_items(deps: Deps, user: str, team: str | None = None) -> list[HistoryItem]:
-    return [history_item(c) for c in deps.store.recent_for_user(user, HISTORY_LIMIT,
-                                                                 team_id=team)]
+    rows = deps.store.recent_for_user(user, HISTORY_LIMIT, team_id=team)
+    changed = DriftLedger(deps.store).notices_for(r.id for r in rows if r.status == "done")
+    return [history_item(c, changed.get(c.id)) for c in rows]
 
 
 def publish_home(deps: Deps, user: str, team: str | None = None) -> None:
@@ -299,3 +307,25 @@ def publish_home(deps: Deps, user: str, team: str | None = None) -> None:
         bot_user_id=deps.bot_user_id,
     )
     call(deps, "views_publish", user_id=user, view=view)
+
+
+# ---------------------------------------------------------------- recheck
+
+
+def mute_consultation(deps: Deps, *, user: str, channel: str | None, cid: str) -> None:
+    """Stop recheck telling `user` about consultation `cid` (theirs only)."""
+    c = deps.store.get(cid)
+    if c is None:
+        tell_user(deps, user, not_found(deps.command), channel=channel)
+        return
+    if c.user_id != user:
+        tell_user(deps, user, f"Only <@{c.user_id}> can mute this consultation.",
+                  channel=channel)
+        return
+
+    def apply(draft: ConsultationDraft) -> None:
+        draft.meta.setdefault(MUTED_KEY, utcnow().isoformat())
+
+    deps.store.update(cid, apply, require_open=False)
+    tell_user(deps, user, "Muted: I will not message you about this consultation again. "
+              "Its verdict stays in your App Home.", channel=channel)

@@ -45,11 +45,14 @@ from bot import metrics
 from bot.config import Settings
 from bot.slack.app import create_app
 from bot.slack.logging_setup import configure_logging, reset_sdk_logger_levels
+from bot.slack.recheck_schedule import RecheckSchedule
 from bot.slack.services import (
     EVENT_DISPATCH_THREADS,
     Services,
     db_pool_sizes,
     identity_for,
+    services_for,
+    services_or_none,
 )
 from bot.slack.work import ACKED_KEY
 from bot.store import Store, StoreError, normalize_database_url
@@ -221,6 +224,7 @@ class BotWsgiApp:
         self.max_body_bytes = max_body_bytes
         self.unconfigured = list(unconfigured)
         self.events: BoltEventsHandler | None = None
+        self.recheck: RecheckSchedule | None = None
         if bolt_app is not None:
             secret = settings.slack_signing_secret
             executor = ThreadPoolExecutor(
@@ -232,9 +236,15 @@ class BotWsgiApp:
             identity = identity_for(bolt_app)
             if identity is not None:
                 identity.start()  # auth.test in the background, never in an ack's path
+            services = services_or_none(bolt_app)
+            if services is not None:
+                self.recheck = RecheckSchedule(services)
+                self.recheck.start()
 
     def close(self, wait: bool = True) -> None:
         """Stop dispatching events (waits for those being dispatched). Tests, shutdown."""
+        if self.recheck is not None:
+            self.recheck.stop()
         if self.events is not None and self.events.events_executor is not None:
             shutdown = getattr(self.events.events_executor, "shutdown", None)
             if shutdown is not None:
@@ -532,6 +542,8 @@ def _serve_socket_mode(settings: Settings) -> None:
     health_app = build_wsgi_app(settings, store, slack_events=False)
     health = serve_in_thread(health_app, "0.0.0.0", settings.port)
     log.info("Socket Mode; health and metrics on %s", health.url)
+    schedule = RecheckSchedule(services_for(app))
+    schedule.start()
     handler = SocketModeHandler(app, _secret(settings.slack_app_token))
     reset_sdk_logger_levels()
     identity = identity_for(app)

@@ -97,6 +97,11 @@ def services_for(app: App) -> Services:
     return _services[app]
 
 
+def services_or_none(app: App) -> Services | None:
+    """The app's `Services`, or None for a bare Bolt app."""
+    return _services.get(app)
+
+
 def work_executor_for(app: App) -> Executor | None:
     """The app's work pool (listener work after the ack), or None for a bare Bolt app."""
     return _work_executors.get(app)

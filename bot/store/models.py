@@ -1,4 +1,5 @@
-"""ORM tables: `consultations` and `processed_events` (SQLAlchemy 2, typed mappings).
+"""ORM tables: `consultations`, `processed_events`, and for recheck `decision_watch`,
+`drift_notices` and `bot_state` (SQLAlchemy 2, typed mappings).
 
 The same models run on SQLite and PostgreSQL. JSON columns are `JSON` on SQLite and
 `JSONB` on PostgreSQL. `consultations.version` is SQLAlchemy's `version_id_col`: every
@@ -13,10 +14,10 @@ its schema version); `meta` is what the Slack surfaces remember about delivering
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import JSON, Date, DateTime, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -81,3 +82,70 @@ class ProcessedEventRow(Base):
     # NULLs are distinct in both SQLite and PostgreSQL, so the second key only bites
     # when both channel and ts are present.
     __table_args__ = (UniqueConstraint("channel", "ts", name="uq_processed_events_channel_ts"),)
+
+
+class DecisionWatchRow(Base):
+    """What recheck needs of each decided consultation, kept small so that 100,000 of
+    them stream fast: the owner, where it was decided, the verdict, the answers it was
+    decided on, the date and the knowledge version. Written by `Store.update` whenever a
+    consultation is finished, removed when it is reopened."""
+
+    __tablename__ = "decision_watch"
+
+    consultation_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    team_id: Mapped[str | None] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str | None] = mapped_column(String(32))
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    verdict: Mapped[str] = mapped_column(String(32))
+    decided_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    knowledge_version: Mapped[str | None] = mapped_column(String(64))
+    route_model: Mapped[str | None] = mapped_column(String(64))
+    answers: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    muted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+NOTICE_KINDS = ("verdict_changed", "heads_up")
+
+
+class DriftNoticeRow(Base):
+    """One thing recheck owes a consultation's owner: a changed verdict, or a heads-up
+    before the chosen route closes. Unique per (consultation, key): a second recheck
+    finds the row and tells nobody again. `delivered_at` is set once the DM is posted;
+    `claimed_until` is a delivery lease, so two replicas never post the same notice."""
+
+    __tablename__ = "drift_notices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    consultation_id: Mapped[str] = mapped_column(String(32), index=True)
+    team_id: Mapped[str | None] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(200))
+    old_verdict: Mapped[str] = mapped_column(String(32))
+    new_verdict: Mapped[str] = mapped_column(String(32))
+    why: Mapped[str] = mapped_column(String(1000))
+    detected_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                          nullable=True, index=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                           nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: sent | muted | superseded (the verdict it was about is no longer the stored one)
+    outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    dm_channel: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    dm_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+    __table_args__ = (UniqueConstraint("consultation_id", "key", name="uq_drift_notices_key"),)
+
+
+class BotStateRow(Base):
+    """Small facts the bot keeps about itself (when recheck last ran, on which knowledge)."""
+
+    __tablename__ = "bot_state"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import StaticPool
 
-from bot.store import schema
+from bot.store import schema, watch
 from bot.store.errors import (
     ConcurrentUpdateError,
     ConsultationClosed,
@@ -421,6 +421,7 @@ class Store:
                         channel=row.channel,
                         thread_ts=row.thread_ts,
                     )
+                    was_done = row.status == "done"
                     mutate(draft)
                     changed = False
                     for name in _EDITABLE:
@@ -430,6 +431,8 @@ class Store:
                             changed = True
                     if changed:
                         row.updated_at = utcnow()
+                        if was_done or row.status == "done":
+                            watch.sync(s, row)
                         s.commit()
                     return _snapshot(row)
             except StaleDataError:

@@ -9,11 +9,16 @@ import socket
 from datetime import UTC, datetime
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, insert, text
 
 from bot.engine import NOT_SURE, Consultation
 from bot.knowledge import load_knowledge
 from bot.store import SchemaMismatch, Store
+from bot.store.drift import DriftLedger
+from bot.store.models import Base
+from bot.store.schema import head_revision
 from tests.conftest import TODAY, run_bot
 from tests.support import models_before_migrations as old
 
@@ -88,7 +93,17 @@ def test_a_database_from_before_migrations_is_refused_then_upgraded(db_url, tmp_
     assert modal.answers == ROWS[1]["answers"] and modal.meta["private"] is True
     assert modal.created_at == WHEN
     assert store.claim_event("Ev1", "C1", "1.1") is False  # the events table came along
+    # the finished one is watched for drift from its stored decision
+    watched = [w for batch in DriftLedger(store).watched() for w in batch]
+    assert [(w.consultation_id, w.verdict, w.answers) for w in watched] == [
+        ("b" * 32, "fine_tuning", ROWS[1]["answers"])]
     store.dispose()
+    # the upgraded schema is exactly the one the code's models describe
+    engine = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    engine.dispose()
+    assert differences == []
 
 
 def test_downgrade_gives_the_older_code_its_rows_back(db_url):
@@ -111,7 +126,7 @@ def test_downgrade_gives_the_older_code_its_rows_back(db_url):
 
     down = run_bot("db", "downgrade", "0001", env={"DATABASE_URL": db_url})
     assert down.returncode == 0, down.stderr
-    assert "downgraded from revision 0002 to 0001" in down.stdout
+    assert f"downgraded from revision {head_revision()} to 0001" in down.stdout
     engine = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://"))
     with engine.connect() as connection:
         rows = {r.id: r for r in connection.execute(

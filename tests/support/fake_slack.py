@@ -514,6 +514,9 @@ class FakeSlack:
         thread_ts = call.arg("thread_ts")
         if thread_ts:
             msg["thread_ts"] = thread_ts
+        metadata = call.arg_json("metadata")
+        if isinstance(metadata, dict):
+            msg["metadata"] = metadata
         return msg
 
     def _answer(self, method: str, call: Call) -> dict[str, Any]:
@@ -572,6 +575,9 @@ class FakeSlack:
                 msgs = [m for m in msgs if m.get("ts") == root or m.get("thread_ts") == root]
                 if not msgs:
                     return {"ok": False, "error": "thread_not_found"}
+            if str(call.arg("include_all_metadata", "")).lower() not in ("1", "true"):
+                for m in msgs:  # Slack returns message metadata only when asked
+                    m.pop("metadata", None)
             msgs.sort(key=lambda m: float(m["ts"]), reverse=method == "conversations.history")
             return {"ok": True, "messages": msgs, "has_more": False,
                     "response_metadata": {"next_cursor": ""}}

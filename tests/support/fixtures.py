@@ -65,6 +65,7 @@ def make_settings(
         "log_level": "INFO",
         "slack_listener_threads": 8,
         "bot_today": TODAY,
+        "bot_recheck_every_hours": 0,  # tests that want the schedule turn it on
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -38,6 +38,8 @@ class HistoryItem:
     created_at: datetime | None
     where: str  # mrkdwn: "<#C123>", "a DM", ...
     link: str | None = None  # the card, or for one in progress its thread
+    drift: str | None = None  # recheck found its verdict changed: "now X (why)"
+    muted: bool = False  # its owner muted recheck for it
 
 
 def history_line(item: HistoryItem) -> str:
@@ -53,7 +55,12 @@ def history_line(item: HistoryItem) -> str:
         place = f"{link(item.link, label)} ({item.where})"
     else:
         place = item.where
-    return f"{head.strip()} \u00b7 {when} \u00b7 {place}"
+    line = f"{head.strip()} \u00b7 {when} \u00b7 {place}"
+    if item.drift:
+        line += f"\n:warning: _Changed on recheck:_ {escape(item.drift)}"
+        if item.muted:
+            line += " _(muted)_"
+    return line
 
 
 def history_blocks(items: Sequence[HistoryItem], *, command: str = "/ptf") -> list[Block]:

@@ -26,12 +26,14 @@ RECORD_MD = "ptf_record_md"  # DM: upload the Markdown decision record
 ADJUST = "ptf_adjust"  # modal card: open the modal prefilled with these answers
 FORM_AGAIN = "ptf_form_again"  # modal card: "Start over", an empty modal
 HOME_NEW = "ptf_home_new"  # App Home: open the modal
+MUTE_DRIFT = "ptf_drift_mute"  # recheck DM: never tell me about this consultation again
 
 QUESTION_BLOCK = "ptf_q"
 NAV_BLOCK = "ptf_nav"
 CARD_ACTIONS_BLOCK = "ptf_card"
 SUMMARY_ACTIONS_BLOCK = "ptf_summary"
 HOME_ACTIONS_BLOCK = "ptf_home"
+DRIFT_ACTIONS_BLOCK = "ptf_drift"
 
 SEP = "|"
 
