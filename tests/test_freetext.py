@@ -1,5 +1,7 @@
 """Free text -> answers: plain statements are read, anything doubtful is left to the flow."""
 
+import time
+
 import pytest
 
 from bot.engine import decide
@@ -278,3 +280,19 @@ def test_on_prem_in_text_reads_as_open_weights_for_the_rules(knowledge):
     decision = decide(knowledge, found, TODAY)
     assert "on_prem_means_open_weights" in [c.rule for c in decision.cautions]
     assert decision.costs.priced_on.startswith("open:")
+
+
+@pytest.mark.parametrize("text", [
+    ("6k token " * 5000)[:40_000],
+    ("gpt-4o " * 6000)[:40_000],
+    ("we use llama, not mistral; " * 2000)[:40_000],
+    "9" * 40_000,
+])
+def test_a_message_of_slacks_full_length_is_read_quickly_and_says_what_was_read(text,
+                                                                              knowledge):
+    from bot.engine.freetext import MAX_TEXT
+    started = time.perf_counter()
+    read = parse_freetext(text, knowledge)
+    assert time.perf_counter() - started < 1.0  # was 7.8 s for the first one: quadratic
+    assert any(f"first {MAX_TEXT:,} characters" in note for note in read.notes)
+

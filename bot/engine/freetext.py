@@ -167,20 +167,27 @@ def _snippet(text: str, start: int, end: int) -> str:
     return text[start:end].strip(" ,;.")
 
 
+_WINDOW = 160
+_BEFORE = 40  # the longest cue before a number ("maximum context window of")
+
+
 def _numbers(text: str, out: list[tuple[str, float, str, str]]) -> None:
     """Append (question, value, snippet, period-note) for each number with a clear unit."""
     for m in _NUMBER.finditer(text):
         value = _number(m)
         if value is None:
             continue
-        before, after = text[: m.start()], text[m.end():]
+        # bounded windows: every cue is a few words from its number, and slicing the
+        # whole text at every number would make long messages quadratic
+        before = text[max(0, m.start() - _BEFORE): m.start()]
+        after = text[m.end(): m.end() + _WINDOW]
         if before.endswith(("$", "€", "£", "USD ", "usd ")):
             continue
         if (t := _TOKENS_AFTER.match(after)) is not None:
             if _NOT_PROMPT_AFTER.match(after) or _NOT_PROMPT_BEFORE.search(before):
                 continue
             end = m.end() + t.end()
-            word = re.match(r"^\s*-?\s*prompts?\b", text[end:], re.IGNORECASE)
+            word = re.match(r"^\s*-?\s*prompts?\b", text[end:end + 20], re.IGNORECASE)
             if word:
                 end += word.end()
             out.append(("prompt_tokens", value, _snippet(text, m.start(), end), ""))
@@ -241,8 +248,9 @@ _CANNOT_TUNE = re.compile(
 
 def _theirs(text: str, match: re.Match[str]) -> bool:
     """The mention is of the team's own model: nothing before it in its clause negates it."""
-    start = max(text.rfind(sep, 0, match.start()) for sep in (",", ";", ".", "\n", " but "))
-    before = text[start + 1: match.start()]
+    low = max(0, match.start() - 200)  # a clause is shorter; bounded, so never quadratic
+    start = max(text.rfind(sep, low, match.start()) for sep in (",", ";", ".", "\n", " but "))
+    before = text[max(start + 1, low): match.start()]
     cues = list(_NOT_THEIRS.finditer(before))
     return not cues or bool(_NEGATION_ENDS.search(before[cues[-1].end():]))
 
@@ -268,14 +276,14 @@ def _catalogue_models(text: str, knowledge: Knowledge | None) -> tuple[list[tupl
     not on])."""
     if knowledge is None or not knowledge.has_question("model"):
         return [], []
-    taken: list[tuple[int, int]] = []
+    taken = bytearray(len(text))  # characters already read as a model name
     theirs: list[tuple[str, str]] = []
     others: list[str] = []
     for pattern, model_id in _model_patterns(knowledge):
         for m in pattern.finditer(text):
-            if any(a < m.end() and m.start() < b for a, b in taken):
+            if any(taken[m.start():m.end()]):
                 continue
-            taken.append((m.start(), m.end()))
+            taken[m.start():m.end()] = b"\x01" * (m.end() - m.start())
             if _theirs(text, m):
                 theirs.append((model_id, m.group(0)))
             else:
@@ -674,14 +682,22 @@ def _unique(
     return chosen, conflicts
 
 
+#: How much of one text is read (a situation fits in far less; Slack allows 40,000).
+MAX_TEXT = 8_000
+
+
 def parse_freetext(text: str, knowledge: Knowledge | None = None) -> FreeText:
     """Read answers from free text. Pure and deterministic; never guesses.
 
     With `knowledge`, every value is checked against its question (bounds, options) and
     the phrases use the questions' short names and units; notes cite dated knowledge.
     """
-    body = clean(text)
     result = FreeText()
+    if len(text or "") > MAX_TEXT:
+        text = text[:MAX_TEXT]
+        result.notes.append(f"I read the first {MAX_TEXT:,} characters; tell me anything "
+                            "important from the rest in a reply.")
+    body = clean(text)
     if not body:
         return result
     candidates: list[tuple[str, Any, str, str]] = []

@@ -129,6 +129,15 @@ def payload_shape_error(body: Any) -> str | None:
     return None
 
 
+def _timestamp_is_a_number(headers: dict[str, Any]) -> bool:
+    """X-Slack-Request-Timestamp is whole seconds; slack_sdk's check raises on anything
+    else (empty, `abc`, `1e400`), which must be a 401 like any bad signature."""
+    value = headers.get("x-slack-request-timestamp")
+    if isinstance(value, list | tuple):
+        value = value[0] if value else None
+    return isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 12
+
+
 class BoltEventsHandler(SlackRequestHandler):
     """Bolt's WSGI adapter, hardened for `POST /slack/events`.
 
@@ -174,7 +183,8 @@ class BoltEventsHandler(SlackRequestHandler):
         headers = {
             k: v for k, v in request.get_headers().items() if not k.startswith("x-slack-bolt-")
         }
-        if not self.verifier.is_valid_request(body, headers):  # type: ignore[arg-type]
+        if not _timestamp_is_a_number(headers) or not self.verifier.is_valid_request(
+                body, headers):  # type: ignore[arg-type]
             return BoltResponse(status=401, body="invalid signature or timestamp")
         try:
             bolt_request = BoltRequest(body=body, query=request.query_string, headers=headers)

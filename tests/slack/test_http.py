@@ -150,6 +150,11 @@ def test_bad_signature_and_stale_timestamp_are_refused(bot_factory):
     r = bot.sender.post(form.replace("hi", "ho"), ctype, sign=False, headers=headers)
     assert r.status == 401
 
+    # a timestamp that is not whole seconds is refused like a bad signature, not a 500
+    for stamp in ("", "abc", "1e400", "12.5", "9" * 40):
+        headers = {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": "v0=" + "0" * 64}
+        assert bot.sender.post(form, ctype, sign=False, headers=headers).status == 401, stamp
+
     assert bot.sender.post(form, ctype).status == 200  # the genuine one
     assert counter.event.wait(5)
     time.sleep(0.2)
