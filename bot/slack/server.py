@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import signal
 import socketserver
 import sys
@@ -89,6 +90,44 @@ _INTERACTIVE = {
     "interactive_message",
     "dialog_submission",
 }
+
+
+#: Slack's ids (users, channels, teams, message timestamps, event ids) as Slack makes
+#: them; anything else (NUL, lone surrogates, 200 characters) never reaches the database.
+_SLACK_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_ID_LIMITS = {"event_id": 64}
+
+
+def _id_problem(where: str, value: Any) -> str | None:
+    if value is None or isinstance(value, dict):
+        return None
+    limit = _ID_LIMITS.get(where.rsplit(".", 1)[-1], 32)
+    if not isinstance(value, str) or len(value) > limit or not _SLACK_ID.fullmatch(value):
+        return f"{where} is not a Slack id"
+    return None
+
+
+def payload_ids_error(body: dict[str, Any]) -> str | None:
+    """Why an id in a (well-shaped) payload is not one Slack would send, or None."""
+    checks: list[tuple[str, Any]] = []
+    if "command" in body:
+        checks += [(k, body.get(k)) for k in ("user_id", "channel_id", "team_id")]
+    elif body.get("type") == "event_callback":
+        event = body["event"]
+        checks += [("event_id", body.get("event_id")), ("team_id", body.get("team_id"))]
+        checks += [(f"event.{k}", event.get(k)) for k in ("user", "channel", "ts", "thread_ts")]
+    else:
+        for part in ("user", "team", "channel"):
+            if isinstance(body.get(part), dict):
+                checks.append((f"{part}.id", body[part].get("id")))
+        container = body.get("container")
+        if isinstance(container, dict):
+            checks += [(f"container.{k}", container.get(k))
+                       for k in ("message_ts", "thread_ts", "channel_id")]
+    for where, value in checks:
+        if (problem := _id_problem(where, value)) is not None:
+            return problem
+    return None
 
 
 def payload_shape_error(body: Any) -> str | None:
@@ -192,6 +231,8 @@ class BoltEventsHandler(SlackRequestHandler):
             log.warning("unparseable Slack request (%s)", type(exc).__name__)
             return BoltResponse(status=400, body="malformed payload")
         problem = payload_shape_error(bolt_request.body)
+        if problem is None:
+            problem = payload_ids_error(bolt_request.body)
         if problem is not None:
             log.warning("malformed Slack payload: %s", problem)
             return BoltResponse(status=400, body=f"malformed payload: {problem}")

@@ -109,6 +109,24 @@ class ConsultationDraft:
 _EDITABLE = ("state", "meta", "status", "message_ts", "decision", "channel", "thread_ts")
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(value: Any) -> Any:
+    """`value` with what PostgreSQL's JSON cannot hold made harmless: NUL characters are
+    dropped and lone surrogates become U+FFFD (a copy; nothing else changes)."""
+    if isinstance(value, str):
+        if not _UNSTORABLE.search(value):
+            return value
+        value = value.replace("\x00", "")
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable(v) for v in value]
+    return value
+
+
 def _aware(dt: datetime) -> datetime:
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
@@ -335,8 +353,8 @@ class Store:
             channel=channel,
             thread_ts=thread_ts,
             surface=surface,
-            state=copy.deepcopy(state or {}),
-            meta=copy.deepcopy(meta or {}),
+            state=storable(copy.deepcopy(state or {})),
+            meta=storable(copy.deepcopy(meta or {})),
             status="open",
             message_ts=message_ts,
             decision=None,
@@ -427,7 +445,7 @@ class Store:
                     for name in _EDITABLE:
                         new = getattr(draft, name)
                         if new != getattr(row, name):
-                            setattr(row, name, copy.deepcopy(new))
+                            setattr(row, name, storable(copy.deepcopy(new)))
                             changed = True
                     if changed:
                         row.updated_at = utcnow()

@@ -12,6 +12,7 @@ FakeSlack (never a mock of the bot's own code):
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -354,3 +355,37 @@ def test_database_pool_is_sized_from_the_thread_counts(fake_slack, sqlite_url):
         if close is not None:
             close()
         server.wsgi_app.store.dispose()
+
+
+@pytest.mark.parametrize("bad", ["U\x00X", "U" + "X" * 200, "U\ud800", "<!channel>"])
+def test_ids_slack_never_sends_are_refused_at_the_door(bot, bad):
+    """Signed, but with an id no Slack payload has: a 400 naming it, nothing stored."""
+    from tests.support.slack_requests import app_mention_event
+
+    event = bot.sender.event(app_mention_event("6k token prompt", user=bad))
+    assert event.status == 400 and "event.user is not a Slack id" in event.text
+    if "\ud800" not in bad:  # a form body is UTF-8: it cannot carry a lone surrogate
+        command = bot.sender.command("6k", user_id=bad)
+        assert command.status == 400 and "user_id is not a Slack id" in command.text
+    click = bot.sender.block_action("ptf_skip", value="x|y", user_id=bad)
+    assert click.status == 400 and "user.id is not a Slack id" in click.text
+    with bot.store.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM consultations")).scalar() == 0
+
+
+def test_nul_and_lone_surrogates_in_text_are_stored_harmlessly(bot_factory, postgres_url,
+                                                               fake_slack):
+    from tests.support.slack_requests import app_mention_event
+    from tests.support.surface import wait_until
+
+    bot = bot_factory(database_url=postgres_url)
+    r = bot.sender.event(app_mention_event("our prompt\x00 is 6k tokens \ud800 long"))
+    assert r.status == 200
+    wait_until(lambda: fake_slack.ok_calls("chat.postMessage"), what="the first question")
+    said = " ".join(str(c.arg("text")) for c in fake_slack.calls_to())
+    assert "can't reach my database" not in said
+    from tests.support.slack_requests import USER_ID
+
+    stored = bot.store.recent_for_user(USER_ID)
+    assert len(stored) == 1 and stored[0].answers.get("prompt_tokens") == 6000
+    assert "\x00" not in json.dumps(stored[0].state)
