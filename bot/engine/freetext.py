@@ -256,8 +256,9 @@ def _theirs(text: str, match: re.Match[str]) -> bool:
 
 
 @lru_cache(maxsize=8)
-def _model_patterns(knowledge: Knowledge) -> list[tuple[re.Pattern[str], str]]:
-    """(pattern, model id) for every id and alias of the catalogue, longest first."""
+def _model_patterns(knowledge: Knowledge) -> list[tuple[re.Pattern[str], str, str]]:
+    """(pattern, model id, a word it cannot match without) for every id and alias of the
+    catalogue, longest first."""
     names: list[tuple[str, str]] = []
     for option in knowledge.question("model").options:
         for name in (option.value, *option.aliases):
@@ -265,9 +266,14 @@ def _model_patterns(knowledge: Knowledge) -> list[tuple[re.Pattern[str], str]]:
     names.sort(key=lambda pair: -len(pair[0]))
     found = []
     for name, model_id in names:
-        body = r"[\s_-]*".join(re.escape(part) for part in re.split(r"[\s_-]+", name))
-        found.append((re.compile(rf"(?<![\w.]){body}(?![\w])", re.IGNORECASE), model_id))
+        parts = re.split(r"[\s_-]+", name)
+        body = r"[\s_-]*".join(re.escape(part) for part in parts)
+        found.append((re.compile(rf"(?<![\w.]){body}(?![\w])", re.IGNORECASE), model_id,
+                      parts[0].lower()))
     return found
+
+
+_MENTIONS_READ = 20
 
 
 def _catalogue_models(text: str, knowledge: Knowledge | None) -> tuple[list[tuple[str, str]],
@@ -279,8 +285,13 @@ def _catalogue_models(text: str, knowledge: Knowledge | None) -> tuple[list[tupl
     taken = bytearray(len(text))  # characters already read as a model name
     theirs: list[tuple[str, str]] = []
     others: list[str] = []
-    for pattern, model_id in _model_patterns(knowledge):
-        for m in pattern.finditer(text):
+    lowered = text.lower()
+    for pattern, model_id, needle in _model_patterns(knowledge):
+        if needle not in lowered:
+            continue  # a cheap test first: most names are not in a given text
+        for count, m in enumerate(pattern.finditer(text)):
+            if count == _MENTIONS_READ:
+                break  # a model named this often says nothing more each time
             if any(taken[m.start():m.end()]):
                 continue
             taken[m.start():m.end()] = b"\x01" * (m.end() - m.start())
