@@ -200,10 +200,27 @@ class BoltEventsHandler(SlackRequestHandler):
         signing_secret: str,
         path: str = EVENTS_PATH,
         events_executor: Executor | None = None,
+        claim: Callable[[str], bool] | None = None,
     ):
         super().__init__(app, path=path)
         self.verifier = SignatureVerifier(signing_secret)
         self.events_executor = events_executor
+        self.claim = claim
+
+    def _replayed(self, headers: dict[str, Any], kind: str) -> bool:
+        """A command or interaction whose signed request was seen before: a replay inside
+        the 5-minute window (Slack never resends these; events are deduplicated by id)."""
+        if self.claim is None or kind == "event":
+            return False
+        signature = headers.get("x-slack-signature")
+        if isinstance(signature, list | tuple):
+            signature = signature[0] if signature else None
+        if not isinstance(signature, str):
+            return False
+        try:
+            return not self.claim("rq" + signature.removeprefix("v0=")[:62])
+        except StoreError:
+            return False  # no database: the listener says so; never drop a click for it
 
     def _dispatch_later(self, bolt_request: BoltRequest) -> None:
         # Already acked: authorization may wait for the bot identity (auth.test).
@@ -237,6 +254,9 @@ class BoltEventsHandler(SlackRequestHandler):
             log.warning("malformed Slack payload: %s", problem)
             return BoltResponse(status=400, body=f"malformed payload: {problem}")
         kind = payload_kind(bolt_request.body)
+        if self._replayed(headers, kind):
+            log.info("replayed Slack %s ignored (same signed request seen before)", kind)
+            return BoltResponse(status=200, body="")
         if kind == "event" and self.events_executor is not None:
             executor = self.events_executor
 
@@ -282,7 +302,8 @@ class BotWsgiApp:
                 max_workers=EVENT_DISPATCH_THREADS, thread_name_prefix="slack-events"
             )
             self.events = BoltEventsHandler(
-                bolt_app, secret.get_secret_value() if secret else "", events_executor=executor
+                bolt_app, secret.get_secret_value() if secret else "", events_executor=executor,
+                claim=store.claim_event,
             )
             identity = identity_for(bolt_app)
             if identity is not None:

@@ -389,3 +389,36 @@ def test_nul_and_lone_surrogates_in_text_are_stored_harmlessly(bot_factory, post
     stored = bot.store.recent_for_user(USER_ID)
     assert len(stored) == 1 and stored[0].answers.get("prompt_tokens") == 6000
     assert "\x00" not in json.dumps(stored[0].state)
+
+
+def test_a_replayed_command_or_click_is_answered_once(bot, fake_slack):
+    """The same signed request sent again inside Slack's 5-minute window (a replay, or a
+    proxy resending it) is acked and does nothing; a new click with the same button works."""
+    from urllib.parse import urlencode
+
+    from tests.support.fixtures import SIGNING_SECRET as SECRET
+    from tests.support.slack_requests import (
+        block_actions_payload,
+        command_form,
+        signature_headers,
+    )
+    from tests.support.surface import wait_until
+
+    form = urlencode(command_form("help", response_url=fake_slack.response_url()))
+    headers = signature_headers(SECRET, form.encode())
+    ctype = "application/x-www-form-urlencoded"
+    answers = [bot.sender.post(form, ctype, sign=False, headers=headers) for _ in range(3)]
+    assert [r.status for r in answers] == [200, 200, 200]
+    assert "How to use me" in answers[0].text  # help is answered in the ack
+    assert [r.text for r in answers[1:]] == ["", ""]  # the replays: acked, nothing done
+
+    click = urlencode({"payload": json.dumps(block_actions_payload(
+        "ptf_home_new", value="home", channel_id=None))})
+    signed = signature_headers(SECRET, click.encode())
+    for _ in range(2):
+        assert bot.sender.post(click, ctype, sign=False, headers=signed).status == 200
+    fake_slack.quiet_for(0.5)
+    first = len(fake_slack.calls_to("views.open"))
+    assert first == 1
+    assert bot.sender.block_action("ptf_home_new", value="home", channel_id=None).status == 200
+    wait_until(lambda: len(fake_slack.calls_to("views.open")) == 2, what="a new click")
