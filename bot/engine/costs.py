@@ -419,6 +419,19 @@ def _startable(knowledge: Knowledge, today: date) -> tuple[str, ...]:
                  if catalogue.can_start_jobs(row, today))
 
 
+@lru_cache(maxsize=256)
+def _may_serve_long_enough(knowledge: Knowledge, today: date) -> tuple[str, ...]:
+    """The startable rows whose tuned models could serve the minimum window: no other
+    route can pass `_window_ok` (the required months are never below the minimum)."""
+    least = knowledge.policy.serving_window.min_months
+    found = []
+    for model_id in _startable(knowledge, today):
+        months = catalogue.serving_months(knowledge.model(model_id), today)
+        if months is None or months >= least:
+            found.append(model_id)
+    return tuple(found)
+
+
 def required_months(knowledge: Knowledge, route: RouteCost) -> float:
     """How long a tuned model must serve: build time plus payback, at least the minimum."""
     window = knowledge.policy.serving_window
@@ -436,7 +449,7 @@ def _remaining(knowledge: Knowledge, answers: Mapping[str, Any], work: _Workload
                ) -> list[RouteCost]:
     """Every other route a fine-tune could start on today and serve long enough on."""
     found = []
-    for model_id in _startable(knowledge, today):
+    for model_id in _may_serve_long_enough(knowledge, today):
         row = knowledge.model(model_id)
         if row.id == exclude:
             continue

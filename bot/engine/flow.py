@@ -554,8 +554,6 @@ class _Search:
                     if (child := node.assign(self.knowledge, question, v, self.today))
                     .consistent(self.knowledge, self.today)]
         found: set[str] = set()
-        # settled children first (cheap, and they often find what is wanted at once)
-        children.sort(key=lambda c: len(self.bound(c).verdicts))
         for child in children:
             need = frozenset(targets - found)
             if not need:
