@@ -27,7 +27,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bot.recheck")
 
-LAST_RUN = "recheck.last_run"
 LAST_KNOWLEDGE = "recheck.knowledge_version"
 RAN_AT = "recheck.ran_at"
 #: Fewer rows than this are re-decided in this process (starting workers costs ~1 s).
@@ -55,7 +54,7 @@ class NotDeliverable(Exception):
     """The DM can never be sent (the user is gone, the app was removed)."""
 
 
-Deliver = Callable[[Notice, "Watched | None"], tuple[str, str]]
+Deliver = Callable[[Notice, Watched], tuple[str, str]]
 
 
 @dataclass
@@ -71,7 +70,6 @@ class Report:
     unreadable: int = 0
     locked_out: bool = False
     seconds: float = 0.0
-    changes: list[dict[str, Any]] = field(default_factory=list)
 
     def summary(self) -> str:
         if self.locked_out:
@@ -99,7 +97,6 @@ def run_recheck(
     heads_up_days: int = DEFAULT_HEADS_UP_DAYS,
     deliver: Deliver | None = None,
     emit: Callable[[dict[str, Any]], None] | None = None,
-    keep_changes: bool = False,
     workers: int = 1,
 ) -> Report:
     started = time.perf_counter()
@@ -109,12 +106,10 @@ def run_recheck(
         if not held:
             report.locked_out = True
             return report
-        _scan(ledger, knowledge, today, heads_up_days, dry_run, emit, keep_changes, report,
-              workers)
+        _scan(ledger, knowledge, today, heads_up_days, dry_run, emit, report, workers)
         if not dry_run:
             if deliver is not None:
                 _deliver(ledger, deliver, report)
-            ledger.set_state(LAST_RUN, today.isoformat())
             ledger.set_state(RAN_AT, datetime.now(UTC).isoformat())
             ledger.set_state(LAST_KNOWLEDGE, knowledge.version)
     report.seconds = time.perf_counter() - started
@@ -122,8 +117,8 @@ def run_recheck(
 
 
 def _scan(ledger: DriftLedger, knowledge: Knowledge, today: date, heads_up_days: int,
-          dry_run: bool, emit: Callable[[dict[str, Any]], None] | None, keep: bool,
-          report: Report, workers: int) -> None:
+          dry_run: bool, emit: Callable[[dict[str, Any]], None] | None, report: Report,
+          workers: int) -> None:
     def settle(batch: list[Watched], drifts: list[Drift | None | Unreadable]) -> None:
         owed: list[NoticeDraft] = []
         for watched, drift in zip(batch, drifts, strict=True):
@@ -135,11 +130,8 @@ def _scan(ledger: DriftLedger, knowledge: Knowledge, today: date, heads_up_days:
                 continue
             if drift.kind == "verdict_changed":
                 report.changed += 1
-                line = change_line(watched, drift)
                 if emit is not None:
-                    emit(line)
-                if keep:
-                    report.changes.append(line)
+                    emit(change_line(watched, drift))
             else:
                 report.heads_up += 1
             owed.append(NoticeDraft(watched.consultation_id, watched.team_id, watched.user_id,
@@ -227,21 +219,17 @@ def _deliver(ledger: DriftLedger, deliver: Deliver, report: Report) -> None:
             return
         for notice in batch:
             seen.add(notice.id)
-            watch = ledger.watch_of(notice.consultation_id)
-            if watch is None or watch.verdict != notice.old_verdict:
+            watched = ledger.watch_of(notice.consultation_id)
+            if watched is None or watched.verdict != notice.old_verdict:
                 # reopened, or decided again since: the notice is about a verdict gone
                 ledger.delivered(notice.id, "superseded")
                 continue
-            if watch.muted_at is not None:
+            if watched.muted:
                 report.skipped_muted += 1
                 ledger.delivered(notice.id, "muted")
                 continue
             if not ledger.claim(notice.id):
                 continue  # another replica is delivering it
-            watched = Watched(watch.consultation_id, watch.team_id, watch.user_id,
-                              watch.channel, watch.thread_ts, watch.verdict, watch.decided_on,
-                              watch.knowledge_version, watch.route_model,
-                              dict(watch.answers or {}))
             try:
                 channel, ts = deliver(notice, watched)
             except DeliveryFailed as exc:

@@ -35,7 +35,7 @@ class SlackDriftNotifier:
         self.deps = Deps(services, client)
         self.today = today
 
-    def __call__(self, notice: Notice, watched: Watched | None) -> tuple[str, str]:
+    def __call__(self, notice: Notice, watched: Watched) -> tuple[str, str]:
         try:
             return self._send(notice, watched)
         except SlackCallFailed as exc:
@@ -43,21 +43,20 @@ class SlackDriftNotifier:
                 raise NotDeliverable(exc.error) from None
             raise DeliveryFailed(exc.error) from None
 
-    def _send(self, notice: Notice, watched: Watched | None) -> tuple[str, str]:
+    def _send(self, notice: Notice, watched: Watched) -> tuple[str, str]:
         deps = self.deps
         dm = open_dm(deps, notice.user_id)
         if notice.attempts > 0:
             earlier = self._already_posted(dm, notice.id)
             if earlier is not None:
                 return dm, earlier
-        channel = watched.channel if watched else None
-        thread_ts = watched.thread_ts if watched else None
         text, blocks = drift_dm(
             kind=notice.kind, consultation_id=notice.consultation_id,
             old_verdict=notice.old_verdict, new_verdict=notice.new_verdict, why=notice.why,
-            decided_on=watched.decided_on if watched else None, today=self.today,
-            thread_link=self._thread_link(notice.consultation_id, channel, thread_ts),
-            where=where(channel),
+            decided_on=watched.decided_on, today=self.today,
+            thread_link=self._thread_link(notice.consultation_id, watched.channel,
+                                          watched.thread_ts),
+            where=where(watched.channel),
         )
         posted = call(deps, "chat_postMessage", channel=dm, text=text, blocks=blocks,
                       unfurl_links=False,

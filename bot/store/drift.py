@@ -16,7 +16,6 @@ side looks for its own earlier post before sending again (see bot.slack.drift_dm
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -24,14 +23,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, text, update
+from sqlalchemy import delete, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.store.models import BotStateRow, DecisionWatchRow, DriftNoticeRow, utcnow
 from bot.store.repository import Store
-
-log = logging.getLogger("bot.store.drift")
 
 #: How long a delivery claim holds before another run may try the notice again.
 CLAIM_LEASE = timedelta(minutes=5)
@@ -54,6 +51,13 @@ class Watched:
     knowledge_version: str | None
     route_model: str | None
     answers: dict[str, Any]
+    muted: bool = False
+
+
+def _watched(r: Any) -> Watched:
+    return Watched(r.consultation_id, r.team_id, r.user_id, r.channel, r.thread_ts, r.verdict,
+                   r.decided_on, r.knowledge_version, r.route_model, dict(r.answers or {}),
+                   r.muted_at is not None)
 
 
 @dataclass(frozen=True)
@@ -106,14 +110,14 @@ class DriftLedger:
                 rows = s.execute(stmt).all()
             if not rows:
                 return
-            yield [Watched(r.consultation_id, r.team_id, r.user_id, r.channel, r.thread_ts,
-                           r.verdict, r.decided_on, r.knowledge_version, r.route_model,
-                           dict(r.answers or {})) for r in rows]
+            yield [_watched(r) for r in rows]
             after = rows[-1].consultation_id
 
-    def watch_of(self, consultation_id: str) -> DecisionWatchRow | None:
+    def watch_of(self, consultation_id: str) -> Watched | None:
+        """The consultation's watch row now (muted ones too), or None once reopened."""
         with self.store._session("recheck: read decision") as s:
-            return s.get(DecisionWatchRow, consultation_id)
+            row = s.get(DecisionWatchRow, consultation_id)
+            return _watched(row) if row is not None else None
 
     def count_watched(self) -> int:
         from sqlalchemy import func
@@ -222,9 +226,8 @@ class DriftLedger:
         now = utcnow()
         value = f"{owner} {(now + LOCK_LEASE).isoformat()}"
         with self.store._session("recheck: lock") as s:
-            s.execute(delete(BotStateRow).where(
-                BotStateRow.key == LOCK_STATE,
-                and_(BotStateRow.updated_at < now - LOCK_LEASE)))
+            s.execute(delete(BotStateRow).where(BotStateRow.key == LOCK_STATE,
+                                                BotStateRow.updated_at < now - LOCK_LEASE))
             stmt = sqlite_insert(BotStateRow.__table__).values(
                 key=LOCK_STATE, value=value, updated_at=now).on_conflict_do_nothing()
             taken = s.execute(stmt).rowcount == 1

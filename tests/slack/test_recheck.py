@@ -178,9 +178,8 @@ def test_slack_failing_during_recheck_delivers_on_the_next_run(store, db, fake_s
 def test_a_dm_posted_before_a_crash_is_not_posted_again(store, db, fake_slack):
     c = decided(store, OPENAI_FINE_TUNE, date(2026, 3, 1))
     ledger = DriftLedger(store)
-    recheck(db, fake_slack, "--dry-run")
-    # a run that posted and died before it could say so: its claim has lapsed
     recheck(db, fake_slack)
+    # make it look like a run that posted and died before it could say so
     notice = ledger.all_notices()[0]
     with store._session("test") as s:
         from sqlalchemy import update
