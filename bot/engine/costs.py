@@ -21,6 +21,7 @@ and monthly_calls were answered: the bot never invents a workload.
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -318,72 +319,154 @@ def _markup(knowledge: Knowledge, row: ModelRow, answers: Mapping[str, Any]) -> 
     return tuned.input / base_in if base_in else 1.0
 
 
-def _hosting(knowledge: Knowledge, row: ModelRow, answers: Mapping[str, Any],
+#: The answers a route's cost reads besides the workload (the cost parameters).
+_ROUTE_READS = ("fine_tuned_price_multiplier", "hosting_usd_per_month", "training_cost_usd",
+                "tokens_per_example", "epochs", "tasks_on_base", "eval_cost_usd_per_month")
+
+
+@dataclass(frozen=True)
+class _RouteBasis:
+    """What a route's cost is made of apart from the workload: worked out once per row,
+    day and cost parameters, since a search prices the same routes for many workloads."""
+
+    prices: _Prices
+    end: date | None
+    label: str
+    serving: float | None
+    hosting_given: float | None
+    hosting_kind: str
+    hosting_usd_per_hour: float
+    hosting_note: str | None
+    gpu: tuple[str, float, float] | None  # (name, USD an hour, tokens a month per GPU)
+    tasks: int
+    training_given: float | None
+    tokens_per_example: int | None
+    epochs: int
+    training: Any  # the row's training facts (or None)
+    fallback_training: Any  # the providers' total-price fallback
+    evals: float
+
+
+_BASES: weakref.WeakKeyDictionary[Knowledge, dict[tuple[Any, ...], _RouteBasis]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _basis_key(answers: Mapping[str, Any], today: date) -> tuple[Any, ...]:
+    return (today, *(answers.get(q) for q in _ROUTE_READS))
+
+
+def _basis(knowledge: Knowledge, row: ModelRow, answers: Mapping[str, Any], today: date,
+           key: tuple[Any, ...] | None = None) -> _RouteBasis:
+    cache = _BASES.setdefault(knowledge, {})
+    full = (row.id, *(key or _basis_key(answers, today)))
+    found = cache.get(full)
+    if found is None:
+        if len(cache) > 20_000:
+            cache.clear()
+        found = cache[full] = _new_basis(knowledge, row, answers, today)
+    return found
+
+
+def _new_basis(knowledge: Knowledge, row: ModelRow, answers: Mapping[str, Any],
+               today: date) -> _RouteBasis:
+    tuning = row.tuning
+    assert tuning is not None
+    hosting = tuning.hosting
+    costing = knowledge.policy.costing
+    gpu = None
+    if hosting.kind == "gpu":
+        card = knowledge.gpu(str(hosting.gpu))
+        capacity = (float(hosting.tokens_per_gpu_second or 1) * SECONDS_PER_HOUR
+                    * costing.hours_per_month * costing.gpu_utilisation)
+        gpu = (card.name, card.usd_per_hour, capacity)
+    end, label, serving = _row_facts(knowledge, row.id, today)
+    training = tuning.training
+    given_tokens = _given(answers, "tokens_per_example")
+    return _RouteBasis(
+        prices=_tuned_prices(knowledge, row, answers),
+        end=end, label=label, serving=serving,
+        hosting_given=_given(answers, "hosting_usd_per_month"),
+        hosting_kind=hosting.kind,
+        hosting_usd_per_hour=hosting.usd_per_hour or 0.0,
+        hosting_note=hosting.note,
+        gpu=gpu,
+        tasks=max(1, int(effective(knowledge, answers, "tasks_on_base") or 1)),
+        training_given=_given(answers, "training_cost_usd"),
+        tokens_per_example=None if given_tokens is None else int(given_tokens),
+        epochs=int(_given(answers, "epochs") or (training.epochs if training else 3)),
+        training=training,
+        fallback_training=next(t for t in knowledge.providers.training
+                               if t.usd_total is not None),
+        evals=_number(knowledge, answers, "eval_cost_usd_per_month"),
+    )
+
+
+def _hosting(knowledge: Knowledge, basis: _RouteBasis,
              monthly_tokens: float | None) -> tuple[float, bool, str | None]:
     """(USD a month, priced, note) of serving the tuned model on this route."""
-    given = _given(answers, "hosting_usd_per_month")
-    if given is not None:
-        return given, True, None
-    hosting = row.tuning.hosting  # type: ignore[union-attr]
+    if basis.hosting_given is not None:
+        return basis.hosting_given, True, None
     hours = knowledge.policy.costing.hours_per_month
-    if hosting.kind == "hourly_fee":
-        return (hosting.usd_per_hour or 0.0) * hours, True, None
-    if hosting.kind == "gpu":
+    if basis.hosting_kind == "hourly_fee":
+        return basis.hosting_usd_per_hour * hours, True, None
+    if basis.gpu is not None:
         # Several tasks as adapters on one base model share its GPUs: this task pays its
         # share of the GPUs all of them need (each with this task's load).
-        gpu = knowledge.gpu(str(hosting.gpu))
-        tasks = max(1, int(effective(knowledge, answers, "tasks_on_base") or 1))
-        capacity = (float(hosting.tokens_per_gpu_second or 1) * SECONDS_PER_HOUR * hours
-                    * knowledge.policy.costing.gpu_utilisation)
+        name, usd_per_hour, capacity = basis.gpu
+        tasks = basis.tasks
         gpus = max(1, math.ceil(tasks * (monthly_tokens or 0.0) / capacity))
-        share = gpus / tasks
-        note = f"{gpus} x {gpu.name}" + (f", shared by {tasks} tasks" if tasks > 1 else "")
-        return share * gpu.usd_per_hour * hours, True, note
-    if hosting.kind == "provisioned_throughput":
-        return 0.0, False, hosting.note
+        note = f"{gpus} x {name}" + (f", shared by {tasks} tasks" if tasks > 1 else "")
+        return gpus / tasks * usd_per_hour * hours, True, note
+    if basis.hosting_kind == "provisioned_throughput":
+        return 0.0, False, basis.hosting_note
     return 0.0, True, None
 
 
-def _training(knowledge: Knowledge, row: ModelRow, answers: Mapping[str, Any],
-              work: _Workload) -> tuple[float, dict[str, Any]]:
-    given = _given(answers, "training_cost_usd")
-    if given is not None:
-        return given, {"given": True}
-    training = row.tuning.training  # type: ignore[union-attr]
-    given_tokens = _given(answers, "tokens_per_example")
-    if given_tokens is not None:
-        per_example = int(given_tokens)
-    else:
-        prompt = work.tuned_prompt if work.tuned_prompt is not None else 0
-        per_example = (prompt + work.variable + work.output) or 1000
-    epochs = int(_given(answers, "epochs") or (training.epochs if training else 3))
+def _per_example(basis: _RouteBasis, work: _Workload) -> int:
+    if basis.tokens_per_example is not None:
+        return basis.tokens_per_example
+    prompt = work.tuned_prompt if work.tuned_prompt is not None else 0
+    return (prompt + work.variable + work.output) or 1000
+
+
+def _training_usd(basis: _RouteBasis, work: _Workload) -> float:
+    if basis.training_given is not None:
+        return basis.training_given
+    training = basis.training
+    if training is not None and training.usd_per_mtok is not None:
+        return (work.examples * _per_example(basis, work) * basis.epochs / MTOK
+                * training.usd_per_mtok)
+    if training is not None and training.usd_per_hour is not None and training.hours:
+        return training.usd_per_hour * training.hours
+    return float(basis.fallback_training.usd_total or 0.0)
+
+
+def _training_detail(basis: _RouteBasis, work: _Workload) -> dict[str, Any]:
+    """How the training cost was worked out, for the explanation."""
+    if basis.training_given is not None:
+        return {"given": True}
+    training = basis.training
     detail: dict[str, Any] = {"examples": work.examples, "examples_given": work.examples_given,
-                              "tokens_per_example": per_example, "epochs": epochs}
+                              "tokens_per_example": _per_example(basis, work),
+                              "epochs": basis.epochs}
     if training is not None and training.usd_per_mtok is not None:
         detail.update(usd_per_mtok=training.usd_per_mtok, source=training.source,
                       as_of=training.checked_on)
-        return work.examples * per_example * epochs / MTOK * training.usd_per_mtok, detail
-    if training is not None and training.usd_per_hour is not None and training.hours:
+    elif training is not None and training.usd_per_hour is not None and training.hours:
         detail.update(usd_per_hour=training.usd_per_hour, hours=training.hours,
                       source=training.source)
-        return training.usd_per_hour * training.hours, detail
-    fallback = next(t for t in knowledge.providers.training if t.usd_total is not None)
-    detail.update(usd_total=fallback.usd_total, source=fallback.source,
-                  as_of=fallback.checked_on)
-    return float(fallback.usd_total or 0.0), detail
+    else:
+        fallback = basis.fallback_training
+        detail.update(usd_total=fallback.usd_total, source=fallback.source,
+                      as_of=fallback.checked_on)
+    return detail
 
 
-def route_cost(knowledge: Knowledge, row: ModelRow, answers: Mapping[str, Any],
-               work: _Workload, prompting_usd: float | None, today: date) -> RouteCost:
-    """Fine-tuning on `row`, for this workload; the saving against prompting."""
-    training_usd, training = _training(knowledge, row, answers, work)
-    end, label, serving = _row_facts(knowledge, row.id, today)
-    if not work.has_volume:
-        _, priced, note = _hosting(knowledge, row, answers, None)
-        return RouteCost(row.id, label, None, {}, training_usd, training, None, None,
-                         end.isoformat() if end else None, serving, priced, note)
+def _parts(knowledge: Knowledge, basis: _RouteBasis, work: _Workload
+           ) -> tuple[dict[str, float], bool, str | None]:
+    """The monthly cost parts of serving the tuned model (the workload has volume)."""
     assert work.prompt is not None and work.calls is not None
-    prices = _tuned_prices(knowledge, row, answers)
+    prices = basis.prices
     tuned_prompt = work.tuned_prompt or 0
     parts = {
         "tuned_prompt": _static_cost(tuned_prompt, work.calls, work.cache_share, prices.input,
@@ -392,14 +475,47 @@ def route_cost(knowledge: Knowledge, row: ModelRow, answers: Mapping[str, Any],
         "output": work.output * work.calls / MTOK * prices.output,
     }
     tokens = float(work.calls) * (tuned_prompt + work.variable + work.output)
-    hosting, priced, note = _hosting(knowledge, row, answers, tokens)
+    hosting, priced, note = _hosting(knowledge, basis, tokens)
     parts["hosting"] = hosting
-    parts["evals"] = _number(knowledge, answers, "eval_cost_usd_per_month")
+    parts["evals"] = basis.evals
+    return parts, priced, note
+
+
+def _monthly(knowledge: Knowledge, basis: _RouteBasis, work: _Workload) -> tuple[float, bool]:
+    """sum(_parts(...)) and whether it is priced, without building the parts."""
+    assert work.prompt is not None and work.calls is not None
+    prices = basis.prices
+    tuned_prompt = work.tuned_prompt or 0
+    calls = work.calls
+    hosting, priced, _ = _hosting(knowledge, basis,
+                                  float(calls) * (tuned_prompt + work.variable + work.output))
+    # the same terms in the same order as sum(_parts(...).values()): the same float
+    return (_static_cost(tuned_prompt, calls, work.cache_share, prices.input, prices.cached,
+                         prices.min_cached)
+            + work.variable * calls / MTOK * prices.input
+            + work.output * calls / MTOK * prices.output
+            + hosting + basis.evals), priced
+
+
+def route_cost(knowledge: Knowledge, row: ModelRow, answers: Mapping[str, Any],
+               work: _Workload, prompting_usd: float | None, today: date,
+               key: tuple[Any, ...] | None = None, *, detail: bool = True) -> RouteCost:
+    """Fine-tuning on `row`, for this workload; the saving against prompting (without
+    `detail`, no account of how the training cost was worked out)."""
+    basis = _basis(knowledge, row, answers, today, key)
+    training_usd = _training_usd(basis, work)
+    training = _training_detail(basis, work) if detail else {}
+    serving_until = basis.end.isoformat() if basis.end else None
+    if not work.has_volume:
+        _, priced, note = _hosting(knowledge, basis, None)
+        return RouteCost(row.id, basis.label, None, {}, training_usd, training, None, None,
+                         serving_until, basis.serving, priced, note)
+    parts, priced, note = _parts(knowledge, basis, work)
     monthly = sum(parts.values())
     saving = None if prompting_usd is None else prompting_usd - monthly
     break_even = training_usd / saving if saving is not None and saving > 0 else None
-    return RouteCost(row.id, label, monthly, parts, training_usd, training, saving, break_even,
-                     end.isoformat() if end else None, serving, priced, note)
+    return RouteCost(row.id, basis.label, monthly, parts, training_usd, training, saving,
+                     break_even, serving_until, basis.serving, priced, note)
 
 
 @lru_cache(maxsize=4096)
@@ -449,14 +565,47 @@ def _remaining(knowledge: Knowledge, answers: Mapping[str, Any], work: _Workload
                ) -> list[RouteCost]:
     """Every other route a fine-tune could start on today and serve long enough on."""
     found = []
+    key = _basis_key(answers, today)
     for model_id in _may_serve_long_enough(knowledge, today):
         row = knowledge.model(model_id)
         if row.id == exclude:
             continue
-        cost = route_cost(knowledge, row, answers, work, prompting_usd, today)
+        cost = route_cost(knowledge, row, answers, work, prompting_usd, today, key)
         if _window_ok(knowledge, cost):
             found.append(cost)
     return found
+
+
+def _cheapest_remaining(knowledge: Knowledge, answers: Mapping[str, Any], work: _Workload,
+                        prompting_usd: float | None, today: date, exclude: str | None,
+                        ) -> RouteCost | None:
+    """`min(_remaining(...), key=_rank)`, pricing each route with numbers only and
+    building the full RouteCost for the winner alone (the search's hot path)."""
+    key = _basis_key(answers, today)
+    window = knowledge.policy.serving_window
+    volume = work.has_volume
+    best: tuple[tuple[Any, ...], ModelRow] | None = None
+    for model_id in _may_serve_long_enough(knowledge, today):
+        if model_id == exclude:
+            continue
+        row = knowledge.model(model_id)
+        basis = _basis(knowledge, row, answers, today, key)
+        training_usd = _training_usd(basis, work)
+        monthly, break_even, complete = None, None, True
+        if volume:
+            monthly, complete = _monthly(knowledge, basis, work)
+            if prompting_usd is not None and prompting_usd - monthly > 0:
+                break_even = training_usd / (prompting_usd - monthly)
+        required = max(window.min_months, window.build_months + (break_even or 0.0))
+        if basis.serving is not None and basis.serving < required:
+            continue
+        rank = (not complete, (monthly if monthly is not None else 0.0) + training_usd / 12)
+        if best is None or rank < best[0]:
+            best = (rank, row)
+    if best is None:
+        return None
+    return route_cost(knowledge, best[1], answers, work, prompting_usd, today, key,
+                      detail=False)
 
 
 def _rank(cost: RouteCost) -> tuple[Any, ...]:
@@ -520,15 +669,19 @@ def compute_costs(knowledge: Knowledge, answers: Mapping[str, Any], today: date,
     candidate = team or priced
     own: RouteCost | None = None
     if catalogue.can_start_jobs(candidate, today):
-        own = route_cost(knowledge, candidate, answers, work, prompting_usd, today)
+        own = route_cost(knowledge, candidate, answers, work, prompting_usd, today,
+                         detail=detail)
     own_open = own is not None and _window_ok(knowledge, own)
     route = own if own_open else None
     remaining: list[RouteCost] = []
-    if route is None or detail:
+    if detail:
         remaining = _remaining(knowledge, answers, work, prompting_usd, today,
                                exclude=candidate.id)
-    if route is None and remaining:
-        route = min(remaining, key=_rank)
+        if route is None and remaining:
+            route = min(remaining, key=_rank)
+    elif route is None:
+        route = _cheapest_remaining(knowledge, answers, work, prompting_usd, today,
+                                    exclude=candidate.id)
 
     serving = required = shortfall = None
     if team is not None and own is not None:
