@@ -8,6 +8,7 @@ and returns a ``GroundingResult``. The first failing check names the reason:
 - ``unexpected_content``: a block other than text;
 - ``empty``, ``too_short``, ``too_long``: length bounds (``MIN_TEXT_CHARS``..``MAX_TEXT_CHARS``);
 - ``bad_citation``: a citation that is not a block range of the facts document;
+- ``link_not_allowed``: a link to anything but a knowledge source's own URL;
 - ``verdict_mismatch``: a sentence recommends another verdict (checked first);
 - ``verdict_missing``: no sentence states the engine's verdict;
 - ``unsupported_number``: a number that is neither in the decision nor in the facts;
@@ -39,6 +40,15 @@ supported when it is a number of the decision or of any supplied fact,
 written with the same or fewer significant digits (at least two): 2.1M for
 2,083,334 passes, 40,000 for 43,000 does not; a percentage may also match its
 fraction. List markers at line starts are not numbers.
+
+Links. A Slack link (``<target>``, ``<target|label>`` whose target has a scheme
+``x:``, starts ``www.`` or is a ``host.tld``; not ``<@U..>``, ``<#C..>``, ``<!..>``,
+``<b>``), a Markdown link (``[label](target)``) and a bare URL (``scheme://...``,
+``www.host...`` or ``host.tld/path``; trailing punctuation is not part of it) are links.
+Each target must be exactly one of ``allowed_urls`` (the URLs of the knowledge's
+sources; for ``www.``/``host/path`` the same with ``https://`` or ``http://``). The
+label of a Slack or Markdown link is checked as text, so a URL shown there is a link too.
+Allowed URLs are left out of the number check (their digits are not claims).
 
 Citations. The text is split into sentences; a sentence is cited when a text
 block with at least one citation overlaps it. Exempt: sentences of fewer than
@@ -242,6 +252,51 @@ def supported(number: Number, allowed: Sequence[float]) -> bool:
     return any(same_number(c, a) for c in candidates for a in allowed)
 
 
+# --- links -------------------------------------------------------------------
+
+_SLACK_LINK = re.compile(r"<(?![@#!])([^<>|]*)(?:\|[^<>]*)?>")
+_LINK_TARGET = re.compile(
+    r"\s*(?:[a-z][a-z0-9+.-]*:|www\.|(?:[a-z0-9-]+\.)+[a-z]{2,}(?:[/:?#]|\s*$))", re.IGNORECASE
+)
+_MARKDOWN_LINK = re.compile(r"\[[^\[\]]*\]\(\s*([^()\s]*)[^()]*\)")
+_URL_CHARS = r"[^\s<>|()\[\]{}\"'`]"
+_BARE_URL = re.compile(
+    rf"(?<![\w@])(?:[a-z][a-z0-9+.-]*://|www\.){_URL_CHARS}+"
+    rf"|(?<![\w@/.:-])(?:[a-z0-9-]+\.)+[a-z]{{2,}}/{_URL_CHARS}*",
+    re.IGNORECASE,
+)
+_TRAILING = ".,;:!?*_~"
+
+
+def links(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, target) of every link in ``text`` (see the module doc), in order."""
+    found = [(m.start(1), m.end(1), m.group(1).strip()) for m in _SLACK_LINK.finditer(text)
+             if _LINK_TARGET.match(m.group(1))]
+    found += [(m.start(1), m.end(1), m.group(1)) for m in _MARKDOWN_LINK.finditer(text)]
+    taken = [(a, b) for a, b, _ in found]
+    for m in _BARE_URL.finditer(text):
+        url = m.group(0).rstrip(_TRAILING)
+        if url and not any(a <= m.start() < b for a, b in taken):
+            found.append((m.start(), m.start() + len(url), url))
+    return sorted(found)
+
+
+def link_allowed(target: str, allowed: frozenset[str]) -> bool:
+    if target in allowed:
+        return True
+    if "://" in target:
+        return False
+    return any(f"{scheme}://{target}" in allowed for scheme in ("https", "http"))
+
+
+def _blank(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """``text`` with ``spans`` replaced by spaces (offsets kept)."""
+    chars = list(text)
+    for start, end in spans:
+        chars[start:end] = " " * (end - start)
+    return "".join(chars)
+
+
 # --- text, sentences, citations ---------------------------------------------
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9$])|\n+")
@@ -266,7 +321,10 @@ def check(
     facts: Sequence[str],
     verdict: str,
     allowed_numbers: Iterable[float],
+    allowed_urls: Iterable[str] = (),
 ) -> GroundingResult:
+    """Check ``message``; ``allowed_urls``: the only URLs a link may point to (none by
+    default: then every link fails)."""
     stop = message.get("stop_reason")
     blocks = list(message.get("content") or [])
     text_blocks = [b for b in blocks if isinstance(b, Mapping) and b.get("type") == "text"]
@@ -308,6 +366,13 @@ def check(
         spans.append((pos, pos + len(chunk), bool(citations)))
         pos += len(chunk)
 
+    # Links: only to the knowledge's own source URLs.
+    urls = frozenset(allowed_urls)
+    linked = links(text)
+    for _, _, target in linked:
+        if not link_allowed(target, urls):
+            return fail("link_not_allowed", target[:80])
+
     # Verdict: the engine's, and no other.
     sentences = _sentences(text)
     statements = []
@@ -324,7 +389,7 @@ def check(
     allowed = list(allowed_numbers)
     for fact in facts:
         allowed.extend(n.value for n in extract_numbers(fact))
-    for number in extract_numbers(text):
+    for number in extract_numbers(_blank(text, ((a, b) for a, b, _ in linked))):
         if not supported(number, allowed):
             return fail("unsupported_number", number.text)
 

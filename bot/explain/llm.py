@@ -1,7 +1,8 @@
 """Optional LLM phrasing of a decision: the rules decide, the model only phrases.
 
     explanation = phrase(decision.to_dict(), source_titles(knowledge), settings,
-                         template_text=render_text(decision))
+                         template_text=render_text(decision),
+                         source_urls=source_urls(knowledge))
 
 - Off unless ``ANTHROPIC_API_KEY`` is set: the template text comes back and no
   request is made (``fallback_reason`` is None: nothing was tried).
@@ -11,10 +12,12 @@
   errors while the budget allows, honours ``retry-after`` only when it fits,
   and stops waiting at the deadline whatever the socket is doing (the call runs
   in a daemon worker thread).
-- The answer goes through ``bot.explain.grounding.check``. Any failure, any API
-  error or timeout gives the template text with ``fallback_reason``, a log line
-  (no secrets, no request content) and ``ptf_llm_fallbacks_total{reason}`` + 1
-  (the counter is ``bot.metrics.LLM_FALLBACKS``, re-exported here).
+- The answer goes through ``bot.explain.grounding.check``; a link in it may only point
+  to a knowledge source's own URL (``source_urls``; without them, no link passes).
+  Any failure, any API error or timeout gives the template text with
+  ``fallback_reason``, a log line (no secrets, no request content) and
+  ``ptf_llm_fallbacks_total{reason}`` + 1 (the counter is
+  ``bot.metrics.LLM_FALLBACKS``, re-exported here).
 - The verdict is never read from the model: callers keep using the decision's.
 """
 
@@ -24,7 +27,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
@@ -90,18 +93,25 @@ def source_titles(knowledge: Any) -> dict[str, str]:
     return {s.id: s.title for s in knowledge.sources}
 
 
+def source_urls(knowledge: Any) -> frozenset[str]:
+    """The URLs of the knowledge's sources: the only links phrased text may carry."""
+    return frozenset(s.url for s in knowledge.sources if s.url)
+
+
 def phrase(
     decision: Mapping[str, Any],
     sources: Mapping[str, str],
     settings: Settings,
     *,
     template_text: TemplateText = None,
+    source_urls: Iterable[str] = (),
 ) -> Explanation:
     """Phrase ``decision`` (the engine's ``Decision.to_dict()``) for a person.
 
     ``sources`` maps knowledge source ids to titles; cited ids outside it are
     dropped (an empty mapping keeps all). ``template_text`` is the deterministic
     text (or a no-argument callable producing it, called only when needed).
+    ``source_urls``: the URLs a link in the text may point to (``source_urls(knowledge)``).
     Never raises: every failure is the template with a ``fallback_reason``.
     """
     if not settings.llm_enabled:
@@ -122,6 +132,7 @@ def phrase(
             facts=[fact.text for fact in request.facts],
             verdict=verdict,
             allowed_numbers=decision_numbers(decision),
+            allowed_urls=source_urls,
         )
         usage = _usage(message)
         if not result.ok:

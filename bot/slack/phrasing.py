@@ -151,11 +151,11 @@ def _improve(
     render_dm: Callable[[Prose], Rendered] | None,
     on_changed: Callable[[StoredConsultation], None] | None,
 ) -> Prose:
-    from bot.explain.llm import phrase, source_titles
+    from bot.explain.llm import phrase, source_titles, source_urls
 
     # The decision dict only: no Slack text, no consultation meta, ever.
     explanation = phrase(decision.to_dict(), source_titles(deps.knowledge), deps.settings,
-                         template_text=template)
+                         template_text=template, source_urls=source_urls(deps.knowledge))
     digest = fingerprint(decision)
     row = _save(deps, c.id, digest, {
         "text": explanation.text,

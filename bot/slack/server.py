@@ -10,7 +10,8 @@
   (tests, bench). Routes:
     POST /slack/events  Slack events, slash commands, interactivity (Bolt)
     GET  /healthz       200 "ok" (the process is up)
-    GET  /readyz        200 "ready" when the database answers, else 503 with the reason
+    GET  /readyz        200 "ready" when the database answers and Slack accepted the bot
+                        token (auth.test), else 503 with the reasons
     GET  /metrics       Prometheus text format (`bot.metrics`)
 - `serve_in_thread(wsgi_app) -> BackgroundServer`: a threaded stdlib HTTP server on
   127.0.0.1 for tests and benchmarks (and for health in Socket Mode).
@@ -45,6 +46,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot import metrics
 from bot.config import Settings
 from bot.slack.app import create_app
+from bot.slack.identity import BotIdentity
 from bot.slack.logging_setup import configure_logging, reset_sdk_logger_levels
 from bot.slack.recheck_schedule import RecheckSchedule
 from bot.slack.services import (
@@ -65,6 +67,8 @@ MAX_BODY_BYTES = 1024 * 1024
 _ROUTES = (EVENTS_PATH, "/healthz", "/readyz", "/metrics")
 AFTER_RESPONSE_KEY = "ptf.after_response"
 SOCKET_MODE_IDENTITY_WAIT_S = 30.0
+#: `/readyz` right after start waits this long for the first auth.test to answer.
+READY_IDENTITY_WAIT_S = 2.0
 
 StartResponse = Callable[..., Any]
 
@@ -288,6 +292,7 @@ class BotWsgiApp:
         *,
         max_body_bytes: int = MAX_BODY_BYTES,
         unconfigured: Iterable[str] = (),
+        identity: BotIdentity | None = None,
     ):
         self.settings = settings
         self.store = store
@@ -296,6 +301,7 @@ class BotWsgiApp:
         self.unconfigured = list(unconfigured)
         self.events: BoltEventsHandler | None = None
         self.recheck: RecheckSchedule | None = None
+        self.identity = identity or (identity_for(bolt_app) if bolt_app is not None else None)
         if bolt_app is not None:
             secret = settings.slack_signing_secret
             executor = ThreadPoolExecutor(
@@ -365,14 +371,9 @@ class BotWsgiApp:
         if path == "/healthz":
             return _plain(start_response, 200, "ok")
         if path == "/readyz":
-            if self.unconfigured:
-                return _plain(
-                    start_response, 503, "not ready: " + "; ".join(self.unconfigured)
-                )
-            try:
-                self.store.ping()
-            except StoreError as exc:
-                return _plain(start_response, 503, f"not ready: database unavailable ({exc})")
+            problems = self.not_ready()
+            if problems:
+                return _plain(start_response, 503, "not ready: " + "; ".join(problems))
             return _plain(start_response, 200, "ready")
         if path == "/metrics":
             data, content_type = metrics.render_metrics()
@@ -380,6 +381,24 @@ class BotWsgiApp:
             start_response("200 OK", headers)
             return [data]
         return _plain(start_response, 404, "not found")
+
+
+    def not_ready(self) -> list[str]:
+        """What keeps the server from being ready: missing settings, the database, Slack
+        not accepting the bot token (auth.test: refused, unreachable, not answered yet)."""
+        if self.unconfigured:
+            return list(self.unconfigured)
+        problems = []
+        try:
+            self.store.ping()
+        except StoreError as exc:
+            problems.append(f"database unavailable ({exc})")
+        if self.identity is not None:
+            self.identity.answered(READY_IDENTITY_WAIT_S)  # at once, but for the first call
+            slack = self.identity.problem()
+            if slack:
+                problems.append(slack)
+        return problems
 
 
 class _AfterResponse:
@@ -444,18 +463,21 @@ def build_wsgi_app(
     register_listeners: bool = True,
     slack_events: bool = True,
     unconfigured: Iterable[str] = (),
+    identity: BotIdentity | None = None,
 ) -> BotWsgiApp:
     """Build the WSGI app (no server). Creates the store and the Bolt app if not given.
 
     `slack_events=False` serves only /healthz, /readyz and /metrics (Socket Mode, or
     `unconfigured`: the missing settings, which /readyz and /slack/events report).
+    `identity`: whose auth.test /readyz reports (default: the Bolt app's).
     """
     if store is None:
         store = build_store(settings)
     if slack_events and app is None:
         app = create_app(Services.build(settings, store), register_listeners=register_listeners)
     return BotWsgiApp(
-        settings, store, app if slack_events else None, unconfigured=unconfigured
+        settings, store, app if slack_events else None, unconfigured=unconfigured,
+        identity=identity,
     )
 
 
@@ -611,7 +633,8 @@ def _serve_socket_mode(settings: Settings) -> None:
 
     store = build_store(settings)
     app = create_app(Services.build(settings, store))
-    health_app = build_wsgi_app(settings, store, slack_events=False)
+    health_app = build_wsgi_app(settings, store, slack_events=False,
+                                identity=identity_for(app))
     health = serve_in_thread(health_app, "0.0.0.0", settings.port)
     log.info("Socket Mode; health and metrics on %s", health.url)
     schedule = RecheckSchedule(services_for(app))

@@ -109,5 +109,5 @@ def result_card(
         elements += nav_elements(knowledge, consultation_id, decision.answers,
                                  back=can_go_back)
     blocks.append(actions(ids.CARD_ACTIONS_BLOCK, elements))
-    text = clip(summary if summary.startswith(label) else f"Verdict: {label}. {summary}", 300)
-    return text, fit_blocks(blocks)
+    text = summary if summary.startswith(label) else f"Verdict: {label}. {summary}"
+    return clip(escape(text), 300), fit_blocks(blocks)

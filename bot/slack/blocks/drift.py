@@ -12,7 +12,17 @@ from datetime import date
 from bot.engine.verdicts import VERDICT_LABELS
 from bot.slack.blocks import ids
 from bot.slack.blocks.common import VERDICT_EMOJI
-from bot.slack.blocks.limits import Block, actions, button, context, escape, link, section
+from bot.slack.blocks.limits import (
+    MAX_FALLBACK_TEXT,
+    Block,
+    actions,
+    button,
+    clip,
+    context,
+    escape,
+    link,
+    section,
+)
 
 
 def _label(verdict: str) -> str:
@@ -23,7 +33,7 @@ def drift_dm(
     *, kind: str, consultation_id: str, old_verdict: str, new_verdict: str, why: str,
     decided_on: date | None, today: date, thread_link: str | None, where: str | None,
 ) -> tuple[str, list[Block]]:
-    """(fallback text, blocks) of one recheck DM."""
+    """(fallback text, blocks) of one recheck DM; both escaped (`why` is knowledge text)."""
     decided = f" on {decided_on.isoformat()}" if decided_on else ""
     back = link(thread_link, "the original consultation") if thread_link else (
         f"the consultation in {where}" if where else "your consultation")
@@ -52,4 +62,4 @@ def drift_dm(
         context("I recheck stored verdicts against dated facts (provider windows, prices). "
                 "Muting stops these messages for this consultation only."),
     ]
-    return text, blocks
+    return clip(escape(text), MAX_FALLBACK_TEXT), blocks

@@ -8,6 +8,7 @@ the tests run it over every builder's output.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -37,11 +38,27 @@ ELLIPSIS = "\u2026"
 
 Block = dict[str, Any]
 
+#: What a cut must not split: a `<...>` token (link, mention, date) or an entity.
+_MARKUP = re.compile(r"<[^<>]*>|&(?:#\d+|[A-Za-z]+);")
+
 
 def clip(text: str, limit: int = MAX_TEXT) -> str:
-    """`text` cut to `limit` characters, ending with an ellipsis when cut."""
+    """`text` cut to `limit` characters, ending with an ellipsis when cut.
+
+    A cut that would fall inside a `<https://...|label>` link (or a mention, a date) or an
+    `&amp;` entity is made before it instead: half a link or half an entity is markup
+    Slack shows broken (or rejects)."""
     text = str(text)
-    return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + ELLIPSIS
+    if len(text) <= limit:
+        return text
+    end = max(0, limit - 1)
+    for token in _MARKUP.finditer(text):
+        if token.start() >= end:
+            break
+        if token.end() > end:
+            end = token.start()
+            break
+    return text[:end].rstrip() + ELLIPSIS
 
 
 def escape(text: str) -> str:
@@ -50,11 +67,13 @@ def escape(text: str) -> str:
 
 
 def link(url: str | None, label: str) -> str:
-    """A mrkdwn link (`<url|label>`), or the escaped label without a URL."""
+    """A mrkdwn link (`<url|label>`), or the escaped label without a URL. The URL cannot
+    end the link early or open another (`<`, `>`, `|` are percent-encoded)."""
     shown = escape(label).replace("|", "\u2223")
     if not url:
         return shown
-    return f"<{url.replace('>', '%3E').replace('|', '%7C')}|{shown}>"
+    safe = url.replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
+    return f"<{safe}|{shown}>"
 
 
 def plain(text: str, limit: int = MAX_TEXT) -> dict[str, Any]:

@@ -172,7 +172,7 @@ def question_message(knowledge: Knowledge, state: QuestionState) -> tuple[str, l
     if nav:
         blocks.append(actions(ids.NAV_BLOCK, nav))
     blocks.append(context(owner_line(state.owner, state.bot_user_id, state.command)))
-    text = clip(f"{label[:1].upper()}{label[1:]}: {q.text}", 300)
+    text = clip(escape(f"{label[:1].upper()}{label[1:]}: {q.text}"), 300)
     return text, blocks
 
 

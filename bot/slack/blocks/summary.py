@@ -131,5 +131,5 @@ def dm_summary(
     blocks.append(actions(ids.SUMMARY_ACTIONS_BLOCK, [
         button("Get the decision record (Markdown)", ids.RECORD_MD, consultation_id),
     ]))
-    text = clip(summary if summary.startswith(label) else f"Your verdict: {label}. {summary}", 300)
-    return text, fit_blocks(blocks)
+    text = summary if summary.startswith(label) else f"Your verdict: {label}. {summary}"
+    return clip(escape(text), 300), fit_blocks(blocks)
