@@ -19,61 +19,122 @@ EXIT_OK = 0
 EXIT_INVALID = 2
 
 
-def _parser() -> argparse.ArgumentParser:
+DISTRIBUTION = "ptf-bot"
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows `(default: X)` only where there is a default to show (not None or False)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False):
+            return action.help
+        return super()._get_help_string(action)
+
+
+def _prog() -> str:
+    """The name the program was run by: `ptf-bot` (the console script) or `python -m bot`
+    (argparse would say `__main__.py`)."""
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    stem = name[:-4] if name.lower().endswith(".exe") else name
+    return DISTRIBUTION if stem == DISTRIBUTION else "python -m bot"
+
+
+def _version() -> str:
+    """The installed distribution's version, else pyproject.toml's (a bare checkout)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:
+        pass
+    import tomllib
+
+    try:
+        pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+        return str(tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"])
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return "unknown"
+
+
+class _VersionAction(argparse.Action):
+    """`--version`: `ptf-bot 0.1.0`. The version is looked up only when asked (reading
+    the package metadata costs tens of milliseconds on every other command)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        sys.stdout.write(f"{DISTRIBUTION} {_version()}\n")
+        parser.exit()
+
+
+def _command(commands: Any, name: str, about: str) -> argparse.ArgumentParser:
+    return commands.add_parser(name, help=about, description=about,
+                               formatter_class=_HelpFormatter)
+
+
+def _parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m bot",
+        prog=prog or _prog(), formatter_class=_HelpFormatter,
         description="Prompt engineering or fine-tuning? A rule-based advisor with sources.",
     )
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action=_VersionAction,
+                        help="print the program's name and version, and exit")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                     help="what to do")
 
-    decide = commands.add_parser("decide", help="decide from an answers file (YAML or JSON)")
-    decide.add_argument("--answers", required=True, type=Path, help="answers file")
-    decide.add_argument("--format", choices=("json", "markdown", "text"), default="json")
-    decide.add_argument("--chart", type=Path, help="also write a break-even chart (PNG)")
-    decide.add_argument("--knowledge-dir", type=Path, help="knowledge folder (or KNOWLEDGE_DIR)")
+    decide = _command(commands, "decide", "decide from an answers file (YAML or JSON)")
+    _answers_option(decide)
+    decide.add_argument("--format", choices=("json", "markdown", "text"), default="json",
+                        help="output: one JSON object, a Markdown decision record, or text")
+    decide.add_argument("--chart", type=Path, metavar="FILE.png",
+                        help="also write the break-even chart to this PNG file")
+    _knowledge_option(decide)
     _today_option(decide)
 
-    following = commands.add_parser(
-        "next", help="the question the guided flow asks next, given an answers file (YAML or JSON)"
+    following = _command(
+        commands, "next",
+        "the question the guided flow asks next, given an answers file (YAML or JSON)",
     )
-    following.add_argument("--answers", required=True, type=Path, help="answers file")
-    following.add_argument("--knowledge-dir", type=Path, help="knowledge folder")
+    _answers_option(following)
+    _knowledge_option(following)
     _today_option(following)
 
-    console = commands.add_parser("console", help="the guided consultation in a terminal")
-    console.add_argument("--knowledge-dir", type=Path)
+    console = _command(commands, "console", "the guided consultation in a terminal")
+    _knowledge_option(console)
     _today_option(console)
 
-    knowledge = commands.add_parser("knowledge", help="knowledge files")
-    knowledge_commands = knowledge.add_subparsers(dest="knowledge_command", required=True)
-    check = knowledge_commands.add_parser("check", help="validate every knowledge file")
-    check.add_argument("--knowledge-dir", type=Path)
-    models = knowledge_commands.add_parser(
-        "models", help="the model catalogue: who can fine-tune what, until when, at what price"
-    )
-    models.add_argument("--format", choices=("text", "json"), default="text")
-    models.add_argument("--knowledge-dir", type=Path)
+    knowledge = _command(commands, "knowledge", "knowledge files")
+    knowledge_commands = knowledge.add_subparsers(dest="knowledge_command", required=True,
+                                                  metavar="COMMAND", help="what to do")
+    check = _command(knowledge_commands, "check", "validate every knowledge file")
+    _knowledge_option(check)
+    models = _command(knowledge_commands, "models",
+                      "the model catalogue: who can fine-tune what, until when, at what price")
+    models.add_argument("--format", choices=("text", "json"), default="text",
+                        help="output: text grouped by provider, or one JSON object")
+    _knowledge_option(models)
     _today_option(models)
 
-    database = commands.add_parser("db", help="the database (DATABASE_URL)")
-    database_commands = database.add_subparsers(dest="db_command", required=True)
-    database_commands.add_parser(
-        "upgrade", help="bring the database schema up to date (Alembic migrations)"
-    )
-    downgrade = database_commands.add_parser(
-        "downgrade", help="take the schema back to an older revision (to run an older bot)"
-    )
-    downgrade.add_argument("revision", help="e.g. 0001")
+    database = _command(commands, "db", "the database (DATABASE_URL)")
+    database_commands = database.add_subparsers(dest="db_command", required=True,
+                                                metavar="COMMAND", help="what to do")
+    _command(database_commands, "upgrade",
+             "bring the database schema up to date (Alembic migrations)")
+    downgrade = _command(database_commands, "downgrade",
+                         "take the schema back to an older revision (to run an older bot)")
+    downgrade.add_argument("revision", help="the Alembic revision to go back to, e.g. 0001")
 
-    recheck = commands.add_parser(
-        "recheck", help="re-decide every stored consultation; DM each owner once per change"
-    )
+    recheck = _command(commands, "recheck",
+                       "re-decide every stored consultation; DM each owner once per change")
     recheck.add_argument("--dry-run", action="store_true",
                          help="print the changed verdicts, record and send nothing")
-    recheck.add_argument("--knowledge-dir", type=Path)
+    _knowledge_option(recheck)
     _today_option(recheck)
 
-    commands.add_parser("serve", help="run the Slack bot (Socket Mode or HTTP)")
+    _command(commands, "serve", "run the Slack bot (Socket Mode or HTTP)")
     return parser
 
 
@@ -86,10 +147,22 @@ def _iso_date(text: str) -> date:
         ) from None
 
 
+def _answers_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--answers", required=True, type=Path, metavar="FILE",
+                         help="answers file (YAML or JSON) mapping question ids to values; "
+                              "- reads stdin")
+
+
+def _knowledge_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--knowledge-dir", type=Path, metavar="DIR",
+                         help="knowledge folder (default: KNOWLEDGE_DIR, else the copy "
+                              "shipped with the bot)")
+
+
 def _today_option(command: argparse.ArgumentParser) -> None:
     command.add_argument(
-        "--today", type=_iso_date, default=None,
-        help="decide as of this date, YYYY-MM-DD (default: BOT_TODAY, else the system date)",
+        "--today", type=_iso_date, default=None, metavar="YYYY-MM-DD",
+        help="decide as of this date (default: BOT_TODAY, else the system date)",
     )
 
 
@@ -121,30 +194,69 @@ def _load_knowledge(directory: Path | None):
         return None
 
 
-def _read_answers(path: Path) -> tuple[dict[str, Any] | None, str | None]:
-    """The answers file as a mapping. JSON is read as JSON (tabs, 2e7 and all); anything
-    else as YAML. An empty file, or one with only comments, means nothing is known yet."""
-    import yaml
+STDIN = "-"
 
+
+def _read_answers(path: Path) -> tuple[dict[str, Any] | None, list[str]]:
+    """The answers file (`-`: stdin) as a mapping (None when unreadable) and every problem
+    with it, one line each.
+
+    JSON is read as JSON (tabs, 2e7 and all); anything else as YAML. An empty file, or one
+    with only comments, means nothing is known yet. A key given twice is an error (YAML
+    and JSON would silently keep the last one)."""
+    name = "stdin" if str(path) == STDIN else str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = sys.stdin.read() if str(path) == STDIN else path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or str(error)
-        return None, f"answers: cannot read {path}: {reason}"
+        return None, [f"answers: cannot read {name}: {reason}"]
     stripped = text.lstrip("\ufeff \t\r\n")
     try:
         if path.suffix.lower() == ".json" or stripped.startswith("{"):
-            data = json.loads(stripped) if stripped else {}
+            data, twice = _read_json(text.lstrip("\ufeff"))
         else:
-            data = yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as error:
-        detail = str(error).splitlines()[0]
-        return None, f"answers: {path} is not valid YAML or JSON: {detail}"
+            data, twice = _read_yaml(text)
+    except ValueError as error:
+        return None, [f"answers: {name} is not valid YAML or JSON: {error}"]
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        return None, f"answers: {path} must map question ids to values (e.g. prompt_tokens: 6k)"
-    return data, None
+        return None, [f"answers: {name} must map question ids to values (e.g. prompt_tokens: 6k)"]
+    return data, [f"answers: {key}: given twice{where}; accepted: one value per question id"
+                  for key, where in twice]
+
+
+def _read_yaml(text: str) -> tuple[Any, list[tuple[str, str]]]:
+    """The data and each (key, " (line 1 and line 3, column 1)") given twice."""
+    import yaml
+
+    from bot.knowledge.loader import read_yaml, yaml_error_text
+
+    try:
+        data, duplicates = read_yaml(text)
+    except yaml.YAMLError as error:
+        raise ValueError(yaml_error_text(error)) from None
+    return data, [(str(d.key), f" (line {d.first_line} and line {d.line}, column {d.column})")
+                  for d in duplicates]
+
+
+def _read_json(text: str) -> tuple[Any, list[tuple[str, str]]]:
+    twice: list[tuple[str, str]] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        for key, value in items:
+            if key in seen:
+                twice.append((key, ""))
+            seen[key] = value
+        return seen
+
+    if not text.strip():
+        return {}, []
+    try:
+        return json.loads(text, object_pairs_hook=pairs), twice
+    except json.JSONDecodeError as error:
+        raise ValueError(f"line {error.lineno}, column {error.colno}: {error.msg}") from None
 
 
 def _answers_from(args: argparse.Namespace):
@@ -156,15 +268,14 @@ def _answers_from(args: argparse.Namespace):
     today = _today(args)
     if knowledge is None or today is None:
         return None
-    raw, problem = _read_answers(args.answers)
-    if raw is None:
-        print(problem, file=sys.stderr)
-        return None
-    answers, errors = parse_answers(knowledge, raw)
-    errors += check_answers(knowledge, answers, today)
-    if errors:
-        for error in errors:
-            print(f"answers: {error}", file=sys.stderr)
+    raw, problems = _read_answers(args.answers)
+    if raw is not None:
+        answers, errors = parse_answers(knowledge, raw)
+        errors += check_answers(knowledge, answers, today)
+        problems += [f"answers: {error}" for error in errors]
+    if raw is None or problems:
+        for problem in problems:
+            print(problem, file=sys.stderr)
         return None
     return knowledge, answers, today
 
@@ -229,11 +340,11 @@ def _explain(decision, knowledge, settings) -> dict[str, Any]:
 
     if not settings.llm_enabled:
         return {"text": explanation_text(decision), "source": "template", "cited_sources": []}
-    from bot.explain.llm import phrase, source_titles
+    from bot.explain.llm import phrase, source_titles, source_urls
 
     return phrase(
         decision.to_dict(), source_titles(knowledge), settings,
-        template_text=lambda: explanation_text(decision),
+        template_text=lambda: explanation_text(decision), source_urls=source_urls(knowledge),
     ).to_dict()
 
 

@@ -257,7 +257,7 @@ def test_decide_uses_the_phrased_explanation_only_when_it_passes(tmp_path):
     assert plain["explanation"]["source"] == "template"
     with FakeAnthropic() as api:
         env = {"ANTHROPIC_API_KEY": "sk-ant-test-key", "ANTHROPIC_BASE_URL": api.url,
-               "BOT_LLM_TIMEOUT_S": "5"}
+               "BOT_LLM_TIMEOUT_S": "20"}
         api.script(faithful())
         phrased = json.loads(run_bot("decide", "--answers", scenario, env=env).stdout)
         assert phrased["explanation"]["source"] == "llm"

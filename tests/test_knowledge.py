@@ -217,4 +217,4 @@ def test_a_key_written_twice_is_an_error_with_its_line(knowledge_copy):
 
 def test_a_missing_folder_is_one_problem(tmp_path):
     found = problems_of(tmp_path / "nowhere")
-    assert len(found) == 1 and "is not a folder of knowledge files" in found[0]
+    assert len(found) == 1 and "(folder): does not exist" in found[0]

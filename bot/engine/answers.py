@@ -279,10 +279,7 @@ def parse_answers(
     parsed: dict[str, Value] = {}
     for key in raw:
         if not knowledge.has_question(str(key)):
-            known = ", ".join(q.id for q in knowledge.questions)
-            errors.append(
-                AnswerError(str(key), str(raw[key]), f"unknown question id; known ids: {known}")
-            )
+            errors.append(AnswerError(str(key), str(raw[key]), unknown_id_reason(knowledge, key)))
     for question in knowledge.questions:
         if question.id not in raw:
             continue
@@ -291,3 +288,19 @@ def parse_answers(
         except AnswerError as exc:
             errors.append(exc)
     return parsed, errors
+
+
+def close_question_ids(knowledge: Knowledge, key: Any, limit: int = 3) -> list[str]:
+    """Question ids that look like a mistyped `key` (`prompt_tokns`, `Monthly-Calls`)."""
+    import difflib
+
+    ids = [q.id for q in knowledge.questions]
+    return difflib.get_close_matches(_normalized(str(key)), ids, n=limit, cutoff=0.75)
+
+
+def unknown_id_reason(knowledge: Knowledge, key: Any) -> str:
+    """Why an answers file's `key` is refused: the closest ids, then every known one."""
+    close = close_question_ids(knowledge, key)
+    hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+    known = ", ".join(q.id for q in knowledge.questions)
+    return f"unknown question id{hint}; known ids: {known}"

@@ -126,9 +126,9 @@ def load_knowledge(directory: Path | str | None = None) -> Knowledge:
 @lru_cache(maxsize=8)
 def _load_cached(directory: Path) -> Knowledge:
     problems: list[Problem] = []
-    if not directory.is_dir():
-        raise KnowledgeError([Problem(str(directory), "(folder)",
-                                      "is not a folder of knowledge files")])
+    folder = _folder_problem(directory)
+    if folder is not None:
+        raise KnowledgeError([folder])
     raw: dict[str, Any] = {}
     digest = hashlib.sha256()
     for name in KNOWLEDGE_FILES:
@@ -140,12 +140,12 @@ def _load_cached(directory: Path) -> Knowledge:
             continue
         digest.update(name.encode() + b"\0" + text)
         try:
-            raw[name] = yaml.load(text, Loader=_yaml_loader())
+            raw[name], duplicates = read_yaml(text)
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
-            reason = getattr(exc, "problem", None) or str(exc)
-            problems.append(Problem(file.name, where, f"is not valid YAML: {reason}"))
+            where, reason = _yaml_where(exc), getattr(exc, "problem", None) or str(exc)
+            problems.append(Problem(file.name, where or "(file)", f"is not valid YAML: {reason}"))
+            continue
+        problems.extend(Problem(file.name, d.where, d.reason) for d in duplicates)
     if problems:
         raise KnowledgeError(problems)
 
@@ -192,30 +192,105 @@ def _with_model_options(question: Question, catalogue: Catalogue, providers: Pro
     return question.model_copy(update={"options": options})
 
 
+def _folder_problem(directory: Path) -> Problem | None:
+    """One problem for a folder that is not there (not one per missing file)."""
+    if not directory.exists():
+        return Problem(str(directory), "(folder)", "does not exist; set --knowledge-dir or "
+                       "KNOWLEDGE_DIR to a folder of knowledge files")
+    if not directory.is_dir():
+        return Problem(str(directory), "(folder)", "is not a folder of knowledge files")
+    if not any((directory / f"{name}.yaml").exists() for name in KNOWLEDGE_FILES):
+        names = ", ".join(f"{name}.yaml" for name in KNOWLEDGE_FILES)
+        return Problem(str(directory), "(folder)", f"has none of the knowledge files ({names})")
+    return None
+
+
+@dataclass(frozen=True)
+class DuplicateKey:
+    """A key written twice in one YAML mapping (YAML itself keeps the last silently)."""
+
+    key: Any
+    entry: str | None  # the `id` of the mapping it is in, when it has one
+    line: int  # 1-based, of the second occurrence
+    column: int
+    first_line: int
+
+    @property
+    def where(self) -> str:
+        at = f"line {self.line}, column {self.column}"
+        return f"{self.entry} ({at})" if self.entry else at
+
+    @property
+    def reason(self) -> str:
+        return f"the key {self.key!r} is written twice (first on line {self.first_line})"
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
 class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """A YAML loader that refuses a key written twice in one mapping (last-wins hides
-    a bad edit)."""
+    """The safe loader, noting every key written twice in one mapping (last-wins hides a
+    bad edit). Merge keys (`<<`) may be overridden, as YAML intends."""
+
+    def __init__(self, stream: str | bytes) -> None:
+        super().__init__(stream)
+        self.duplicates: list[DuplicateKey] = []
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            self._note_duplicates(node)
+        return super().construct_mapping(node, deep=deep)
+
+    def _note_duplicates(self, node: yaml.MappingNode) -> None:
+        seen: dict[Any, Any] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE_TAG:
+                continue
+            key = self.construct_object(key_node)
+            try:
+                first = seen.setdefault(key, key_node.start_mark)
+            except TypeError:  # not hashable: the constructor says so itself
+                continue
+            if first is not key_node.start_mark:
+                mark = key_node.start_mark
+                self.duplicates.append(DuplicateKey(key, _mapping_id(node), mark.line + 1,
+                                                    mark.column + 1, first.line + 1))
 
 
-def _no_duplicates(loader: Any, node: yaml.MappingNode, deep: bool = False) -> Any:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"the key {key!r} is written twice", key_node.start_mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node, deep)
+def _mapping_id(node: yaml.MappingNode) -> str | None:
+    for key_node, value_node in node.value:
+        if (isinstance(key_node, yaml.ScalarNode) and key_node.value == "id"
+                and isinstance(value_node, yaml.ScalarNode)):
+            return str(value_node.value)
+    return None
 
 
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates
-)
+def read_yaml(text: str | bytes) -> tuple[Any, list[DuplicateKey]]:
+    """One YAML document (safe loader) and every key written twice in it; raises
+    yaml.YAMLError on bad syntax (`yaml_error_text` says where)."""
+    loader = _UniqueKeyLoader(text)
+    try:
+        return loader.get_single_data(), loader.duplicates
+    finally:
+        loader.dispose()
 
 
-def _yaml_loader() -> type:
-    return _UniqueKeyLoader
+def _yaml_where(error: yaml.YAMLError) -> str | None:
+    mark = getattr(error, "problem_mark", None)
+    return f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else None
+
+
+def yaml_error_text(error: yaml.YAMLError) -> str:
+    """`line 3, column 14: did not find expected ',' or ']' (while parsing a flow sequence
+    from line 2, column 6)`: one line, for a person to find the spot."""
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    text = f"{where}: {problem}" if (where := _yaml_where(error)) else problem
+    context, start = getattr(error, "context", None), getattr(error, "context_mark", None)
+    if context and start is not None:
+        text += f" ({context} from line {start.line + 1}, column {start.column + 1})"
+    elif context:
+        text += f" ({context})"
+    return text
 
 
 def _model(cls: type[Strict], data: Any, file: str, entry: str, problems: list[Problem]):
