@@ -311,17 +311,17 @@ def _wait(predicate: Any, timeout: float = 10.0) -> Any:
     return None
 
 
-def _thread_consultation(fake: FakeSlack, sender: SlackSender, database_url: str) -> str:
+def _thread_consultation(fake: FakeSlack, sender: SlackSender, database_url: str,
+                         channel: str = "C0BENCHFLOW", text: str = "should we fine-tune this?",
+                         settle: float = 1.0) -> str:
     """Drive one @-mention consultation to its end: click the last real choice of each
     question (the first one often ends it at once), type "5000" for number questions;
     count the Web API calls it took (auth.test and the file bytes upload excluded)."""
     from bot.store import Store
 
-    channel = "C0BENCHFLOW"
     root = new_ts()
-    text = "should we fine-tune this?"
     fake.add_message(channel, root, f"<@{fake.bot_user_id}> {text}", user=USER)
-    fake.quiet_for(1.0)
+    fake.quiet_for(settle)
     start = len(fake.calls_to())
     store = Store(database_url)
 
@@ -351,7 +351,7 @@ def _thread_consultation(fake: FakeSlack, sender: SlackSender, database_url: str
             clicks += 1
             _wait(lambda before=before: repr(msg["blocks"]) != before
                   or (row() is not None and row().status != "open"))
-        fake.quiet_for(1.5)
+        fake.quiet_for(1.5 * settle)
         final = row()
     finally:
         store.dispose()

@@ -22,6 +22,7 @@ from bot.engine.decision import Decision
 from bot.engine.verdicts import VERDICT_LABELS
 from bot.slack import blocks, phrasing
 from bot.slack.blocks.home import HistoryItem
+from bot.slack.blocks.limits import link as mrkdwn_link
 from bot.slack.state import decision_of, state_of
 from bot.slack.web import (
     Deps,
@@ -107,11 +108,18 @@ def open_dm(deps: Deps, user: str) -> str:
 
 
 def _upload_chart(deps: Deps, dm: str, decision: Decision) -> None:
-    from bot.explain.chart import render_chart_png
+    from bot.explain.chart_process import ChartFailed, render_chart_png_isolated
 
     try:
-        png = render_chart_png(decision)
+        png = render_chart_png_isolated(decision)
     except ValueError:
+        return
+    except ChartFailed as exc:
+        log.error("break-even chart not drawn: %s", exc)
+        with contextlib.suppress(SlackCallFailed):
+            call(deps, "chat_postMessage", channel=dm,
+                 text="I could not draw the break-even chart this time. The cost table above "
+                      "has the same figures.")
         return
     try:
         call(
@@ -242,7 +250,7 @@ def send_record_dm(
     if user == c.user_id:
         link = permalink(deps, dm_meta.get("channel"), dm_meta.get("ts"))
         if link:
-            tell_user(deps, user, f"Your full record is in our DM: <{link}|open it>.",
+            tell_user(deps, user, f"Your full record is in our DM: {mrkdwn_link(link, 'open it')}.",
                       channel=channel, thread_ts=thread_ts)
             return
     try:
