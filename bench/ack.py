@@ -183,6 +183,17 @@ def _start(
     raise SystemExit(f"{kind} server did not start")
 
 
+def stop_servers(procs: dict[str, Any]) -> None:
+    """SIGTERM every serving process, then wait (kill after 20 s)."""
+    for proc, _ in procs.values():
+        proc.send_signal(signal.SIGTERM)
+    for proc, _ in procs.values():
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def _proc_kb(pid: int, path: str, field: str) -> int:
     try:
         for line in Path(f"/proc/{pid}/{path}").read_text().splitlines():
@@ -403,13 +414,7 @@ def run(n: int, server: str, interval: float, database_url: str | None, noop: bo
             rss = {k: _rss_report(p) for k, (p, _) in procs.items()}
             flow = _thread_consultation(fake, senders["ours"], db)
         finally:
-            for proc, _ in procs.values():
-                proc.send_signal(signal.SIGTERM)
-            for proc, _ in procs.values():
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+            stop_servers(procs)
 
     listeners = "ack-only (--noop-listeners)" if noop else "register(app)"
     print(f"ack latency, {n} requests per kind per app, server={server}, "

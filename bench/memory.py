@@ -15,8 +15,6 @@ short-lived child, bot/explain/chart_process.py). Goal: <= 120 MB RSS per worker
 from __future__ import annotations
 
 import argparse
-import signal
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -24,7 +22,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ack import SECRET, _rss_report, _start, _thread_consultation  # noqa: E402
+from bench.ack import (  # noqa: E402
+    SECRET,
+    _rss_report,
+    _start,
+    _thread_consultation,
+    stop_servers,
+)
 from tests.support.fake_slack import FakeSlack  # noqa: E402
 from tests.support.slack_requests import SlackSender  # noqa: E402
 
@@ -70,13 +74,7 @@ def run(n: int, server: str) -> int:
             mapped = _maps_matplotlib(_serving_pid(procs["ours"][0]))
             bare = _rss_report(procs["bare"][0])
         finally:
-            for proc, _ in procs.values():
-                proc.send_signal(signal.SIGTERM)
-            for proc, _ in procs.values():
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+            stop_servers(procs)
     print(f"memory, server={server}, {n} thread consultations ({done} finished, {charts} "
           f"charts uploaded); server logs in {tmp}")
     print(f"  baseline: bare Bolt app          {bare['worker']:7.1f} MB RSS")
