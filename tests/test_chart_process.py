@@ -1,11 +1,16 @@
 """The serving path draws the break-even chart in a child process, so matplotlib never
-stays in a worker (issue: memory after many consultations)."""
+stays in a worker (issue: memory after many consultations), and one child draws the
+charts that come close together (the import is paid once)."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +18,12 @@ import pytest
 from bot.engine import decide
 from bot.engine.decision import Decision
 from bot.explain.chart import render_chart_png
-from bot.explain.chart_process import ChartFailed, render_chart_png_isolated
+from bot.explain.chart_process import (
+    ChartFailed,
+    _ChartChild,
+    chart_child_pid,
+    render_chart_png_isolated,
+)
 from bot.knowledge import load_knowledge
 from tests.conftest import TODAY
 
@@ -51,4 +61,41 @@ def test_no_volume_no_chart_and_a_stuck_child_is_a_clear_failure() -> None:
     with pytest.raises(ValueError):
         render_chart_png_isolated(decide(knowledge, {"task_type": "format"}, TODAY))
     with pytest.raises(ChartFailed, match="took over"):
-        render_chart_png_isolated(decide(knowledge, VOLUME, TODAY), timeout=0.01)
+        _ChartChild().draw(_payload(decide(knowledge, VOLUME, TODAY)), timeout=0.01)
+
+
+def _payload(decision: Decision) -> bytes:
+    return json.dumps(decision.to_dict()).encode()
+
+
+def test_charts_close_together_share_one_child_that_exits_when_idle() -> None:
+    decision = decide(load_knowledge(), VOLUME, TODAY)
+    first = render_chart_png_isolated(decision)
+    pid = chart_child_pid()
+    assert pid is not None
+    started = time.monotonic()
+    assert render_chart_png_isolated(decision) == first
+    assert chart_child_pid() == pid
+    assert time.monotonic() - started < 0.8  # no second matplotlib import
+    child = _ChartChild(idle_s=0.2)
+    assert child.draw(_payload(decision), timeout=30).startswith(b"\x89PNG")
+    own = child.pid
+    assert own is not None and own != pid
+    time.sleep(0.6)
+    assert child.pid is None
+    assert not Path(f"/proc/{own}").exists()  # exited and reaped
+
+
+def test_a_bad_decision_or_a_dead_child_fails_one_chart_and_the_next_one_is_drawn() -> None:
+    decision = decide(load_knowledge(), VOLUME, TODAY)
+    child = _ChartChild(max_charts=2)
+    with pytest.raises(ChartFailed, match="KeyError|ValueError|TypeError"):
+        child.draw(b'{"verdict": "fine_tuning"}', timeout=30)
+    pid = child.pid
+    assert pid is not None  # the child survives a bad request
+    os.kill(pid, signal.SIGKILL)
+    time.sleep(0.1)
+    assert child.draw(_payload(decision), timeout=30).startswith(b"\x89PNG")
+    assert child.pid not in (None, pid)
+    assert child.draw(_payload(decision), timeout=30).startswith(b"\x89PNG")
+    assert child.pid is None  # the new child exits after max_charts (2) charts
