@@ -8,8 +8,8 @@ consultations on ours (as bench/ack.py drives one: the last choice of each quest
 "5000" typed for numbers), and prints the worker's RSS and PSS at idle, after the first
 and after the last, the bare app's RSS, how many charts were uploaded, and whether
 matplotlib is mapped into the worker (it must not be: Slack's chart is drawn in a
-child process that exits when idle, bot/explain/chart_process.py). Goal: <= 120 MB RSS per worker after
-50 consultations.
+child process that exits when idle, bot/explain/chart_process.py). Goal: <= 120 MB RSS
+per worker after 50 consultations.
 """
 
 from __future__ import annotations
