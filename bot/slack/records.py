@@ -107,7 +107,7 @@ def open_dm(deps: Deps, user: str) -> str:
     return str(response["channel"]["id"])
 
 
-def _upload_chart(deps: Deps, dm: str, decision: Decision) -> None:
+def _upload_chart(deps: Deps, dm: str, decision: Decision, thread_ts: str | None = None) -> None:
     from bot.explain.chart_process import ChartFailed, render_chart_png_isolated
 
     try:
@@ -117,7 +117,7 @@ def _upload_chart(deps: Deps, dm: str, decision: Decision) -> None:
     except ChartFailed as exc:
         log.error("break-even chart not drawn: %s", exc)
         with contextlib.suppress(SlackCallFailed):
-            call(deps, "chat_postMessage", channel=dm,
+            call(deps, "chat_postMessage", channel=dm, thread_ts=thread_ts,
                  text="I could not draw the break-even chart this time. The cost table above "
                       "has the same figures.")
         return
@@ -126,6 +126,7 @@ def _upload_chart(deps: Deps, dm: str, decision: Decision) -> None:
             deps,
             "files_upload_v2",
             channel=dm,
+            thread_ts=thread_ts,
             file=png,
             filename="break-even.png",
             title=f"Break-even: {decision.verdict_label}",
@@ -133,7 +134,7 @@ def _upload_chart(deps: Deps, dm: str, decision: Decision) -> None:
         )
     except SlackCallFailed as exc:
         with contextlib.suppress(SlackCallFailed):
-            call(deps, "chat_postMessage", channel=dm,
+            call(deps, "chat_postMessage", channel=dm, thread_ts=thread_ts,
                  text=f"I could not attach the break-even chart: {explain(exc)}. The cost "
                       "table above has the same figures.")
 
@@ -188,20 +189,31 @@ def deliver(
     note: str | None = None,
     on_dm_failed: Callable[[SlackCallFailed], None],
     on_changed: Callable[[StoredConsultation], None] | None = None,
+    dm: bool = True,
 ) -> None:
     """The end of a consultation, after its card: the owner's DM summary at once (with the
     chart), then the LLM phrasing (when on), which replaces the card (`card(prose)` gives
-    it; None when there is none to update) and the DM in place."""
+    it; None when there is none to update) and the DM in place.
+
+    `dm=False` (the assistant thread, which is a DM already): no summary; the chart goes
+    in the card's thread, and the delivery is recorded as done there."""
     prose = prose_for(deps, c, decision)
-    try:
-        send_summary(deps, c, decision, link=link, place=place, note=note, prose=prose)
-    except SlackCallFailed as exc:
-        on_dm_failed(exc)
+    if dm:
+        try:
+            send_summary(deps, c, decision, link=link, place=place, note=note, prose=prose)
+        except SlackCallFailed as exc:
+            on_dm_failed(exc)
+    elif c.channel:
+        remember(deps, c.id, dm={"channel": c.channel, "in_thread": True,
+                                 "for_decision": phrasing.fingerprint(decision)})
+        if decision.has_volume:
+            _upload_chart(deps, c.channel, decision, thread_ts=c.thread_ts)
     phrasing.improve(
         deps, c, decision,
         template=card_explanation(decision),
         render=card,
-        render_dm=lambda p: _summary(deps, c, decision, p, link=link, place=place, note=note),
+        render_dm=(lambda p: _summary(deps, c, decision, p, link=link, place=place, note=note))
+        if dm else None,
         on_changed=on_changed,
     )
 
@@ -247,7 +259,7 @@ def send_record_dm(
         tell_user(deps, user, not_found(deps.command), channel=channel, thread_ts=thread_ts)
         return
     dm_meta = c.meta.get("dm") or {}
-    if user == c.user_id:
+    if user == c.user_id and not dm_meta.get("in_thread"):
         link = permalink(deps, dm_meta.get("channel"), dm_meta.get("ts"))
         if link:
             tell_user(deps, user, f"Your full record is in our DM: {mrkdwn_link(link, 'open it')}.",

@@ -37,6 +37,7 @@ from bot.engine.consultation import typed_answer
 from bot.engine.freetext import clean, parse_freetext
 from bot.knowledge import Question
 from bot.slack import blocks
+from bot.slack.assistant_status import clear_status, set_status
 from bot.slack.blocks.limits import escape
 from bot.slack.blocks.question import QuestionState, closed_message, start_your_own
 from bot.slack.phrasing import fingerprint
@@ -49,6 +50,7 @@ from bot.slack.web import (
     about,
     call,
     explain,
+    guarded,
     is_dm,
     permalink,
     tell_user,
@@ -69,6 +71,8 @@ REPLIES_PAGES = 5
 #: A delivery claimed this long ago without a DM recorded is taken over (the process
 #: that claimed it died).
 CLAIM_STALE_S = 120.0
+#: The assistant thread's status while the verdict is written up (and phrased).
+WRITING_UP = "is writing up the verdict..."
 #: Top-level words in the bot's DM that start a new consultation.
 NEW_WORDS = re.compile(
     r"^\s*(?:new|new one|new consultation|start|start over|restart|begin|again)\s*[.!]*\s*$",
@@ -204,6 +208,9 @@ def finish_thread(deps: Deps, c: StoredConsultation) -> None:
     claimed = _claim_delivery(deps, c)
     if claimed is None:
         return
+    in_assistant = c.surface == "assistant" and bool(c.channel and c.thread_ts)
+    if in_assistant:
+        set_status(deps, str(c.channel), str(c.thread_ts), WRITING_UP)
 
     def dm_failed(exc: SlackCallFailed) -> None:
         tell_user(deps, c.user_id, f"I could not send you the full record in a DM: "
@@ -212,14 +219,17 @@ def finish_thread(deps: Deps, c: StoredConsultation) -> None:
     deliver(deps, claimed, decision,
             card=lambda p: result_card(deps, claimed, decision, p, thread=True),
             link=link, place=where(c.channel), on_dm_failed=dm_failed,
-            on_changed=lambda row: advance(deps, row))
+            on_changed=lambda row: advance(deps, row),
+            dm=not in_assistant)  # the assistant thread is the DM already
+    if in_assistant:
+        clear_status(deps, str(c.channel), str(c.thread_ts))
 
 
 def _delivered(meta: Mapping[str, Any], digest: str) -> bool:
     """The owner's DM summary of this decision was sent (a `dm` saved before DMs were
     tied to their decision counts as sent)."""
     dm = meta.get("dm")
-    if not isinstance(dm, Mapping) or not dm.get("ts"):
+    if not isinstance(dm, Mapping) or not (dm.get("ts") or dm.get("in_thread")):
         return False
     return "for_decision" not in dm or dm.get("for_decision") == digest
 
@@ -271,33 +281,43 @@ def resume_finished(deps: Deps, c: StoredConsultation) -> bool:
 # ---------------------------------------------------------------- starting one
 
 
-def _thread_texts(
+def people_messages(
+    deps: Deps, *, channel: str, thread_ts: str, user: str | None = None, skip_ts: str = ""
+) -> list[str]:
+    """The text of people's messages in the thread, oldest first (`user`: only theirs),
+    never bots'. Raises SlackCallFailed when the thread cannot be read."""
+    texts: list[str] = []
+    cursor = None
+    for _ in range(REPLIES_PAGES):
+        kwargs: dict[str, Any] = {"channel": channel, "ts": thread_ts, "limit": 200}
+        if cursor:
+            kwargs["cursor"] = cursor
+        response = call(deps, "conversations_replies", **kwargs)
+        for m in response.get("messages") or []:
+            if (m.get("user") and (user is None or m.get("user") == user)
+                    and not m.get("bot_id")
+                    and m.get("subtype") in HANDLED_MESSAGE_SUBTYPES
+                    and m.get("ts") != skip_ts and m.get("text")):
+                texts.append(str(m["text"]))
+        cursor = (response.get("response_metadata") or {}).get("next_cursor")
+        if not response.get("has_more") or not cursor:
+            break
+    return texts
+
+
+def thread_texts(
     deps: Deps, *, user: str, channel: str, thread_ts: str, ts: str, text: str
 ) -> tuple[list[str], str | None]:
     """The owner's messages in the thread (oldest first) and a note if it could not be read.
 
     Only the asker's own messages are used, never other people's."""
-    texts: list[str] = []
-    cursor = None
-    note = None
     try:
-        for _ in range(REPLIES_PAGES):
-            kwargs: dict[str, Any] = {"channel": channel, "ts": thread_ts, "limit": 200}
-            if cursor:
-                kwargs["cursor"] = cursor
-            response = call(deps, "conversations_replies", **kwargs)
-            for m in response.get("messages") or []:
-                if (m.get("user") == user and not m.get("bot_id")
-                        and m.get("subtype") in HANDLED_MESSAGE_SUBTYPES
-                        and m.get("ts") != ts and m.get("text")):
-                    texts.append(str(m["text"]))
-            cursor = (response.get("response_metadata") or {}).get("next_cursor")
-            if not response.get("has_more") or not cursor:
-                break
+        texts = people_messages(deps, channel=channel, thread_ts=thread_ts, user=user,
+                                skip_ts=ts)
+        note = None
     except SlackCallFailed as exc:
-        note = f"I only used your message: {explain(exc)}."
-    texts.append(text)
-    return texts, note
+        texts, note = [], f"I only used your message: {explain(exc)}."
+    return [*texts, text], note
 
 
 def handle_mention(
@@ -309,35 +329,47 @@ def handle_mention(
     ts: str,
     thread_ts: str | None,
     text: str,
-) -> None:
+    surface: str = "thread",
+    origin: str = "mention",
+    meta: Mapping[str, Any] | None = None,
+    read_thread: bool = True,
+    texts: list[str] | None = None,
+) -> StoredConsultation | None:
     """Someone mentioned the bot (or wrote to it in a DM): start or continue a thread
-    consultation in that thread (a top-level message becomes the thread's root)."""
+    consultation in that thread (a top-level message becomes the thread's root).
+
+    The other surfaces that consult in a thread come here too: the assistant thread
+    (`surface="assistant"`, whose earlier messages are the bot's greeting:
+    `read_thread=False`) and the message shortcut (`texts`: the thread as it read it).
+    Returns the consultation started, None when the thread had one already."""
     root = thread_ts or ts
     existing = deps.store.find_open_for_thread(channel, root)
     if existing is not None:
         with about(existing.id):
             _mention_in_busy_thread(deps, existing, user=user, channel=channel, text=text)
-        return
-    texts, note = (
-        _thread_texts(deps, user=user, channel=channel, thread_ts=root, ts=ts, text=text)
-        if thread_ts and thread_ts != ts
-        else ([text], None)
-    )
+        return None
+    note = None
+    if texts is None:
+        texts, note = (
+            thread_texts(deps, user=user, channel=channel, thread_ts=root, ts=ts, text=text)
+            if read_thread and thread_ts and thread_ts != ts
+            else ([text], None)
+        )
     state = new_state(deps)
     state.read("\n".join(texts))
     if note:
         state.note(note)
     try:
         c = deps.store.create_consultation(
-            user_id=user, team_id=team, surface="thread", channel=channel, thread_ts=root,
-            state=state.to_json(), meta={"origin": "mention"},
+            user_id=user, team_id=team, surface=surface, channel=channel, thread_ts=root,
+            state=state.to_json(), meta={"origin": origin, **(meta or {})},
         )
     except ConsultationExists as exc:  # created meanwhile (another delivery/replica)
         if exc.existing is not None:
             with about(exc.existing.id):
                 _mention_in_busy_thread(deps, exc.existing, user=user, channel=channel,
                                         text=text)
-        return
+        return None
     with about(c.id):
         try:
             advance(deps, c)
@@ -345,6 +377,7 @@ def handle_mention(
             tell_user(deps, user, f"I could not reply in the thread: {explain(exc)}. Try "
                       f"`{deps.command}` instead: it works in any channel.", channel=channel,
                       thread_ts=root)
+    return c
 
 
 def _mention_in_busy_thread(
@@ -451,7 +484,8 @@ def open_in_dm(deps: Deps, user: str, channel: str) -> StoredConsultation | None
     """The user's open consultation in the DM `channel` (the newest; older open ones, left
     from before one DM meant one consultation, are abandoned)."""
     rows = [r for r in deps.store.recent_for_user(user, 20)
-            if r.channel == channel and r.status == "open" and r.thread_ts]
+            if r.channel == channel and r.status == "open" and r.thread_ts
+            and r.surface != "assistant"]  # each assistant thread keeps its own
     if not rows:
         return None
     for older in rows[1:]:
@@ -472,10 +506,11 @@ def abandon(deps: Deps, c: StoredConsultation) -> None:
 
 def supersede(deps: Deps, keep: StoredConsultation) -> None:
     """In the bot's DM one consultation is open at a time: abandon the others."""
-    if not (keep.channel and is_dm(keep.channel)):
+    if not (keep.channel and is_dm(keep.channel)) or keep.surface == "assistant":
         return
     for r in deps.store.recent_for_user(keep.user_id, 20):
-        if r.id != keep.id and r.channel == keep.channel and r.status == "open":
+        if (r.id != keep.id and r.channel == keep.channel and r.status == "open"
+                and r.surface != "assistant"):
             abandon(deps, r)
 
 
@@ -531,3 +566,30 @@ def _continue_in_dm(deps: Deps, c: StoredConsultation, *, channel: str, text: st
         f"Your consultation is still open: answer {there}, or write *new* to start another "
         "one."
     ))
+
+
+# ---------------------------------------------------------------- any message event
+
+
+def handle_message(deps: Deps, event: Mapping[str, Any], *, team: str | None) -> None:
+    """A person's `message` event (work pool): a mention, a top-level message in the bot's
+    DM, or a reply in a thread. Anything else is not for the bot."""
+    user, channel, ts = str(event["user"]), str(event["channel"]), str(event["ts"])
+    if deps.bot_user_id and user == deps.bot_user_id:
+        return
+    text = str(event.get("text") or "")
+    thread_ts = event.get("thread_ts")
+    in_thread = bool(thread_ts) and thread_ts != ts
+    mentioned = bool(deps.bot_user_id) and f"<@{deps.bot_user_id}>" in text
+    direct = event.get("channel_type") == "im" and not in_thread
+    if not (mentioned or in_thread or direct):
+        return
+    with guarded(deps, user, channel=channel, thread_ts=thread_ts or ts):
+        if direct:
+            handle_direct_message(deps, user=user, team=team, channel=channel, ts=ts, text=text)
+        elif mentioned:
+            handle_mention(deps, user=user, team=team, channel=channel, ts=ts,
+                           thread_ts=thread_ts, text=text)
+        else:
+            handle_thread_message(deps, user=user, channel=channel, thread_ts=str(thread_ts),
+                                  text=text)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 JsonType = JSON().with_variant(JSONB(), "postgresql")
 
-SURFACES = ("modal", "thread", "home")
+SURFACES = ("modal", "thread", "home", "assistant", "workflow")
 STATUSES = ("open", "done", "abandoned")
 
 

@@ -339,7 +339,7 @@ class Store:
     ) -> StoredConsultation:
         """Insert an open consultation and return it.
 
-        `surface` is one of modal, thread, home. At most one consultation per
+        `surface` is one of modal, thread, home, assistant, workflow. At most one consultation per
         (channel, thread_ts) can be open: a second one raises `ConsultationExists`
         carrying the open one (`.existing`).
         """

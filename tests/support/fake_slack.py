@@ -22,7 +22,9 @@ chat.getPermalink, conversations.replies, conversations.history, conversations.o
 conversations.info, views.open, views.update, views.push, views.publish, users.info,
 auth.test, files.getUploadURLExternal (+ the upload POST to the returned URL),
 files.completeUploadExternal, files.info, apps.connections.open (with the app token;
-the ws URL refuses connections). Anything else: `{"ok": false, "error":
+the ws URL refuses connections), assistant.threads.setStatus / setSuggestedPrompts /
+setTitle, functions.completeSuccess / completeError (a workflow step's `xwfp-` token is
+accepted once added to `fake.step_tokens`). Anything else: `{"ok": false, "error":
 "unknown_method"}`. A wrong or missing bot token: `invalid_auth` / `not_authed`.
 
 `response_url`s: use `fake.response_url()` in payloads; what the bot posts there is
@@ -112,6 +114,8 @@ class FakeSlack:
 
     def __init__(self, token: str | None = BOT_TOKEN, team_id: str = TEAM_ID):
         self.token = token
+        #: Workflow step tokens (`xwfp-...`) accepted as well as the bot token.
+        self.step_tokens: set[str] = set()
         self.team_id = team_id
         self.bot_user_id = BOT_USER_ID
         self.socket_mode_port = 9  # discard port: Socket Mode connections are refused
@@ -428,7 +432,7 @@ class FakeSlack:
                 self._reply(h, call, 200, {"ok": False, "error": "not_authed"})
                 return
             app_level = method == "apps.connections.open" and token.startswith("xapp-")
-            if token != self.token and not app_level:
+            if token != self.token and not app_level and token not in self.step_tokens:
                 self._reply(h, call, 200, {"ok": False, "error": "invalid_auth"})
                 return
 
@@ -552,6 +556,29 @@ class FakeSlack:
                     if m.get("ts") == ts:
                         m.update({k: v for k, v in msg.items() if k != "thread_ts"})
             return {"ok": True, "channel": channel, "ts": ts, "text": msg["text"], "message": msg}
+        if method.startswith("assistant.threads."):
+            if not call.arg("channel_id") or not call.arg("thread_ts"):
+                return {"ok": False, "error": "invalid_arguments"}
+            if method == "assistant.threads.setSuggestedPrompts":
+                prompts = call.arg_json("prompts")
+                if (not isinstance(prompts, list) or not 1 <= len(prompts) <= 4
+                        or not all(isinstance(p, dict) and p.get("title") and p.get("message")
+                                   for p in prompts)):
+                    return {"ok": False, "error": "invalid_arguments"}
+            elif method == "assistant.threads.setTitle" and not call.arg("title"):
+                return {"ok": False, "error": "invalid_arguments"}
+            elif method not in ("assistant.threads.setStatus", "assistant.threads.setTitle"):
+                return {"ok": False, "error": "unknown_method"}
+            return {"ok": True}
+        if method in ("functions.completeSuccess", "functions.completeError"):
+            if not call.arg("function_execution_id"):
+                return {"ok": False, "error": "invalid_arguments"}
+            if method == "functions.completeError" and not call.arg("error"):
+                return {"ok": False, "error": "invalid_arguments"}
+            if method == "functions.completeSuccess" and not isinstance(
+                    call.arg_json("outputs"), dict):
+                return {"ok": False, "error": "invalid_arguments"}
+            return {"ok": True}
         if method == "chat.postEphemeral":
             if not call.arg("channel") or not call.arg("user"):
                 return {"ok": False, "error": "channel_not_found"}

@@ -4,6 +4,9 @@
     views/     the consultation modal's submission
     actions/   buttons and selects (answers, change, start over, records, App Home)
     events/    app_mention, message (thread replies, DMs), app_home_opened
+    assistant/ Bolt's `Assistant`: thread started, context changed, user message
+    functions/ the `ptf_decide` Workflow Builder step (function_executed)
+    shortcuts/ the message shortcut "Ask the advisor about this thread"
 
 One listener per file; each package's `register(app)` wires its listeners. `register(app)`
 here calls them all, then any other sub-package/module that defines `register`.
