@@ -11,8 +11,9 @@ Starts FakeSlack (the Web API stand-in) in this process and two serving processe
 - "bare": a Bolt app whose listeners only ack, behind Bolt's own WSGI adapter, on the
   same kind of server.
 
-Then it sends N signed slash commands, block_actions and Events API deliveries to each
-(interleaved, 127.0.0.1 only) and prints p50/p99 ack latency for both, the p99 ratio,
+Then it sends N signed slash commands, block_actions, Events API deliveries (a thread
+reply), assistant threads started, `ptf_decide` workflow steps and message shortcuts to
+each (interleaved, 127.0.0.1 only) and prints p50/p99 ack latency for both, the p99 ratio,
 and the memory of the serving processes: with `--server gunicorn` the worker's RSS AND
 the gunicorn master's, their sum, and the sum of PSS (pages shared since the fork
 counted once); the RSS goal is reported for the worker and for master + worker. The
@@ -60,7 +61,8 @@ from tests.support.slack_requests import (  # noqa: E402
 SECRET = "8f742231b10e8888abcd99ab1c2d3e4f"
 USER = "U0BENCH001"
 CHANNELS = {"ours": "C0BENCHOURS", "bare": "C0BENCHBARE"}
-KINDS = ("command", "block_actions", "event")
+KINDS = ("command", "block_actions", "event", "assistant", "step", "shortcut")
+STEP_TOKEN = "xwfp-bench-step-token"
 
 
 # ---------------------------------------------------------------- child: the servers
@@ -95,6 +97,7 @@ def _add_ack_only_listeners(app: Any) -> None:
     app.action(re.compile(".*"))(ack_only)
     app.view(re.compile(".*"))(ack_only)
     app.event(re.compile(".*"))(event_noop)
+    app.shortcut(re.compile(".*"))(ack_only)
 
 
 def _bare_wsgi(settings: Any) -> Any:
@@ -307,6 +310,26 @@ def _send(kind: str, sender: SlackSender, channel: str, click: dict[str, Any] | 
         return sender.interaction(block_actions_payload(
             action_id, user_id=USER, channel_id=channel, response_url=sender.response_url(),
             **kw))
+    if kind == "assistant":  # a new assistant thread: greeting and suggested prompts
+        return sender.event({"type": "assistant_thread_started", "event_ts": new_ts(),
+                             "assistant_thread": {"user_id": USER, "channel_id": "D0BENCH001",
+                                                  "thread_ts": new_ts(),
+                                                  "context": {"channel_id": channel}}})
+    if kind == "step":  # the ptf_decide workflow step
+        return sender.event({
+            "type": "function_executed", "event_ts": new_ts(),
+            "function": {"callback_id": "ptf_decide", "id": "Fn0BENCH", "type": "app"},
+            "inputs": {"situation": "llama 3.1 8b, 6k token prompt, 20M calls a month"},
+            "function_execution_id": f"Fx{new_ts().replace('.', '')}",
+            "bot_access_token": STEP_TOKEN})
+    if kind == "shortcut":  # "Ask the advisor about this thread"
+        ts = new_ts()
+        return sender.interaction({
+            "type": "message_action", "callback_id": "ask_about_thread",
+            "trigger_id": f"{ts}.trigger", "response_url": sender.response_url(),
+            "team": {"id": "T0TEAM001"}, "user": {"id": USER}, "channel": {"id": channel},
+            "message_ts": ts, "message": {"type": "message", "user": USER, "ts": ts,
+                                          "text": "6k token prompt"}})
     root = click["thread_ts"] if click else None
     return sender.event(message_event("6k token prompt", user=USER, channel=channel,
                                       thread_ts=root))
@@ -384,6 +407,7 @@ def run(n: int, server: str, interval: float, database_url: str | None, noop: bo
     tmp = tempfile.mkdtemp(prefix="ptf-bench-")
     db = database_url or f"sqlite:///{tmp}/bench.db"
     with FakeSlack() as fake:
+        fake.step_tokens.add(STEP_TOKEN)
         procs: dict[str, Any] = {}
         try:
             for kind in ("ours", "bare"):
