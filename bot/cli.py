@@ -499,6 +499,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings()
     if settings is None or _load_knowledge(settings.knowledge_dir) is None:
         return EXIT_INVALID
+    from bot import metrics_dir
+
+    metrics_dir.prepare(settings.web_concurrency)  # before anything imports the client
     if _schema_refused(settings):
         return EXIT_INVALID
     from bot.slack.server import serve

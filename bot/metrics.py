@@ -25,8 +25,8 @@ Counters (all prefixed `ptf_`):
 - `listener_work_errors_total{fn}`            listener work that raised (logged)
 - `slack_auth_failures_total`                 auth.test look-ups that failed (authorize)
 
-With several gunicorn workers, set `PROMETHEUS_MULTIPROC_DIR` to an empty writable
-directory; `/metrics` then aggregates all workers.
+With several gunicorn workers, `serve` sets up `PROMETHEUS_MULTIPROC_DIR` before this
+module is imported (`bot.metrics_dir`); `/metrics` then aggregates all workers.
 """
 
 from __future__ import annotations

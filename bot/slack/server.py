@@ -43,7 +43,7 @@ from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
-from bot import metrics
+from bot import metrics, metrics_dir
 from bot.config import Settings
 from bot.slack.app import create_app
 from bot.slack.identity import BotIdentity
@@ -561,10 +561,15 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "loglevel": "debug" if debug else "info",
         "proc_name": "ptf-bot",
         "preload_app": False,
+        "child_exit": _worker_exited,
     }
     if os.path.isdir("/dev/shm"):
         options["worker_tmp_dir"] = "/dev/shm"
     return options
+
+
+def _worker_exited(_server: Any, worker: Any) -> None:
+    metrics_dir.worker_exited(worker.pid)
 
 
 def gunicorn_application(factory: Callable[[], Any], options: dict[str, Any]) -> Any:

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,8 @@ def _env(**values: str | None) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("SLACK_", "ANTHROPIC_", "DATABASE_URL", "PORT", "WEB_", "LOG_LEVEL"))
+        if not k.startswith(("SLACK_", "ANTHROPIC_", "DATABASE_URL", "PORT", "WEB_", "LOG_LEVEL",
+                             "PROMETHEUS_"))
     }
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     for k, v in values.items():
@@ -105,6 +107,52 @@ def test_gunicorn_serves_and_stops(fake_slack, tmp_path):
     assert "gthread" in err or "Booting worker" in err
     assert BOT_TOKEN not in out + err
     assert SIGNING_SECRET not in out + err
+
+
+def _events_refused(metrics_text: str) -> float:
+    """The count of POST /slack/events answered 401 in one /metrics answer."""
+    for line in metrics_text.splitlines():
+        if (line.startswith("ptf_http_requests_total{") and 'route="/slack/events"' in line
+                and 'status="401"' in line):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_with_two_workers_metrics_add_up_whichever_worker_answers(fake_slack, tmp_path):
+    port = _free_port()
+    env = _env(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
+               SLACK_API_URL=fake_slack.api_url, DATABASE_URL=f"sqlite:///{tmp_path / 'b.db'}",
+               PORT=str(port), WEB_CONCURRENCY="2", WEB_THREADS="4", LOG_LEVEL="INFO")
+    proc = _start_serve(env, tmp_path)  # no PROMETHEUS_MULTIPROC_DIR: serve makes one
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc)
+        sender = SlackSender(url, SIGNING_SECRET, fake=fake_slack)
+        with ThreadPoolExecutor(8) as pool:  # new connections, spread over both workers
+            statuses = list(pool.map(lambda _: sender.post("{}", "application/json",
+                                                           sign=False).status, range(40)))
+        assert statuses == [401] * 40
+        counts = {_events_refused(http_request(url + "/metrics").text) for _ in range(8)}
+    finally:
+        out, err = _stop(proc)
+    assert proc.returncode == 0, err[-2000:]
+    assert err.count("Booting worker with pid") == 2
+    assert counts == {40.0}  # each worker's /metrics holds both workers' counts
+
+
+def test_a_given_metrics_directory_is_made_and_emptied_of_an_earlier_run(tmp_path,
+                                                                        monkeypatch):
+    from bot import metrics_dir
+
+    given = tmp_path / "metrics"
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(given))
+    assert metrics_dir.prepare(2) == str(given) and given.is_dir()
+    (given / "counter_999.db").write_bytes(b"old run")
+    (given / "keep.txt").write_text("not ours")
+    assert metrics_dir.prepare(2) == str(given)
+    assert sorted(p.name for p in given.iterdir()) == ["keep.txt"]
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
+    assert metrics_dir.prepare(1) is None  # one worker: the metrics stay in the process
 
 
 @pytest.mark.parametrize(
