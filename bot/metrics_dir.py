@@ -5,7 +5,8 @@ the process or in a file of that directory, so `serve` calls `prepare` before an
 imports it (this module does not). With one worker nothing changes. With several:
 
 - no `PROMETHEUS_MULTIPROC_DIR`: a new temporary directory is made and set, so
-  `/metrics`, whichever worker answers, adds up every worker's counts;
+  `/metrics`, whichever worker answers, adds up every worker's counts (removed when
+  `serve` exits);
 - `PROMETHEUS_MULTIPROC_DIR` set (e.g. an `emptyDir` on Kubernetes): it is created if
   missing, and the files an earlier run left there are removed (their counts would add
   to this run's).
@@ -13,7 +14,9 @@ imports it (this module does not). With one worker nothing changes. With several
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -32,12 +35,19 @@ def prepare(workers: int) -> str | None:
             return None
         path = tempfile.mkdtemp(prefix="ptf-bot-metrics-")
         os.environ[ENV] = path
+        atexit.register(_remove_made, path, os.getpid())
         return path
     directory = Path(path)
     directory.mkdir(parents=True, exist_ok=True)
     for stale in directory.glob("*.db"):
         stale.unlink(missing_ok=True)
     return path
+
+
+def _remove_made(path: str, maker: int) -> None:
+    """At exit of the process that made the directory (not of a worker forked from it)."""
+    if os.getpid() == maker:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def worker_exited(pid: int) -> None:

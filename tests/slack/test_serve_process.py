@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -118,11 +119,16 @@ def _events_refused(metrics_text: str) -> float:
     return 0.0
 
 
+def _metrics_dirs() -> set[Path]:
+    return set(Path(tempfile.gettempdir()).glob("ptf-bot-metrics-*"))
+
+
 def test_with_two_workers_metrics_add_up_whichever_worker_answers(fake_slack, tmp_path):
     port = _free_port()
     env = _env(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
                SLACK_API_URL=fake_slack.api_url, DATABASE_URL=f"sqlite:///{tmp_path / 'b.db'}",
                PORT=str(port), WEB_CONCURRENCY="2", WEB_THREADS="4", LOG_LEVEL="INFO")
+    before = _metrics_dirs()
     proc = _start_serve(env, tmp_path)  # no PROMETHEUS_MULTIPROC_DIR: serve makes one
     url = f"http://127.0.0.1:{port}"
     try:
@@ -138,6 +144,7 @@ def test_with_two_workers_metrics_add_up_whichever_worker_answers(fake_slack, tm
     assert proc.returncode == 0, err[-2000:]
     assert err.count("Booting worker with pid") == 2
     assert counts == {40.0}  # each worker's /metrics holds both workers' counts
+    assert _metrics_dirs() <= before  # the directory serve made is gone with it
 
 
 def test_a_given_metrics_directory_is_made_and_emptied_of_an_earlier_run(tmp_path,
