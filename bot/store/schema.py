@@ -22,7 +22,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 
 from bot.store.models import Base
@@ -126,12 +126,27 @@ class Upgrade:
         return f"upgraded from {was} to revision {self.after}"
 
 
+#: The PostgreSQL advisory lock key that serialises `upgrade` (any fixed 64-bit number).
+MIGRATION_LOCK_KEY = 0x7074_665F_6462
+
+
+def _one_migration_at_a_time(connection: Connection) -> None:
+    """On PostgreSQL, wait for any other `upgrade` (replicas starting together, each with
+    its initContainer): the lock lasts as long as this transaction, and the DDL is in it,
+    so the second sees the first one's result and has nothing left to do. SQLite locks
+    the whole file for a write anyway."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                           {"key": MIGRATION_LOCK_KEY})
+
+
 def upgrade(engine: Engine) -> Upgrade:
     """Bring the schema to the newest revision, keeping every row.
 
     Tables from before migrations are first stamped at the baseline."""
     head = head_revision()
     with engine.begin() as connection:
+        _one_migration_at_a_time(connection)
         before = current_revision(connection)
         if before is not None and before not in known_revisions():
             raise SchemaAhead(before, head)

@@ -5,7 +5,10 @@ consultations load into the consultation object; a newer schema is refused."""
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import pytest
@@ -19,7 +22,7 @@ from bot.store import SchemaMismatch, Store
 from bot.store.drift import DriftLedger
 from bot.store.models import Base
 from bot.store.schema import head_revision
-from tests.conftest import TODAY, run_bot
+from tests.conftest import ROOT, TODAY, run_bot
 from tests.support import models_before_migrations as old
 
 WHEN = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -179,3 +182,18 @@ def test_a_fresh_database_is_created_at_the_newest_revision(tmp_path):
                                   state={"schema": 1, "answers": {"deadline": "this_week"}})
     assert json.dumps(store.get(c.id).state)
     store.dispose()
+
+
+def test_replicas_upgrading_an_empty_database_at_once_migrate_it_once(postgres_url, tmp_path):
+    """Each replica's initContainer runs `db upgrade`; started together on PostgreSQL they
+    take turns (an advisory lock), so both succeed and the schema is made once."""
+    env = {**os.environ, "DATABASE_URL": postgres_url, "PYTHONPATH": str(ROOT)}
+    procs = [subprocess.Popen([sys.executable, "-m", "bot", "db", "upgrade"], env=env,
+                              cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(3)]
+    results = [p.communicate(timeout=120) + (p.returncode,) for p in procs]
+    assert [code for _, _, code in results] == [0, 0, 0], [err for _, err, _ in results]
+    said = sorted(out.split(": ", 1)[1].strip() for out, _, _ in results)
+    head = head_revision()
+    assert said == [f"created at revision {head}"] + [f"up to date (revision {head})"] * 2
+    Store(postgres_url).create_schema()  # what serve checks: the schema is the code's
