@@ -442,9 +442,11 @@ def cmd_recheck(args: argparse.Namespace) -> int:
     if settings is None or knowledge is None or today is None:
         return EXIT_INVALID
     token = settings.slack_bot_token
-    if not args.dry_run and (token is None or not token.get_secret_value()):
-        print("recheck: SLACK_BOT_TOKEN is not set, so no one can be told; set it, or use "
-              "--dry-run to only print the changed verdicts", file=sys.stderr)
+    if not args.dry_run and not settings.oauth_mode and (
+            token is None or not token.get_secret_value()):
+        print("recheck: SLACK_BOT_TOKEN is not set (nor SLACK_CLIENT_ID and "
+              "SLACK_CLIENT_SECRET for many workspaces), so no one can be told; set it, or "
+              "use --dry-run to only print the changed verdicts", file=sys.stderr)
         return EXIT_INVALID
     from bot.recheck import run_recheck
 

@@ -11,6 +11,9 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///ptf-bot.db"
+#: The bot scopes of deploy/slack-manifest.yaml (a test keeps them the same).
+BOT_SCOPES = ("commands", "app_mentions:read", "chat:write", "channels:history",
+              "groups:history", "im:history", "im:write", "files:write", "assistant:write")
 
 
 class Settings(BaseSettings):
@@ -23,6 +26,19 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = Field(
         default=None, description="xapp- token; when set the bot runs in Socket Mode"
     )
+    slack_client_id: str | None = Field(
+        default=None, description="OAuth (many workspaces), with SLACK_CLIENT_SECRET and no "
+        "SLACK_BOT_TOKEN")
+    slack_client_secret: SecretStr | None = None
+    slack_scopes: str = Field(
+        default=",".join(BOT_SCOPES),
+        description="bot scopes asked for at install (OAuth), comma-separated")
+    slack_redirect_uri: str | None = Field(
+        default=None, description="OAuth: https://YOUR-HOST/slack/oauth_redirect (default: "
+        "the app's first Redirect URL)")
+    slack_authorize_url: str = Field(
+        default="https://slack.com/oauth/v2/authorize",
+        description="OAuth: where 'Add to Slack' sends the installer (GovSlack differs)")
     slack_api_url: str = "https://slack.com/api/"
     database_url: str = DEFAULT_DATABASE_URL
     anthropic_api_key: SecretStr | None = None
@@ -64,6 +80,14 @@ class Settings(BaseSettings):
         return self.anthropic_api_key is not None and bool(
             self.anthropic_api_key.get_secret_value()
         )
+
+    @property
+    def oauth_mode(self) -> bool:
+        """Many workspaces, each installed through /slack/install (tokens in the database):
+        a client id and secret and no single bot token."""
+        token = self.slack_bot_token.get_secret_value() if self.slack_bot_token else ""
+        secret = self.slack_client_secret.get_secret_value() if self.slack_client_secret else ""
+        return bool(self.slack_client_id and secret and not token)
 
     @property
     def socket_mode(self) -> bool:

@@ -47,3 +47,12 @@ def test_the_assistant_and_the_shortcut_have_their_events_and_scopes():
             "function_executed", "message.im"} <= events
     assert "assistant:write" in MANIFEST["oauth_config"]["scopes"]["bot"]
     assert MANIFEST["settings"]["org_deploy_enabled"] is True  # custom steps need it
+
+
+def test_oauth_asks_for_the_manifests_scopes_and_has_its_redirect():
+    from bot.config import BOT_SCOPES, Settings
+
+    assert list(BOT_SCOPES) == MANIFEST["oauth_config"]["scopes"]["bot"]
+    assert Settings(_env_file=None).slack_scopes.split(",") == list(BOT_SCOPES)
+    [redirect] = MANIFEST["oauth_config"]["redirect_urls"]
+    assert redirect.endswith("/slack/oauth_redirect")

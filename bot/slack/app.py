@@ -31,6 +31,7 @@ from bot.slack.client import build_web_client
 from bot.slack.identity import BotIdentity
 from bot.slack.logging_setup import install_redaction, reset_sdk_logger_levels
 from bot.slack.middleware import ServicesAndDedup
+from bot.slack.oauth import oauth_settings
 from bot.slack.services import Services, ack_threads, register_app
 from bot.slack.work import WorkExecutor
 
@@ -70,7 +71,10 @@ def create_app(
       `settings.slack_listener_threads`).
     - `register_listeners=False` gives the bare app with the middleware only (tests).
 
-    Requires `SLACK_BOT_TOKEN`; `SLACK_SIGNING_SECRET` is needed to accept HTTP requests.
+    Token mode (one workspace) needs `SLACK_BOT_TOKEN`; OAuth mode (`settings.oauth_mode`:
+    `SLACK_CLIENT_ID` and `SLACK_CLIENT_SECRET`, no bot token) authorizes each request
+    from the installation stored for its team (`bot.slack.oauth`). `SLACK_SIGNING_SECRET`
+    is needed to accept HTTP requests.
     Never calls Slack while building: the bot identity is looked up when the server
     starts (`identity_for(app).start()`) or on the first request, in the background.
     """
@@ -84,19 +88,31 @@ def create_app(
         )
     if work_executor is None:
         work_executor = WorkExecutor(max_workers=settings.slack_listener_threads)
-    identity = BotIdentity(client)
     signing_secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     )
+    identity: BotIdentity | None = None
     with _no_client_token_warning():
-        app = App(
-            name="ptf-bot",
-            client=client,
-            signing_secret=signing_secret,
-            authorize=identity,
-            process_before_response=False,
-            listener_executor=listener_executor,
-        )
+        if settings.oauth_mode:
+            app = App(
+                name="ptf-bot",
+                client=client,
+                signing_secret=signing_secret,
+                oauth_settings=oauth_settings(settings, services.store.engine),
+                process_before_response=False,
+                listener_executor=listener_executor,
+            )
+            app.enable_token_revocation_listeners()  # app_uninstalled, tokens_revoked
+        else:
+            identity = BotIdentity(client)
+            app = App(
+                name="ptf-bot",
+                client=client,
+                signing_secret=signing_secret,
+                authorize=identity,
+                process_before_response=False,
+                listener_executor=listener_executor,
+            )
     register_app(app, services, work_executor, identity)
     app.use(ServicesAndDedup(services, client, work_executor, identity))
     if register_listeners:

@@ -15,6 +15,8 @@ from slack_sdk import WebClient
 
 from bot.recheck import DeliveryFailed, NotDeliverable
 from bot.slack.blocks.drift import drift_dm
+from bot.slack.client import build_web_client
+from bot.slack.oauth import installation_store
 from bot.slack.records import open_dm
 from bot.slack.services import Services
 from bot.slack.web import Deps, SlackCallFailed, call, permalink, where
@@ -34,6 +36,7 @@ class SlackDriftNotifier:
     def __init__(self, services: Services, client: WebClient, today: date):
         self.deps = Deps(services, client)
         self.today = today
+        self._team_deps: dict[str, Deps] = {}
 
     def __call__(self, notice: Notice, watched: Watched) -> tuple[str, str]:
         try:
@@ -43,18 +46,39 @@ class SlackDriftNotifier:
                 raise NotDeliverable(exc.error) from None
             raise DeliveryFailed(exc.error) from None
 
+    def _deps_for(self, consultation_id: str) -> Deps:
+        """Token mode: the bot token. OAuth mode: the token of the workspace the
+        consultation was made in (NotDeliverable once that workspace uninstalled the app)."""
+        settings = self.deps.settings
+        if not settings.oauth_mode:
+            return self.deps
+        try:
+            row = self.deps.services.store.get(consultation_id)
+        except StoreError as exc:
+            raise DeliveryFailed(f"database: {exc}") from None
+        team = row.team_id if row is not None else None
+        bot = installation_store(settings, self.deps.services.store.engine).find_bot(
+            enterprise_id=None, team_id=team) if team else None
+        if bot is None or not bot.bot_token:
+            raise NotDeliverable("app_not_installed")
+        if team not in self._team_deps:
+            self._team_deps[team] = Deps(self.deps.services,
+                                         build_web_client(settings, token=bot.bot_token),
+                                         team_id=team)
+        return self._team_deps[team]
+
     def _send(self, notice: Notice, watched: Watched) -> tuple[str, str]:
-        deps = self.deps
+        deps = self._deps_for(notice.consultation_id)
         dm = open_dm(deps, notice.user_id)
         if notice.attempts > 0:
-            earlier = self._already_posted(dm, notice.id)
+            earlier = self._already_posted(deps, dm, notice.id)
             if earlier is not None:
                 return dm, earlier
         text, blocks = drift_dm(
             kind=notice.kind, consultation_id=notice.consultation_id,
             old_verdict=notice.old_verdict, new_verdict=notice.new_verdict, why=notice.why,
             decided_on=watched.decided_on, today=self.today,
-            thread_link=self._thread_link(notice.consultation_id, watched.channel,
+            thread_link=self._thread_link(deps, notice.consultation_id, watched.channel,
                                           watched.thread_ts),
             where=where(watched.channel),
         )
@@ -65,19 +89,20 @@ class SlackDriftNotifier:
                                                   "consultation": notice.consultation_id}})
         return dm, str(posted["ts"])
 
-    def _thread_link(self, cid: str, channel: str | None, thread_ts: str | None) -> str | None:
+    def _thread_link(self, deps: Deps, cid: str, channel: str | None,
+                     thread_ts: str | None) -> str | None:
         try:
-            c = self.deps.store.get(cid)
+            c = deps.store.get(cid)
         except StoreError:
             c = None
         if c is not None and isinstance(c.meta.get("permalink"), str):
             return str(c.meta["permalink"])
-        return permalink(self.deps, channel, thread_ts)
+        return permalink(deps, channel, thread_ts)
 
-    def _already_posted(self, dm: str, notice_id: int) -> str | None:
+    def _already_posted(self, deps: Deps, dm: str, notice_id: int) -> str | None:
         """The ts of this notice's DM if an earlier attempt posted it."""
         try:
-            history: Any = call(self.deps, "conversations_history", channel=dm,
+            history: Any = call(deps, "conversations_history", channel=dm,
                                 limit=_HISTORY_LOOKBACK, include_all_metadata=True)
         except SlackCallFailed as exc:
             if exc.error != "missing_scope":

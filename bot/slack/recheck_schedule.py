@@ -37,8 +37,10 @@ class RecheckSchedule:
 
     @property
     def enabled(self) -> bool:
-        token = self.services.settings.slack_bot_token
-        return self.every > timedelta(0) and token is not None and bool(token.get_secret_value())
+        settings = self.services.settings
+        token = settings.slack_bot_token
+        can_tell = settings.oauth_mode or (token is not None and bool(token.get_secret_value()))
+        return self.every > timedelta(0) and can_tell
 
     def start(self) -> None:
         if not self.enabled or self._thread is not None:

@@ -48,6 +48,7 @@ from bot.config import Settings
 from bot.slack.app import create_app
 from bot.slack.identity import BotIdentity
 from bot.slack.logging_setup import configure_logging, reset_sdk_logger_levels
+from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH
 from bot.slack.recheck_schedule import RecheckSchedule
 from bot.slack.services import (
     EVENT_DISPATCH_THREADS,
@@ -64,7 +65,7 @@ log = logging.getLogger("bot.slack.server")
 
 EVENTS_PATH = "/slack/events"
 MAX_BODY_BYTES = 1024 * 1024
-_ROUTES = (EVENTS_PATH, "/healthz", "/readyz", "/metrics")
+_ROUTES = (EVENTS_PATH, "/healthz", "/readyz", "/metrics", INSTALL_PATH, REDIRECT_PATH)
 AFTER_RESPONSE_KEY = "ptf.after_response"
 SOCKET_MODE_IDENTITY_WAIT_S = 30.0
 #: `/readyz` right after start waits this long for the first auth.test to answer.
@@ -352,6 +353,11 @@ class BotWsgiApp:
     def _route(
         self, method: str, path: str, environ: dict[str, Any], start_response: StartResponse
     ) -> Iterable[bytes]:
+        if path in (INSTALL_PATH, REDIRECT_PATH) and self._oauth:
+            if method != "GET":
+                return _plain(start_response, 405, "use GET", [("Allow", "GET")])
+            assert self.events is not None
+            return self.events(environ, start_response)  # Bolt's OAuth flow (GET routes)
         if path == EVENTS_PATH and self.events is not None:
             if method != "POST":
                 return _plain(start_response, 405, "use POST", [("Allow", "POST")])
@@ -382,6 +388,11 @@ class BotWsgiApp:
             return [data]
         return _plain(start_response, 404, "not found")
 
+
+    @property
+    def _oauth(self) -> bool:
+        return (self.events is not None and self.bolt_app is not None
+                and self.bolt_app.oauth_flow is not None)
 
     def not_ready(self) -> list[str]:
         """What keeps the server from being ready: missing settings, the database, Slack
@@ -601,8 +612,9 @@ def gunicorn_application(factory: Callable[[], Any], options: dict[str, Any]) ->
 def config_errors(settings: Settings) -> list[str]:
     """What is missing to serve in the mode the settings select (empty when fine)."""
     problems = []
-    if not _secret(settings.slack_bot_token):
-        problems.append("SLACK_BOT_TOKEN is not set (the bot token, xoxb-...)")
+    if not _secret(settings.slack_bot_token) and not settings.oauth_mode:
+        problems.append("SLACK_BOT_TOKEN is not set (the bot token, xoxb-...; or "
+                        "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for many workspaces)")
     if not settings.socket_mode and not _secret(settings.slack_signing_secret):
         problems.append(
             "SLACK_SIGNING_SECRET is not set (needed in HTTP mode; or set SLACK_APP_TOKEN "

@@ -29,6 +29,7 @@ from bot.config import Settings
 from bot.knowledge import Knowledge
 from bot.slack.services import SERVICES_KEY, Services
 from bot.store import Store, StoreError
+from bot.store.team_view import TeamView
 
 log = logging.getLogger("bot.slack.web")
 
@@ -68,9 +69,13 @@ class Deps:
     services: Services
     client: WebClient
     bot_user_id: str | None = None
+    #: The workspace of the request (OAuth mode: the store shows only its rows).
+    team_id: str | None = None
 
     @property
     def store(self) -> Store:
+        if self.team_id and self.services.settings.oauth_mode:
+            return TeamView(self.services.store, self.team_id)  # type: ignore[return-value]
         return self.services.store
 
     @property
@@ -95,6 +100,7 @@ def deps_from(context: Mapping[str, Any], client: WebClient | None = None) -> De
         services=context[SERVICES_KEY],
         client=client if client is not None else context["client"],
         bot_user_id=context.get("bot_user_id"),
+        team_id=context.get("team_id"),
     )
 
 

@@ -1,5 +1,6 @@
 """ORM tables: `consultations`, `processed_events`, and for recheck `decision_watch`,
-`drift_notices` and `bot_state` (SQLAlchemy 2, typed mappings).
+`drift_notices` and `bot_state` (SQLAlchemy 2, typed mappings); for OAuth installs,
+the Slack SDK's `slack_installations`, `slack_bots` and `slack_oauth_states`.
 
 The same models run on SQLite and PostgreSQL. JSON columns are `JSON` on SQLite and
 `JSONB` on PostgreSQL. `consultations.version` is SQLAlchemy's `version_id_col`: every
@@ -17,7 +18,21 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -149,3 +164,85 @@ class BotStateRow(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+
+# Bolt's OAuth tables, as the Slack SDK's SQLAlchemy installation and state stores read and
+# write them (`bot.slack.oauth`). Written out here, not imported, so the store does not
+# depend on the Slack SDK and a migration never changes with a library upgrade;
+# tests/slack/test_oauth.py checks they match the SDK's own definitions.
+def _owner_columns() -> list[Column[Any]]:
+    return [
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("client_id", String(32), nullable=False),
+        Column("app_id", String(32), nullable=False),
+        Column("enterprise_id", String(32)),
+        Column("enterprise_name", String(200)),
+    ]
+
+
+def _bot_token_columns() -> list[Column[Any]]:
+    return [
+        Column("team_id", String(32)),
+        Column("team_name", String(200)),
+        Column("bot_token", String(200)),
+        Column("bot_id", String(32)),
+        Column("bot_user_id", String(32)),
+        Column("bot_scopes", String(1000)),
+        Column("bot_refresh_token", String(200)),
+        Column("bot_token_expires_at", DateTime),
+    ]
+
+
+def _installation_columns() -> list[Column[Any]]:
+    return [
+        *_owner_columns(),
+        Column("enterprise_url", String(200)),
+        *_bot_token_columns(),
+        Column("user_id", String(32), nullable=False),
+        Column("user_token", String(200)),
+        Column("user_scopes", String(1000)),
+        Column("user_refresh_token", String(200)),
+        Column("user_token_expires_at", DateTime),
+        Column("incoming_webhook_url", String(200)),
+        Column("incoming_webhook_channel", String(200)),
+        Column("incoming_webhook_channel_id", String(200)),
+        Column("incoming_webhook_configuration_url", String(200)),
+        Column("is_enterprise_install", Boolean, default=False, nullable=False),
+        Column("token_type", String(32)),
+        Column("installed_at", DateTime, nullable=False, default=func.now()),
+    ]
+
+
+def _bot_columns() -> list[Column[Any]]:
+    return [
+        *_owner_columns(),
+        *_bot_token_columns(),
+        Column("is_enterprise_install", Boolean, default=False, nullable=False),
+        Column("installed_at", DateTime, nullable=False, default=func.now()),
+    ]
+
+
+def _state_columns() -> list[Column[Any]]:
+    return [
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("state", String(200), nullable=False),
+        Column("expire_at", DateTime, nullable=False),
+    ]
+
+
+def oauth_tables(metadata: MetaData) -> list[Table]:
+    """`slack_installations`, `slack_bots`, `slack_oauth_states` on `metadata`: their shape
+    at revision 0004 (which makes them). A later change needs a migration of its own."""
+    return [
+        Table("slack_installations", metadata, *_installation_columns(),
+              Index("slack_installations_idx", "client_id", "enterprise_id", "team_id",
+                    "user_id", "installed_at")),
+        Table("slack_bots", metadata, *_bot_columns(),
+              Index("slack_bots_idx", "client_id", "enterprise_id", "team_id",
+                    "installed_at")),
+        Table("slack_oauth_states", metadata, *_state_columns()),
+    ]
+
+
+SLACK_INSTALLATIONS, SLACK_BOTS, SLACK_OAUTH_STATES = oauth_tables(Base.metadata)

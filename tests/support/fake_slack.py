@@ -24,7 +24,10 @@ auth.test, files.getUploadURLExternal (+ the upload POST to the returned URL),
 files.completeUploadExternal, files.info, apps.connections.open (with the app token;
 the ws URL refuses connections), assistant.threads.setStatus / setSuggestedPrompts /
 setTitle, functions.completeSuccess / completeError (a workflow step's `xwfp-` token is
-accepted once added to `fake.step_tokens`). Anything else: `{"ok": false, "error":
+accepted once added to `fake.step_tokens`), and OAuth: `GET /oauth/v2/authorize` (the
+consent page, approved at once: a redirect back with a code) and `oauth.v2.access`
+(`fake.install_next(team, token)` says whose install comes next; its token is then
+accepted, and `auth.test` with it answers for that team). Anything else: `{"ok": false, "error":
 "unknown_method"}`. A wrong or missing bot token: `invalid_auth` / `not_authed`.
 
 `response_url`s: use `fake.response_url()` in payloads; what the bot posts there is
@@ -116,6 +119,13 @@ class FakeSlack:
         self.token = token
         #: Workflow step tokens (`xwfp-...`) accepted as well as the bot token.
         self.step_tokens: set[str] = set()
+        #: OAuth: bot tokens given by `oauth.v2.access`, and their team.
+        self.installed: dict[str, str] = {}
+        self._next_installs: list[tuple[str, str]] = []
+        #: Where the consent page sends the browser back when the link names no
+        #: redirect_uri (Slack uses the app's configured Redirect URL).
+        self.oauth_redirect_uri = ""
+        self._codes: dict[str, tuple[str, str, Any, Any]] = {}
         self.team_id = team_id
         self.bot_user_id = BOT_USER_ID
         self.socket_mode_port = 9  # discard port: Socket Mode connections are refused
@@ -395,6 +405,9 @@ class FakeSlack:
             params.update(_parse_multipart(ctype, raw))
 
         path = url.path
+        if path == "/oauth/v2/authorize":  # Slack's consent page, approved at once
+            self._authorize(h, params, headers)
+            return
         if path.startswith("/respond/"):
             call = Call("response_url", params, headers, body_json, raw)
             self._reply(h, call, 200, {"ok": True})
@@ -426,13 +439,17 @@ class FakeSlack:
                 self._reply(h, call, failure.status, {"ok": False, "error": error}, extra)
             return
 
+        if method == "oauth.v2.access":  # client credentials, not a token
+            self._reply(h, call, 200, self._oauth_access(call))
+            return
         if self.token is not None:
             token = call.token
             if not token:
                 self._reply(h, call, 200, {"ok": False, "error": "not_authed"})
                 return
             app_level = method == "apps.connections.open" and token.startswith("xapp-")
-            if token != self.token and not app_level and token not in self.step_tokens:
+            if (token != self.token and not app_level and token not in self.step_tokens
+                    and token not in self.installed):
                 self._reply(h, call, 200, {"ok": False, "error": "invalid_auth"})
                 return
 
@@ -500,6 +517,51 @@ class FakeSlack:
         h.end_headers()
         h.wfile.write(data)
 
+    # ------------------------------------------------------------ OAuth
+
+    def install_next(self, team_id: str, token: str) -> None:
+        """The next OAuth install (the consent page, then `oauth.v2.access`) is for
+        `team_id` and gives the bot token `token`."""
+        with self._lock:
+            self._next_installs.append((team_id, token))
+
+    def _authorize(self, h: BaseHTTPRequestHandler, params: dict[str, Any],
+                   headers: dict[str, str]) -> None:
+        """The person approves: back to `redirect_uri` with a code and the same state."""
+        call = Call("oauth.authorize", params, headers)
+        code = f"code-{next(self._seq)}"
+        redirect = params.get("redirect_uri") or self.oauth_redirect_uri
+        with self._lock:
+            team, token = self._next_installs.pop(0) if self._next_installs else (
+                self.team_id, self.token or BOT_TOKEN)
+            self._codes[code] = (team, token, params.get("client_id"), params.get("scope"))
+        location = f"{redirect}?code={code}&state={params.get('state', '')}"
+        call.status, call.response = 302, {"location": location}
+        self._record(call)
+        h.send_response(302)
+        h.send_header("Location", location)
+        h.send_header("Content-Length", "0")
+        h.end_headers()
+
+    def _oauth_access(self, call: Call) -> dict[str, Any]:
+        code = call.arg("code")
+        with self._lock:
+            grant = self._codes.pop(str(code), None)
+        if grant is None:
+            return {"ok": False, "error": "invalid_code"}
+        team, token, client_id, scope = grant
+        if call.arg("client_id", client_id) != client_id:
+            return {"ok": False, "error": "invalid_client_id"}
+        with self._lock:
+            self.installed[token] = team
+        return {
+            "ok": True, "access_token": token, "token_type": "bot", "scope": scope or "",
+            "bot_user_id": self.bot_user_id, "app_id": "A0FAKEAPP",
+            "team": {"id": team, "name": f"Team {team}"}, "enterprise": None,
+            "is_enterprise_install": False,
+            "authed_user": {"id": "U0INSTALL1"},
+        }
+
     # ------------------------------------------------------------ Slack method shapes
 
     def _message(self, call: Call, channel: str, ts: str) -> dict[str, Any]:
@@ -524,6 +586,11 @@ class FakeSlack:
         return msg
 
     def _answer(self, method: str, call: Call) -> dict[str, Any]:
+        if method == "auth.test" and call.token in self.installed:
+            team = self.installed[call.token]
+            return {"ok": True, "url": f"https://{team.lower()}.slack.com/", "team": team,
+                    "user": "ptf-bot", "team_id": team, "user_id": self.bot_user_id,
+                    "bot_id": BOT_ID, "is_enterprise_install": False}
         if method == "auth.test":
             return {
                 "ok": True,
