@@ -98,11 +98,12 @@ def create_app(
                 name="ptf-bot",
                 client=client,
                 signing_secret=signing_secret,
-                oauth_settings=oauth_settings(settings, services.store.engine),
+                oauth_settings=oauth_settings(settings, services.store.engine, client),
                 process_before_response=False,
                 listener_executor=listener_executor,
             )
-            app.enable_token_revocation_listeners()  # app_uninstalled, tokens_revoked
+            # app_uninstalled: Bolt's; tokens_revoked: listeners/events/tokens_revoked.py
+            app.event("app_uninstalled")(app.default_app_uninstalled_event_listener())
         else:
             identity = BotIdentity(client)
             app = App(

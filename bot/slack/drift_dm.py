@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 from bot.recheck import DeliveryFailed, NotDeliverable
 from bot.slack.blocks.drift import drift_dm
 from bot.slack.client import build_web_client
-from bot.slack.oauth import installation_store
+from bot.slack.oauth import bot_token_for
 from bot.slack.records import open_dm
 from bot.slack.services import Services
 from bot.slack.web import Deps, SlackCallFailed, call, permalink, where
@@ -57,13 +57,12 @@ class SlackDriftNotifier:
         except StoreError as exc:
             raise DeliveryFailed(f"database: {exc}") from None
         team = row.team_id if row is not None else None
-        bot = installation_store(settings, self.deps.services.store.engine).find_bot(
-            enterprise_id=None, team_id=team) if team else None
-        if bot is None or not bot.bot_token:
+        token = bot_token_for(settings, self.deps.services.store.engine, team) if team else None
+        if token is None:
             raise NotDeliverable("app_not_installed")
         if team not in self._team_deps:
             self._team_deps[team] = Deps(self.deps.services,
-                                         build_web_client(settings, token=bot.bot_token),
+                                         build_web_client(settings, token=token),
                                          team_id=team)
         return self._team_deps[team]
 

@@ -120,6 +120,7 @@ def settings_secrets(settings: Settings) -> list[Any]:
         settings.slack_bot_token,
         settings.slack_signing_secret,
         settings.slack_app_token,
+        settings.slack_client_secret,
         settings.anthropic_api_key,
     ]
     try:

@@ -391,8 +391,8 @@ class BotWsgiApp:
 
     @property
     def _oauth(self) -> bool:
-        return (self.events is not None and self.bolt_app is not None
-                and self.bolt_app.oauth_flow is not None)
+        return (self.settings.oauth_mode and self.events is not None
+                and self.bolt_app is not None and self.bolt_app.oauth_flow is not None)
 
     def not_ready(self) -> list[str]:
         """What keeps the server from being ready: missing settings, the database, Slack
@@ -612,6 +612,14 @@ def gunicorn_application(factory: Callable[[], Any], options: dict[str, Any]) ->
 def config_errors(settings: Settings) -> list[str]:
     """What is missing to serve in the mode the settings select (empty when fine)."""
     problems = []
+    if _secret(settings.slack_bot_token) and settings.slack_client_id and _secret(
+            settings.slack_client_secret):
+        problems.append("SLACK_BOT_TOKEN and SLACK_CLIENT_ID/SLACK_CLIENT_SECRET are all set: "
+                        "keep SLACK_BOT_TOKEN for one workspace, or the client id and secret "
+                        "(and no bot token) for many")
+    if settings.oauth_mode and settings.socket_mode:
+        problems.append("OAuth (SLACK_CLIENT_ID/SECRET) needs HTTP mode for /slack/install: "
+                        "unset SLACK_APP_TOKEN")
     if not _secret(settings.slack_bot_token) and not settings.oauth_mode:
         problems.append("SLACK_BOT_TOKEN is not set (the bot token, xoxb-...; or "
                         "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for many workspaces)")

@@ -74,8 +74,8 @@ class Deps:
 
     @property
     def store(self) -> Store:
-        if self.team_id and self.services.settings.oauth_mode:
-            return TeamView(self.services.store, self.team_id)  # type: ignore[return-value]
+        if self.services.settings.oauth_mode:  # no team: a view of nothing
+            return TeamView(self.services.store, self.team_id or "")  # type: ignore[return-value]
         return self.services.store
 
     @property

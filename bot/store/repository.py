@@ -52,7 +52,13 @@ from bot.store.errors import (
     StoreError,
     StoreUnavailable,
 )
-from bot.store.models import SURFACES, ConsultationRow, ProcessedEventRow, utcnow
+from bot.store.models import (
+    SLACK_OAUTH_STATES,
+    SURFACES,
+    ConsultationRow,
+    ProcessedEventRow,
+    utcnow,
+)
 
 log = logging.getLogger("bot.store")
 
@@ -536,12 +542,16 @@ class Store:
         return True
 
     def purge_events(self, older_than: timedelta | None = None) -> int:
-        """Delete processed_events rows older than `older_than` (default: the retention)."""
+        """Delete processed_events rows older than `older_than` (default: the retention),
+        and expired OAuth states."""
         cutoff = utcnow() - (older_than if older_than is not None else self.event_retention)
         with self._session("purge_events") as s:
             result = s.execute(
                 delete(ProcessedEventRow).where(ProcessedEventRow.received_at < cutoff)
             )
+            # install links nobody finished (each visit to /slack/install makes one)
+            s.execute(delete(SLACK_OAUTH_STATES).where(
+                SLACK_OAUTH_STATES.c.expire_at < datetime.now(UTC).replace(tzinfo=None)))
             s.commit()
             return int(getattr(result, "rowcount", 0) or 0)
 

@@ -4,8 +4,9 @@ Every consultation row carries the team it was made in; through a `TeamView` ano
 team's rows do not exist: `get` and `find_open_for_thread` return None, the history
 lists only the team's rows, and a write to another team's row raises
 `ConsultationNotFound`. (A button's value names a consultation id; Slack signs the team
-of each click, so a click can only reach its own team's rows.) Rows without a team
-(made in token mode, one workspace) stay visible.
+of each click, so a click can only reach its own team's rows.) New rows get the view's
+team, whatever the payload said. Rows without a team (made in token mode) belong to no
+workspace here; a request without a team sees nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.store.errors import ConsultationNotFound
+from bot.store.errors import ConsultationExists, ConsultationNotFound
 from bot.store.repository import ConsultationDraft, Store, StoredConsultation
 
 
@@ -28,9 +29,18 @@ class TeamView:
         return getattr(self._store, name)
 
     def _mine(self, row: StoredConsultation | None) -> StoredConsultation | None:
-        if row is None or row.team_id in (None, self.team_id):
+        if row is None or (self.team_id and row.team_id == self.team_id):
             return row
         return None
+
+    def create_consultation(self, **kwargs: Any) -> StoredConsultation:
+        """A new row of this team. When its thread has an open one already, the
+        `ConsultationExists` names it only if it is this team's."""
+        kwargs["team_id"] = self.team_id
+        try:
+            return self._store.create_consultation(**kwargs)
+        except ConsultationExists as exc:
+            raise ConsultationExists(self._mine(exc.existing)) from None
 
     def _check(self, consultation_id: str) -> None:
         row = self._store.get(consultation_id)

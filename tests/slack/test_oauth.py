@@ -13,6 +13,7 @@ from http.cookiejar import CookieJar, DefaultCookiePolicy
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from sqlalchemy import text
 
 from bot.slack.blocks.ids import RECORD_DM
 from bot.slack.oauth import installation_store
@@ -133,8 +134,15 @@ def test_uninstall_or_revoked_tokens_delete_that_workspaces_tokens(oauth_bot, ev
              else {"type": "tokens_revoked", "event_ts": "1.1",
                    "tokens": {"oauth": [], "bot": ["U0BOTUSER"]}})
     assert send(bot, event_envelope(event, team_id=TEAM_A)).status == 200
-    wait_until(lambda: store.find_bot(enterprise_id=None, team_id=TEAM_A) is None,
-               what="team A's tokens deleted")
+    def stored_tokens() -> set[str]:  # in both tables: no copy is left anywhere
+        with bot.store.engine.connect() as connection:
+            return set(connection.execute(text(
+                "SELECT bot_token FROM slack_installations UNION SELECT bot_token FROM slack_bots"
+            )).scalars())
+
+    wait_until(lambda: TOKEN_A not in stored_tokens(), what="team A's tokens deleted")
+    assert store.find_bot(enterprise_id=None, team_id=TEAM_A) is None
+    assert TOKEN_B in stored_tokens()
     kept = store.find_bot(enterprise_id=None, team_id=TEAM_B)
     assert kept is not None and kept.bot_token == TOKEN_B
 
@@ -211,3 +219,49 @@ def test_our_oauth_tables_are_the_ones_slack_sdks_stores_use():
               SQLAlchemyInstallationStore.build_bots_table(sdk, "slack_bots"),
               SQLAlchemyOAuthStateStore.build_oauth_states_table(sdk, "slack_oauth_states")]
     assert [shape(t) for t in oauth_tables(MetaData())] == [shape(t) for t in theirs]
+
+
+def test_token_mode_has_no_install_page(bot):
+    for path in ("/slack/install", "/slack/oauth_redirect?code=x&state=y"):
+        assert bot.sender.get(path).status == 404
+
+
+def test_a_token_and_client_credentials_together_are_a_clear_configuration_error(fake_slack,
+                                                                                  sqlite_url):
+    from bot.slack.server import config_errors
+
+    both = make_settings(fake_slack, sqlite_url, slack_client_id=CLIENT_ID,
+                         slack_client_secret=CLIENT_SECRET)
+    assert any("keep SLACK_BOT_TOKEN for one workspace" in p for p in config_errors(both))
+    socket = make_settings(fake_slack, sqlite_url, slack_bot_token=None,
+                           slack_client_id=CLIENT_ID, slack_client_secret=CLIENT_SECRET,
+                           slack_app_token="xapp-1-socket")
+    assert any("unset SLACK_APP_TOKEN" in p for p in config_errors(socket))
+
+
+def test_a_team_view_hides_other_teams_rows_even_through_a_thread_clash(sqlite_url):
+    from bot.store import ConsultationExists, ConsultationNotFound, Store
+    from bot.store.team_view import TeamView
+
+    store = Store(sqlite_url)
+    store.create_schema()
+    try:
+        theirs = store.create_consultation(user_id=USER_ID, team_id=TEAM_A, surface="thread",
+                                           channel="C0SHARED1", thread_ts="1.1", state={})
+        legacy = store.create_consultation(user_id=USER_ID, surface="modal", state={})
+        mine = TeamView(store, TEAM_B)
+        assert mine.get(theirs.id) is None and mine.get(legacy.id) is None
+        assert mine.find_open_for_thread("C0SHARED1", "1.1") is None
+        assert mine.recent_for_user(USER_ID) == []
+        with pytest.raises(ConsultationExists) as clash:  # a Slack Connect channel
+            mine.create_consultation(user_id=USER_ID, surface="thread", channel="C0SHARED1",
+                                     thread_ts="1.1", state={})
+        assert clash.value.existing is None  # the other team's row is not handed over
+        with pytest.raises(ConsultationNotFound):
+            mine.update(theirs.id, lambda draft: None)
+        made = mine.create_consultation(user_id=USER_ID, team_id=TEAM_A, surface="modal",
+                                        state={})
+        assert made.team_id == TEAM_B  # the view's team, whatever the payload said
+        assert TeamView(store, "").get(made.id) is None  # no team: nothing
+    finally:
+        store.dispose()
