@@ -99,3 +99,23 @@ def test_a_bad_decision_or_a_dead_child_fails_one_chart_and_the_next_one_is_draw
     assert child.pid not in (None, pid)
     assert child.draw(_payload(decision), timeout=30).startswith(b"\x89PNG")
     assert child.pid is None  # the new child exits after max_charts (2) charts
+
+
+def test_the_chart_says_its_result_in_words_rounded_as_the_card() -> None:
+    from bot.engine import humanize
+    from bot.explain.chart import break_even_note, chart_alt_text, chart_months
+    from bot.slack.blocks.card import cost_line
+
+    decision = decide(load_knowledge(), VOLUME, TODAY)
+    costs = decision.costs
+    alt = chart_alt_text(decision)
+    card = cost_line(decision)
+    assert card is not None
+    for figure in (humanize.usd(costs.monthly_cost_prompting_usd),
+                   humanize.usd(costs.monthly_cost_fine_tuned_usd),
+                   humanize.months(costs.break_even_months)):
+        assert figure in alt and figure in card  # the same figures, rounded the same way
+    assert f"Verdict: {decision.verdict_label}." in alt
+    note = break_even_note(costs, chart_months(costs))
+    assert note == f"break-even: {humanize.months(costs.break_even_months)}"
+    assert "0.0 months" not in note + alt

@@ -9,6 +9,7 @@ import io
 import math
 from pathlib import Path
 
+from bot.engine import humanize
 from bot.engine.costs import Costs
 from bot.engine.decision import Decision
 
@@ -18,6 +19,33 @@ def chart_months(costs: Costs) -> int:
     if break_even is None:
         return 12
     return max(6, min(60, math.ceil(break_even * 2)))
+
+
+def break_even_note(costs: Costs, months: int) -> str:
+    """The chart's break-even label, rounded as the card and the DM say it."""
+    break_even = costs.break_even_months
+    if break_even is None:
+        return "fine-tuning never pays back at this volume"
+    if break_even <= months:
+        return f"break-even: {humanize.months(break_even)}"
+    return f"break-even after {humanize.months(break_even)} (off the chart)"
+
+
+def chart_alt_text(decision: Decision) -> str:
+    """What the chart shows, in words (its alt text): the two monthly costs, the training
+    run, and when (or whether) fine-tuning pays back."""
+    costs = decision.costs
+    parts = [f"Cumulative cost by month: prompting {humanize.usd(costs.monthly_cost_prompting_usd)}"
+             " a month"]
+    if costs.route is not None:
+        parts.append(f"fine-tuned on {costs.route.label} "
+                     f"{humanize.usd(costs.monthly_cost_fine_tuned_usd)} a month after a "
+                     f"{humanize.usd(costs.training_cost_usd)} training run")
+    break_even = costs.break_even_months
+    ending = ("fine-tuning never pays back at this volume" if break_even is None
+              else f"fine-tuning pays back in {humanize.months(break_even)}")
+    return "; ".join(parts) + f". {ending[0].upper()}{ending[1:]}. Verdict: " \
+        f"{decision.verdict_label}."
 
 
 def render_chart_png(decision: Decision) -> bytes:
@@ -44,20 +72,13 @@ def render_chart_png(decision: Decision) -> bytes:
         color="#d62728",
     )
     break_even = costs.break_even_months
+    note = break_even_note(costs, months)
     if break_even is not None and break_even <= months:
         axes.axvline(break_even, color="#555555", linestyle="--", linewidth=1)
-        axes.annotate(
-            f"break-even: {break_even:.1f} months",
-            xy=(break_even, prompt * break_even),
-            xytext=(8, -14),
-            textcoords="offset points",
-        )
+        # above the lines' meeting point, so it never sits on the x axis
+        axes.annotate(note, xy=(break_even, prompt * break_even), xytext=(8, 12),
+                      textcoords="offset points")
     else:
-        note = (
-            "fine-tuning never pays back at this volume"
-            if break_even is None
-            else f"break-even after {break_even:.0f} months (off the chart)"
-        )
         axes.text(0.98, 0.04, note, transform=axes.transAxes, ha="right", color="#555555")
     axes.set_xlabel("months")
     axes.set_ylabel("cumulative cost (USD)")

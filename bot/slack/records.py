@@ -108,6 +108,7 @@ def open_dm(deps: Deps, user: str) -> str:
 
 
 def _upload_chart(deps: Deps, dm: str, decision: Decision, thread_ts: str | None = None) -> None:
+    from bot.explain.chart import chart_alt_text
     from bot.explain.chart_process import ChartFailed, render_chart_png_isolated
 
     try:
@@ -130,7 +131,7 @@ def _upload_chart(deps: Deps, dm: str, decision: Decision, thread_ts: str | None
             file=png,
             filename="break-even.png",
             title=f"Break-even: {decision.verdict_label}",
-            alt_txt="Cumulative cost of prompt engineering and of fine-tuning, month by month",
+            alt_txt=chart_alt_text(decision),
         )
     except SlackCallFailed as exc:
         with contextlib.suppress(SlackCallFailed):

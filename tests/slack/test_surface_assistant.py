@@ -119,6 +119,8 @@ def test_a_message_starts_the_consultation_there_and_the_verdict_stays_in_the_th
     # the chart comes into the thread; no DM summary outside it; the status is cleared
     upload = fake.wait_for("files.completeUploadExternal")
     assert upload.arg("thread_ts") == root and upload.arg("channel_id") == DM
+    alt = fake.wait_for("files.getUploadURLExternal").arg("alt_txt")  # says the result
+    assert "pays back in" in alt and "Verdict: Fine-tune." in alt
     wait_until(lambda: fake.ok_calls("assistant.threads.setStatus")[-1].arg("status") == "",
                what="the status cleared")
     fake.quiet_for(0.3)
