@@ -280,6 +280,22 @@ def _answers_from(args: argparse.Namespace):
     return knowledge, answers, today
 
 
+def cited_sources(knowledge: Any, output: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every source id the output cites (reasons, conditions, cautions, advice, cost notes,
+    assumptions, the explanation), with its title, publisher, link and as-of date, so that
+    a reader of the JSON needs no knowledge files to follow a citation."""
+    ids: set[str] = set()
+    for key in ("reasons", "conditions", "counterpoints", "cautions", "advice", "cost_notes"):
+        for item in output.get(key) or []:
+            ids.update(item.get("sources") or [])
+    ids.update(a.get("source") for a in output.get("assumptions") or [] if a.get("source"))
+    ids.update((output.get("explanation") or {}).get("cited_sources") or [])
+    known = {source.id: source for source in knowledge.sources}
+    return {sid: {"title": known[sid].title, "publisher": known[sid].publisher,
+                  "url": known[sid].url, "as_of": str(known[sid].as_of)}
+            for sid in sorted(i for i in ids if i in known)}
+
+
 def cmd_decide(args: argparse.Namespace) -> int:
     from bot.engine import decide
 
@@ -306,6 +322,7 @@ def cmd_decide(args: argparse.Namespace) -> int:
     if args.format == "json":
         output = decision.to_dict()
         output["explanation"] = explanation
+        output["sources"] = cited_sources(knowledge, output)
         sys.stdout.write(json.dumps(output, indent=2, ensure_ascii=False) + "\n")
     elif args.format == "markdown":
         from bot.explain.markdown import render_markdown

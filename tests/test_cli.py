@@ -397,3 +397,16 @@ def test_console_change_and_start_over(knowledge):
     assert "Every answer forgotten" in shown
     first = knowledge.question("model").text
     assert shown.count(first) == 2  # the first question again
+
+
+def test_json_names_every_cited_source_with_its_title_and_link():
+    out = json.loads(run_bot("decide", "--answers",
+                             str(SCENARIOS / "open_weights_ready.yaml")).stdout)
+    cited = {sid for key in ("reasons", "cautions", "advice", "conditions", "cost_notes")
+             for item in out[key] for sid in item["sources"]}
+    cited |= {a["source"] for a in out["assumptions"]}
+    assert cited and set(out["sources"]) == cited
+    for sid, source in out["sources"].items():
+        assert source["title"] and source["as_of"], sid
+        assert source["url"] is None or source["url"].startswith("https://"), sid
+    assert out["sources"]["azure-ft-cost"]["url"].endswith("/fine-tuning-cost-management")

@@ -52,7 +52,8 @@ def test_dm_summary_has_everything(bot):
                  "(as of 2026-12-02)", "Back to the consultation", "Get the decision record"):
         assert part in text, part
     # a source with a URL is linked, one without is its title
-    azure = "<https://github.com/MicrosoftDocs/azure-ai-docs|Cost management for fine-tuning>"
+    azure = ("<https://learn.microsoft.com/azure/foundry/openai/how-to/fine-tuning-cost-management"
+             "|Cost management for fine-tuning>")
     assert azure in text
     assert "Prompt Engineering vs Fine-Tuning (capability comparison)" in text
 
