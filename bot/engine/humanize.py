@@ -10,15 +10,29 @@ if TYPE_CHECKING:
     from bot.knowledge import Question
 
 
+#: Past billions, the number in words: "200 quadrillion", never "200000000B".
+_WORD_UNITS = ((1e18, "quintillion"), (1e15, "quadrillion"), (1e12, "trillion"))
+
+
 def compact(number: float) -> str:
-    """6000 -> 6k, 20_000_000 -> 20M, 2_083_334 -> 2.1M, 40e9 -> 40B, 950 -> 950."""
+    """6000 -> 6k, 20_000_000 -> 20M, 2_083_334 -> 2.1M, 40e9 -> 40B, 950 -> 950,
+    3e12 -> 3 trillion, 2e17 -> 200 quadrillion (larger still: in powers of ten)."""
     magnitude = abs(number)
+    if magnitude >= 1e21:
+        return f"{number:.1e}".replace("e+", " x 10^")
+    for size, word in _WORD_UNITS:
+        if magnitude >= size:
+            scaled = number / size
+            text = f"{scaled:.1f}".rstrip("0").rstrip(".") if scaled < 100 else f"{scaled:.0f}"
+            return f"{text} {word}"
     units = ((1e9, "B"), (1e6, "M"), (1e3, "k"))
     for index, (size, suffix) in enumerate(units):
         if magnitude >= size:
             scaled = number / size
             text = f"{scaled:.1f}".rstrip("0").rstrip(".") if scaled < 100 else f"{scaled:.0f}"
-            if abs(float(text)) >= 1000 and index > 0:  # 999,999 is 1M, not 1000k
+            if abs(float(text)) >= 1000:  # 999,999 is 1M, not 1000k
+                if index == 0:
+                    return f"{number / 1e12:.1f}".rstrip("0").rstrip(".") + " trillion"
                 bigger_size, bigger_suffix = units[index - 1]
                 return f"{number / bigger_size:.1f}".rstrip("0").rstrip(".") + bigger_suffix
             return text + suffix

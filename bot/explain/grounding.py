@@ -186,7 +186,7 @@ _SCALE = {
     "k": 1e3, "thousand": 1e3,
     "m": 1e6, "mn": 1e6, "million": 1e6,
     "b": 1e9, "bn": 1e9, "billion": 1e9,
-    "trillion": 1e12,
+    "trillion": 1e12, "quadrillion": 1e15, "quintillion": 1e18,
 }
 _WORDS = {
     "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,

@@ -194,6 +194,9 @@ def test_card_and_summary_for_every_scenario(knowledge, path):
         if decision.has_volume:
             assert "break-even" in body
         assert text and len(text) <= 300
+        # the card says the knowledge's date, not its version hash (the DM has both)
+        assert f"knowledge as of {decision.knowledge_as_of}" in body
+        assert decision.knowledge_version not in body
     text, blocks = dm_summary(decision, knowledge, consultation_id=CID,
                               permalink="https://x.example/p1", where="<#C1>")
     assert check(blocks) == []

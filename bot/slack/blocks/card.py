@@ -98,8 +98,7 @@ def result_card(
     answered = len(decision.answers) - len(decision.not_sure)
     blocks.append(context(
         f"Asked by <@{owner}> \u00b7 {answered} answer{'s' if answered != 1 else ''}, the rest "
-        f"assumed \u00b7 knowledge {escape(decision.knowledge_version)} (as of "
-        f"{escape(decision.knowledge_as_of)})"
+        f"assumed \u00b7 knowledge as of {escape(decision.knowledge_as_of)}"
     ))
     elements = [button("Full record in my DMs", ids.RECORD_DM, consultation_id, style="primary")]
     if adjustable:
