@@ -23,7 +23,7 @@ from bot.slack.blocks import (
     read_submission,
     result_card,
 )
-from bot.slack.blocks.ids import pack, unpack
+from bot.slack.blocks.ids import base_of, pack, unpack
 from bot.slack.blocks.limits import bullets, clip, escape, fit_blocks, link, section
 from tests.conftest import TODAY
 from tests.support.surface import all_text, modal_values
@@ -152,10 +152,10 @@ def test_question_message_per_kind(knowledge, qid):
     assert "Only <@U1> can answer" in body and "<@UBOT>" in body and "Change an answer" in body
     assert "Question 3 of at most 7" in body and "Back" in body
     assert "I read:* prompt length: 6,000" in body and "may change the verdict" in body
-    (read,) = [b for b in blocks if b.get("block_id") == "ptf_read"]
+    (read,) = [b for b in blocks if base_of(b.get("block_id")) == "ptf_read"]
     assert read["accessory"]["action_id"] == "ptf_change_read"  # "(change)": asks it again
     assert unpack(read["accessory"]["options"][0]["value"], 2) == [CID, "prompt_tokens"]
-    elements = [el for b in blocks if b.get("block_id") == "ptf_q" for el in b["elements"]]
+    elements = [el for b in blocks if base_of(b.get("block_id")) == "ptf_q" for el in b["elements"]]
     values = [unpack(el.get("value"), 3) for el in elements if el["type"] == "button"]
     if q.kind == "choice" and len(q.options) > 5:
         assert elements[0]["type"] == "static_select"
@@ -173,7 +173,7 @@ def test_question_shows_the_current_answer_when_changing(knowledge):
     state = QuestionState(CID, "U1", q, Progress(1, 9), {"model_access": "open_weights"})
     _, blocks = question_message(knowledge, state)
     assert "*Current answer:* Open-weights model" in all_text(blocks)
-    chosen = [el for b in blocks if b.get("block_id") == "ptf_q" for el in b["elements"]
+    chosen = [el for b in blocks if base_of(b.get("block_id")) == "ptf_q" for el in b["elements"]
               if el.get("style") == "primary"]
     assert [el["text"]["text"] for el in chosen] == ["Open-weights model"]
 
@@ -317,3 +317,32 @@ def test_app_home_says_when_the_history_cannot_be_loaded():
     text = all_text(view["blocks"])
     assert "can't load your consultations right now" in text
     assert "Nothing yet" not in text
+
+
+def test_a_question_message_gets_new_block_ids_when_what_it_shows_changes(knowledge):
+    """Slack keeps a select's earlier choice across chat.update unless its block_id
+    changes; the same state renders the same ids (an update that changes nothing)."""
+    from bot.engine import Consultation
+    from bot.slack.blocks import question_message
+    from bot.slack.blocks.question import QuestionState
+    from tests.conftest import TODAY
+
+    def render(state: Consultation) -> list[str]:
+        q = state.next_question()
+        progress = state.progress()
+        assert q is not None and progress is not None
+        qs = QuestionState(consultation_id=CID, owner="U1", question=q, progress=progress,
+                           answers=state.answers, read=dict(state.prefilled),
+                           notes=list(state.notes), bot_user_id="B1", command="/ptf",
+                           can_go_back=state.can_go_back())
+        return [b["block_id"] for b in question_message(knowledge, qs)[1] if "block_id" in b]
+
+    state = Consultation(knowledge, TODAY)
+    state.read("llama 3.1 8b, 6k token prompt, 20M calls a month")
+    first = render(state)
+    assert first == render(state)
+    assert {base_of(b) for b in first} >= {"ptf_question", "ptf_q"}
+    question = state.next_question()
+    assert question is not None and question.kind in ("bool", "choice")
+    state.answer(question.id, question.options[0].value if question.options else "yes")
+    assert not set(render(state)) & set(first)

@@ -11,7 +11,7 @@ import pytest
 
 from bot.engine import next_question
 from bot.slack.blocks import check
-from bot.slack.blocks.ids import QUESTION_BLOCK, pack
+from bot.slack.blocks.ids import QUESTION_BLOCK, base_of, pack
 from tests.conftest import TODAY
 from tests.support.fake_slack import BOT_USER_ID
 from tests.support.slack_requests import (
@@ -204,7 +204,7 @@ def test_another_user_cannot_answer(bot):
     msg = message(fake, CHANNEL_ID, ts)
     before = row_for(bot, root)
     n = updates(fake)
-    first_button = next(el for b in msg["blocks"] if b.get("block_id") == QUESTION_BLOCK
+    first_button = next(el for b in msg["blocks"] if base_of(b.get("block_id")) == QUESTION_BLOCK
                         for el in b["elements"] if el["type"] == "button")
     click(bot, msg, first_button["text"]["text"], user=OTHER_USER_ID)
     note = fake.wait_for("chat.postEphemeral")
@@ -437,7 +437,8 @@ def test_not_sure_uses_the_assumption(bot):
     root, ts = mention(bot, "6k token prompt, 20M calls")
     msg = message(fake, CHANNEL_ID, ts)
     qid = current_question(msg)
-    label = next(el["text"]["text"] for b in msg["blocks"] if b.get("block_id") == QUESTION_BLOCK
+    label = next(el["text"]["text"] for b in msg["blocks"]
+                 if base_of(b.get("block_id")) == QUESTION_BLOCK
                  for el in b["elements"] if "text" in el
                  and el["text"]["text"].startswith("Not sure"))
     n = updates(fake)
@@ -450,7 +451,8 @@ def test_not_sure_uses_the_assumption(bot):
 
 
 def _title(msg) -> str:
-    return next(b["text"]["text"] for b in msg["blocks"] if b.get("block_id") == "ptf_question")
+    return next(b["text"]["text"] for b in msg["blocks"]
+                if base_of(b.get("block_id")) == "ptf_question")
 
 
 def test_back_shows_the_question_before_with_its_answer_and_numbers_stay(bot):
@@ -558,7 +560,7 @@ def test_question_with_many_options_uses_a_select(bot):
     root, ts = mention(bot, "llama, 6k token prompt, 20M calls, a classification task")
     msg = ask_again(bot, ts, "task type: Classification or extraction")
     assert current_question(msg) == "task_type"
-    selects = [el for b in msg["blocks"] if b.get("block_id") == QUESTION_BLOCK
+    selects = [el for b in msg["blocks"] if base_of(b.get("block_id")) == QUESTION_BLOCK
                for el in b["elements"] if el["type"] == "static_select"]
     assert selects and len(selects[0]["options"]) == 8
     assert selects[0]["initial_option"]["value"].endswith("|classification_extraction")
@@ -591,7 +593,7 @@ def test_restart_between_finish_and_the_card_is_repaired_on_the_next_click(db_bo
     bot = bot.restart()
     msg = copy.deepcopy(message(fake, CHANNEL_ID, ts))  # still a question on screen
     assert current_question(msg) is not None
-    first_button = next(el for b in msg["blocks"] if b.get("block_id") == QUESTION_BLOCK
+    first_button = next(el for b in msg["blocks"] if base_of(b.get("block_id")) == QUESTION_BLOCK
                         for el in b["elements"] if el["type"] == "button")
     click(bot, msg, first_button["text"]["text"])
     dm = fake.wait_for("chat.postMessage", predicate=lambda c: str(c.arg("channel"))
@@ -657,7 +659,7 @@ def test_missing_permission_is_said_in_words_and_logged_with_the_scope(bot, capl
     fake.error_next("chat.update", "channel_not_found")
     fake.error_next("chat.postMessage", "channel_not_found")
     msg = message(fake, CHANNEL_ID, ts)
-    click(bot, msg, next(el for b in msg["blocks"] if b.get("block_id") == QUESTION_BLOCK
+    click(bot, msg, next(el for b in msg["blocks"] if base_of(b.get("block_id")) == QUESTION_BLOCK
                          for el in b["elements"] if el["type"] == "button")["text"]["text"])
     note = fake.wait_for("chat.postEphemeral")
     assert "I can't see this conversation" in note.arg("text")

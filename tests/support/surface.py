@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from bot.slack.blocks.ids import QUESTION_BLOCK, unpack
+from bot.slack.blocks.ids import QUESTION_BLOCK, base_of, unpack
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import (
     CHANNEL_ID,
@@ -44,7 +44,7 @@ def current_question(msg: Mapping[str, Any]) -> str | None:
     """The question id a thread message asks (from its answer/skip elements), None for a
     card."""
     for block in msg.get("blocks", []):
-        if block.get("block_id") != QUESTION_BLOCK:
+        if base_of(block.get("block_id")) != QUESTION_BLOCK:
             continue
         for el in block["elements"]:
             value = el.get("value") or (el.get("options") or [{}])[0].get("value")

@@ -7,6 +7,7 @@ short enough for an option value (150 characters).
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 MODAL_CALLBACK = "ptf_consultation"
@@ -36,6 +37,21 @@ HOME_ACTIONS_BLOCK = "ptf_home"
 DRIFT_ACTIONS_BLOCK = "ptf_drift"
 
 SEP = "|"
+#: Between a block id's name and its version (see `versioned`).
+VERSION_SEP = "."
+
+
+def versioned(name: str, *state: object) -> str:
+    """`name` plus a short digest of `state`. A message updated in place gets new block
+    ids whenever what it shows changes, as Slack advises: with the same ids a select keeps
+    the choice made before the update. The same state gives the same ids."""
+    digest = hashlib.sha1(repr(state).encode(), usedforsecurity=False).hexdigest()[:8]
+    return f"{name}{VERSION_SEP}{digest}"
+
+
+def base_of(block_id: str | None) -> str:
+    """The name of a (maybe versioned) block id."""
+    return (block_id or "").split(VERSION_SEP, 1)[0]
 
 
 def pack(*parts: object) -> str:

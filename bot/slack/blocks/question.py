@@ -134,11 +134,11 @@ def assumption_short(state: QuestionState) -> str:
     return f"assume {shown_value(q, q.assume)}"
 
 
-def read_block(cid: str, read: Mapping[str, str]) -> Block:
+def read_block(cid: str, read: Mapping[str, str], block_id: str = "ptf_read") -> Block:
     """ "I read: ..." with a "Change" select of what was read (asks that question again)."""
     change = static_select(ids.CHANGE_READ, "Change",
                            [option(phrase, ids.pack(cid, qid)) for qid, phrase in read.items()])
-    return section(":mag: *I read:* " + escape("; ".join(read.values())), block_id="ptf_read",
+    return section(":mag: *I read:* " + escape("; ".join(read.values())), block_id=block_id,
                    accessory=change)
 
 
@@ -146,31 +146,37 @@ def question_message(knowledge: Knowledge, state: QuestionState) -> tuple[str, l
     """(notification text, blocks) of the question message."""
     q = state.question
     label = str(state.progress)
+    shown = (q.id, label, sorted(state.answers.items(), key=str), sorted(state.read.items()),
+             tuple(state.notes), state.can_go_back)
+
+    def block(name: str) -> str:
+        return ids.versioned(name, *shown)
+
     title = f"*{label[:1].upper()}{label[1:]}.* {escape(q.text)}"
     current = state.answers.get(q.id)
     blocks: list[Block] = []
     if state.read:
-        blocks.append(read_block(state.consultation_id, state.read))
+        blocks.append(read_block(state.consultation_id, state.read, block_id=block("ptf_read")))
     if state.notes:
         blocks.append(context(*[":information_source: " + escape(n) for n in state.notes]))
     if q.kind in ("int", "float"):
         title += (f"\nType your answer as a reply in this thread \u2014 {escape(accepted(q))}.")
     if q.kind == "model":
         title += "\nPick it below, or type its name as a reply in this thread."
-    blocks.append(section(title, block_id="ptf_question"))
+    blocks.append(section(title, block_id=block("ptf_question")))
     hint = f"{escape(q.help)} Not sure? I will assume "
     hint += (f"{escape(assumption(knowledge, q, state.answers))}, and that may change the "
              "verdict.")
     if current is not None:
         hint += f" *Current answer:* {escape(shown_value(q, current))}."
     blocks.append(context(hint))
-    blocks.append(actions(ids.QUESTION_BLOCK, _answer_elements(state)))
+    blocks.append(actions(block(ids.QUESTION_BLOCK), _answer_elements(state)))
     pairs = answered_pairs(knowledge, state.answers)
     if pairs:
         blocks.append(context("*So far:* " + escape(" \u00b7 ".join(label for _, label in pairs))))
     nav = nav_elements(knowledge, state.consultation_id, state.answers, back=state.can_go_back)
     if nav:
-        blocks.append(actions(ids.NAV_BLOCK, nav))
+        blocks.append(actions(block(ids.NAV_BLOCK), nav))
     blocks.append(context(owner_line(state.owner, state.bot_user_id, state.command)))
     text = clip(escape(f"{label[:1].upper()}{label[1:]}: {q.text}"), 300)
     return text, blocks
