@@ -82,12 +82,13 @@ def open_modal(
     channel: str | None,
     origin: str,
     text: str | None = None,
-    private: bool = False,
+    private: bool = True,
     on_failure: Callable[[str], None] | None = None,
 ) -> bool:
     """Open the consultation modal; `text` is free text to prefill from (`/ptf 6k ...`),
-    `private` ticks "Keep the result private" (offered only where the card would go to a
-    channel). `origin`: command, home, adjust ("Adjust answers") or again ("Start over")."""
+    `private` chooses "Only me" for who sees the result (asked only where the card would
+    go to a channel; private unless the person picks the channel). `origin`: command,
+    home, adjust ("Adjust answers") or again ("Start over")."""
     view = modal_view(deps, channel=channel, origin=origin, text=text, private=private)
     return open_view(deps, trigger_id, view, origin=origin, on_failure=on_failure) is not None
 
@@ -99,7 +100,7 @@ def modal_view(
     origin: str,
     text: str | None = None,
     state: Consultation | None = None,
-    private: bool = False,
+    private: bool = True,
 ) -> dict[str, Any]:
     """The consultation modal's view of `state` (default: a new consultation), after
     reading `text` into it (see `open_modal`)."""

@@ -70,11 +70,13 @@ def test_modal_has_every_question_and_fits(knowledge):
     view = consultation_modal(knowledge)
     assert check(view) == []
     ids = [b["block_id"] for b in view["blocks"] if b["type"] == "input"]
-    assert ids[: len(knowledge.asked_questions)] == [q.id for q in knowledge.asked_questions]
+    assert ids[0] == "ptf_private"  # who sees the result comes first
+    assert ids[1: 1 + len(knowledge.asked_questions)] == [q.id for q in knowledge.asked_questions]
     assert set(ids) == {q.id for q in knowledge.questions} | {"ptf_private"}
     text = all_text(view["blocks"])
     assert "Cost assumptions (optional)" in text
-    hints = {b["block_id"]: b["hint"]["text"] for b in view["blocks"] if b["type"] == "input"}
+    hints = {b["block_id"]: b["hint"]["text"] for b in view["blocks"]
+             if b["type"] == "input" and b["block_id"] != "ptf_private"}
     assert "If empty or not sure: the figure of the route" in hints["hosting_usd_per_month"]
     assert "If empty or not sure: 25%" in hints["tuned_prompt_share"]
     assert "Claude Haiku 4.5" in hints["input_price_per_mtok"]
@@ -105,7 +107,7 @@ def test_read_submission_errors_per_field_and_private(knowledge):
 
     view = consultation_modal(knowledge)
     values = modal_values(view, {"prompt_tokens": "6k", "monthly_calls": "many",
-                                 "cacheable_share": "2", "ptf_private": "yes"})
+                                 "cacheable_share": "2", "ptf_private": "Only me"})
     got, errors, private = submitted(knowledge, values)
     assert got == {"prompt_tokens": 6000}
     shown = field_errors(errors)
@@ -292,7 +294,8 @@ def test_dm_cost_table_leaves_out_caching_when_nothing_is_cached(knowledge):
     assert "with caching" not in labels_and_values(cacheable_share="0")
 
 
-def test_modal_private_checkbox_is_optional(knowledge):
+def test_modal_privacy_choice_defaults_to_private_and_is_offered_only_where_it_matters(
+        knowledge):
     def has_checkbox(view):
         return any(b.get("block_id") == "ptf_private" for b in view["blocks"])
 
@@ -300,6 +303,14 @@ def test_modal_private_checkbox_is_optional(knowledge):
     assert not has_checkbox(consultation_modal(knowledge, offer_private=False))
     ticked = consultation_modal(knowledge, private=True)
     assert read_submission(knowledge, modal_values(ticked, {})).private is True
+    public = consultation_modal(knowledge, private=False)
+    assert read_submission(knowledge, modal_values(public, {})).private is False
+    chose = modal_values(ticked, {"ptf_private": "Everyone in the channel"})
+    assert read_submission(knowledge, chose).private is False
+    # a form opened before the choice was a radio still reads (a ticked checkbox)
+    legacy = {"ptf_private": {"private": {"type": "checkboxes",
+                                          "selected_options": [{"value": "private"}]}}}
+    assert read_submission(knowledge, legacy).private is True
 
 
 def test_closed_message_fits():

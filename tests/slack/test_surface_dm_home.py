@@ -13,8 +13,8 @@ from tests.support.slack_requests import (
     app_mention_event,
     message_event,
 )
+from tests.support.surface import IN_CHANNEL, all_text, click, modal_values, wait_until
 from tests.support.surface import READY as READY_CASE
-from tests.support.surface import all_text, click, modal_values, wait_until
 
 DM = "D0ALICE01"
 # Broad skills needed too: the DM then has a caution and a reason pointing the other way.
@@ -26,7 +26,7 @@ def modal_consultation(bot, typed=READY, **command):
     n = len(fake.calls_to("views.open"))
     bot.sender.command("", **command)
     view = fake.wait_for("views.open", count=n + 1).arg_json("view")
-    r = bot.sender.view_submission(MODAL_CALLBACK, modal_values(view, typed),
+    r = bot.sender.view_submission(MODAL_CALLBACK, modal_values(view, {**IN_CHANNEL, **typed}),
                                    private_metadata=view["private_metadata"])
     assert r.json() == {"response_action": "clear"}
     return view
@@ -144,8 +144,8 @@ def test_new_consultation_from_app_home(bot):
     assert r.status == 200
     view = fake.wait_for("views.open").arg_json("view")
     assert json.loads(view["private_metadata"])["origin"] == "home"
-    # the result only goes to the DM: no "Keep the result private" to tick
-    assert "Keep the result private" not in all_text(view["blocks"])
+    # the result only goes to the DM: no "Who sees the result" to choose
+    assert not [b for b in view["blocks"] if b.get("block_id") == "ptf_private"]
     bot.sender.view_submission(MODAL_CALLBACK, modal_values(view, READY),
                                private_metadata=view["private_metadata"])
     dm_summary_call(fake)

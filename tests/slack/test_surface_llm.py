@@ -35,6 +35,7 @@ from tests.support.slack_requests import (
     new_ts,
 )
 from tests.support.surface import (
+    IN_CHANNEL,
     READY,
     all_text,
     choose,
@@ -113,7 +114,7 @@ def open_modal(bot, text: str = ""):
 
 def submit(bot, typed, **kw):
     view = open_modal(bot)
-    values = modal_values(view, typed)
+    values = modal_values(view, {**IN_CHANNEL, **typed})
     r = bot.sender.view_submission(MODAL_CALLBACK, values,
                                    private_metadata=view["private_metadata"], **kw)
     assert r.status == 200 and r.json() == {"response_action": "clear"}
@@ -329,7 +330,7 @@ def test_fallback_keeps_the_card_and_the_dm_has_the_template(start, api, step, r
 def test_private_card_is_left_alone_but_the_dm_is_phrased(start, api):
     bot = start()
     fake = bot.fake
-    submit(bot, {**READY, "ptf_private": "yes"})
+    submit(bot, {**READY, "ptf_private": "Only me"})
     eph = fake.wait_for("chat.postEphemeral")
     assert AI_NOTE not in all_text(eph.arg_json("blocks"))
     dm = dm_post(fake)

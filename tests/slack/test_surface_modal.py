@@ -11,7 +11,7 @@ from bot.slack.blocks.ids import MODAL_CALLBACK
 from tests.conftest import TODAY
 from tests.support.fake_slack import BOT_TOKEN
 from tests.support.slack_requests import CHANNEL_ID, USER_ID
-from tests.support.surface import READY, all_text, click, modal_values, wait_until
+from tests.support.surface import IN_CHANNEL, READY, all_text, click, modal_values, wait_until
 
 
 def open_modal(bot, text: str = "", **kw):
@@ -25,7 +25,8 @@ def open_modal(bot, text: str = "", **kw):
 
 
 def submit(bot, view, typed, **kw):
-    values = modal_values(view, typed)
+    """Submit `view` as typed; the card goes to the channel unless `typed` says "Only me"."""
+    values = modal_values(view, {**IN_CHANNEL, **typed})
     return bot.sender.view_submission(
         MODAL_CALLBACK, values, private_metadata=view["private_metadata"], **kw
     )
@@ -47,6 +48,10 @@ def test_full_modal_consultation(bot, knowledge):
     view = open_modal(bot)
     assert view["callback_id"] == MODAL_CALLBACK and check(view) == []
     inputs = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
+    # first: who sees the result, "Only me" unless the person picks the channel
+    who = inputs.pop("ptf_private")
+    assert next(b for b in view["blocks"] if b["type"] == "input") is who
+    assert who["element"]["initial_option"]["text"]["text"] == "Only me"
     # every asked question and every cost parameter is an optional field with its assumption
     assert {"model_access", "prompt_tokens", "deadline", "hosting_usd_per_month"} <= set(inputs)
     assert all(b["optional"] for b in inputs.values())
@@ -223,7 +228,7 @@ def test_history_lists_recent_consultations_with_links(bot):
 def test_private_result_is_ephemeral(bot):
     fake = bot.fake
     view = open_modal(bot)
-    submit(bot, view, {**READY, "ptf_private": "yes"})
+    submit(bot, view, {**READY, "ptf_private": "Only me"})
     eph = fake.wait_for("chat.postEphemeral")
     assert eph.arg("user") == USER_ID and eph.arg("channel") == CHANNEL_ID
     assert "Verdict: Fine-tune" in all_text(eph.arg_json("blocks"))
@@ -279,7 +284,8 @@ def test_start_over_on_a_modal_card_opens_an_empty_form(bot):
     before = len(fake.calls_to("views.open"))
     assert click(bot, msg, "Start over").status == 200
     fresh = fake.wait_for("views.open", count=before + 1).arg_json("view")
-    inputs = [b["element"] for b in fresh["blocks"] if b["type"] == "input"]
+    inputs = [b["element"] for b in fresh["blocks"]
+              if b["type"] == "input" and b["block_id"] != "ptf_private"]
     assert not any("initial_value" in el or "initial_option" in el for el in inputs)
     assert json.loads(fresh["private_metadata"])["channel"] == CHANNEL_ID
 
@@ -331,15 +337,16 @@ def test_command_in_a_dm_sends_only_the_dm_summary(bot):
 def test_adjust_answers_keeps_a_private_result_private(bot):
     fake = bot.fake
     view = open_modal(bot)
-    submit(bot, view, {**READY, "ptf_private": "yes"})
+    submit(bot, view, {**READY, "ptf_private": "Only me"})
     eph = fake.wait_for("chat.postEphemeral")
     msg = {"ts": eph.response["message_ts"], "blocks": eph.arg_json("blocks"), "type": "message"}
     assert click(bot, msg, "Adjust answers").status == 200
     again = filled_after_loading(fake)
     private = next(b for b in again["blocks"] if b.get("block_id") == "ptf_private")
-    assert private["element"]["initial_options"][0]["value"] == "private"
+    assert private["element"]["initial_option"]["value"] == "private"
     # submitted as it is (one answer changed): private again, nothing in the channel
-    submit(bot, again, {"labelled_examples": "50"})
+    bot.sender.view_submission(MODAL_CALLBACK, modal_values(again, {"labelled_examples": "50"}),
+                               private_metadata=again["private_metadata"])
     fake.wait_for("chat.postEphemeral", count=2)
     fake.wait_for("chat.postMessage", count=2,
                   predicate=lambda c: str(c.arg("channel")).startswith("D"))
@@ -397,7 +404,7 @@ def test_expired_trigger_on_a_button_says_click_again(bot):
 
 def test_no_private_checkbox_where_the_result_only_goes_to_the_dm(bot):
     in_channel = open_modal(bot)
-    assert "Keep the result private" in all_text(in_channel["blocks"])
+    [who] = [b for b in in_channel["blocks"] if b.get("block_id") == "ptf_private"]
+    assert who["label"]["text"] == "Who sees the result"
     in_dm = open_modal(bot, channel_id="D0ALICE01")
-    assert "Keep the result private" not in all_text(in_dm["blocks"])
     assert not [b for b in in_dm["blocks"] if b.get("block_id") == "ptf_private"]

@@ -191,6 +191,11 @@ def modal_values(view: Mapping[str, Any], typed: Mapping[str, str]) -> dict[str,
     return values
 
 
+#: The "Who sees the result" choice for a card in the channel (the form's default is
+#: "Only me"); tests that follow the card in the channel pick it.
+IN_CHANNEL = {"ptf_private": "Everyone in the channel"}
+
+
 # ---------------------------------------------------------------- a thread consultation
 
 

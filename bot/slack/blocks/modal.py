@@ -50,8 +50,10 @@ INTRO = (
     "Answer what you know and leave the rest empty: I use the assumption shown under each "
     "field. Numbers take human forms like *6k*, *20M* or *1.5 million*."
 )
-PRIVATE_LABEL = "Keep the result private"
+PRIVATE_LABEL = "Only me"
 PRIVATE_VALUE = "private"
+CHANNEL_LABEL = "Everyone in the channel"
+CHANNEL_VALUE = "channel"
 
 
 NOT_SURE_LABEL = "Not sure"
@@ -134,11 +136,13 @@ def consultation_modal(
 ) -> dict[str, Any]:
     """The modal view. `prefill` sets initial values; `understood`/`notes` come from the
     free-text parser and are shown on top ("I read: ...", to change in the fields below).
-    `offer_private`: show the
-    "Keep the result private" checkbox (ticked when `private`); leave it out where the
-    result only goes to the asker's DM anyway (App Home, a DM)."""
+    `offer_private`: ask "Who sees the result" first ("Only me" chosen when `private`,
+    else "Everyone in the channel"); left out where the result only goes to the asker's
+    DM anyway (App Home, a DM)."""
     prefill = prefill or {}
     blocks: list[Block] = [section(INTRO)]
+    if offer_private:  # first: who will see this decides how much people write
+        blocks.append(_private_input(private))
     if understood:
         blocks.append(context(":mag: *I read:* " + escape("; ".join(understood))
                               + " \u2014 change any of it in the fields below."))
@@ -160,8 +164,6 @@ def consultation_modal(
                     "assumption in their hint."),
         ]
         blocks += [question_input(knowledge, q, prefill.get(q.id)) for q in costs]
-    if offer_private:
-        blocks += [divider(), _private_input(private)]
     return {
         "type": "modal",
         "callback_id": ids.MODAL_CALLBACK,
@@ -174,19 +176,17 @@ def consultation_modal(
 
 
 def _private_input(private: bool) -> Block:
-    checkbox_option = option(PRIVATE_LABEL, PRIVATE_VALUE)
-    checkbox: Block = {"type": "checkboxes", "action_id": ids.PRIVATE_ACTION,
-                       "options": [checkbox_option]}
-    if private:
-        checkbox["initial_options"] = [checkbox_option]
+    only_me = option(PRIVATE_LABEL, PRIVATE_VALUE,
+                     "The result card only you can see; the full record in your DMs")
+    channel = option(CHANNEL_LABEL, CHANNEL_VALUE,
+                     "The result card in the channel; the full record in your DMs")
     return {
         "type": "input",
         "block_id": ids.PRIVATE_BLOCK,
-        "optional": True,
         "label": plain("Who sees the result"),
-        "hint": plain("Private: only you see the result card; the full record comes to "
-                      "your DMs either way."),
-        "element": checkbox,
+        "element": {"type": "radio_buttons", "action_id": ids.PRIVATE_ACTION,
+                    "options": [only_me, channel],
+                    "initial_option": only_me if private else channel},
     }
 
 
@@ -213,15 +213,27 @@ def _raw(state: Mapping[str, Any]) -> str | None:
     return text or None
 
 
+def _private(block: Any) -> bool:
+    """The "Who sees the result" choice: private unless the channel was chosen; no such
+    field (the result only goes to a DM): not private. (A form opened before the choice
+    was a radio sends a checkbox: ticked means private.)"""
+    if not isinstance(block, Mapping):
+        return False
+    state = block.get(ids.PRIVATE_ACTION)
+    if not isinstance(state, Mapping):
+        return True
+    if "selected_options" in state:
+        chosen = state.get("selected_options") or []
+        return any(isinstance(o, Mapping) and o.get("value") == PRIVATE_VALUE for o in chosen)
+    selected = state.get("selected_option")
+    return not (isinstance(selected, Mapping) and selected.get("value") == CHANNEL_VALUE)
+
+
 def read_submission(knowledge: Knowledge, values: Mapping[str, Any]) -> Submission:
     """Read `view.state.values`: each question's field as it was submitted. Unknown
     blocks are ignored; nothing is parsed here (see `Consultation.submit`)."""
     result = Submission()
-    private_state = (values.get(ids.PRIVATE_BLOCK) or {}).get(ids.PRIVATE_ACTION) or {}
-    chosen = private_state.get("selected_options") or []
-    result.private = any(
-        isinstance(o, Mapping) and o.get("value") == PRIVATE_VALUE for o in chosen
-    )
+    result.private = _private(values.get(ids.PRIVATE_BLOCK))
     for question in knowledge.questions:
         block = values.get(question.id)
         if not isinstance(block, Mapping):

@@ -1,5 +1,5 @@
 """"Adjust answers" on a modal result card: the modal again, prefilled with its answers
-(and, for a private result, with "Keep the result private" still ticked).
+(and, for a private result, with "Only me" still chosen for who sees it).
 
 The `trigger_id` expires 3 s after the click and reading the answers needs the database,
 so a "Loading" modal opens right after the ack (`trigger_client`: short timeout, no long
