@@ -72,8 +72,10 @@ def test_full_modal_consultation(bot, knowledge):
     assert "Verdict: Fine-tune" in text
     assert "*Why*" in text and "Cost management for fine-tuning" in text  # reasons cite sources
     expected = decide(knowledge, parse_answers(knowledge, READY_VALUES)[0], TODAY)
-    assert f"prompting {usd(expected.costs.monthly_cost_prompting_usd)} a month" in text
-    assert "break-even under 0.1 months" in text
+    # the costs as fields: each label over its figure
+    assert f"*Prompting, a month*\n{usd(expected.costs.monthly_cost_prompting_usd)}" in text
+    assert f"*Fine-tuned on {expected.costs.route.label}, a month*\n" in text
+    assert "*Break-even*\nunder 0.1 months" in text
     assert "What would change it" in text
     assert "Full record in my DMs" in text
 

@@ -23,6 +23,7 @@ from bot.slack.blocks.limits import (
     clip,
     context,
     escape,
+    fields_section,
     fit_blocks,
     header,
     section,
@@ -49,6 +50,21 @@ def cost_line(decision: Decision) -> str | None:
     else:
         parts.append("no fine-tuning route remains")
     return " \u00b7 ".join(parts)
+
+
+def cost_fields(decision: Decision) -> list[str]:
+    """The card's cost figures, one field each (mrkdwn, label over figure); none without
+    volume. The same figures and rounding as `cost_line`."""
+    costs = decision.costs
+    if not decision.has_volume:
+        return []
+    fields = [f"*Prompting, a month*\n{humanize.usd(costs.monthly_cost_prompting_usd)}"]
+    if costs.route is None:
+        return [*fields, "*Fine-tuning*\nno route remains"]
+    return [*fields,
+            f"*Fine-tuned on {escape(costs.route.label)}, a month*\n"
+            f"{humanize.usd(costs.monthly_cost_fine_tuned_usd)}",
+            f"*Break-even*\n{humanize.months(costs.break_even_months)}"]
 
 
 def result_card(
@@ -86,9 +102,9 @@ def result_card(
     if conditions:
         blocks.append(section(listed([cited(c, knowledge) for c in conditions],
                                      title="*Fine-tune once*")))
-    line = cost_line(decision)
-    if line:
-        blocks.append(section(f"*Cost* \u00b7 {escape(line)}"))
+    costs = cost_fields(decision)
+    if costs:
+        blocks.append(fields_section("*Cost*", costs))
     for note in decision.cost_notes[:1]:  # when the costs point the other way: why it stands
         blocks.append(context(escape(note.text)))
     changes = list(decision.counterfactuals)

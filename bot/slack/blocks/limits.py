@@ -101,6 +101,12 @@ def section(text: str, *, block_id: str | None = None, accessory: Block | None =
     return block
 
 
+def fields_section(text: str, fields: Iterable[str]) -> Block:
+    """A section with a line of text and up to 10 two-column fields (mrkdwn)."""
+    return {"type": "section", "text": mrkdwn(text),
+            "fields": [mrkdwn(f, MAX_FIELD_TEXT) for f in list(fields)[:MAX_FIELDS]]}
+
+
 def context(*texts: str) -> Block:
     elements = [mrkdwn(t) for t in texts if t][:MAX_CONTEXT_ELEMENTS]
     return {"type": "context", "elements": elements or [mrkdwn(" ")]}
