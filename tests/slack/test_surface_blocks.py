@@ -357,3 +357,21 @@ def test_a_question_message_gets_new_block_ids_when_what_it_shows_changes(knowle
     assert question is not None and question.kind in ("bool", "choice")
     state.answer(question.id, question.options[0].value if question.options else "yes")
     assert not set(render(state)) & set(first)
+
+
+def test_an_answer_shown_in_a_select_or_radio_can_be_cleared(knowledge):
+    from bot.engine import Consultation
+    from bot.slack.blocks.modal import CLEAR_LABEL
+    from tests.conftest import TODAY
+
+    state = Consultation(knowledge, TODAY)
+    assert state.submit({"deadline": "this_week", "format_resisted": "yes",
+                         "model": "open:llama-3.1-8b"}) == {}
+    view = consultation_modal(knowledge, prefill=state.answers)
+    cleared = modal_values(view, {"deadline": CLEAR_LABEL, "format_resisted": CLEAR_LABEL,
+                                  "model": CLEAR_LABEL})
+    submission = read_submission(knowledge, cleared)
+    assert state.submit(submission.raw) == {}
+    assert not {"deadline", "format_resisted", "model"} & set(state.answers)
+    # nothing to clear on an empty form
+    assert CLEAR_LABEL not in all_text(consultation_modal(knowledge)["blocks"])

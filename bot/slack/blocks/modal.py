@@ -53,6 +53,9 @@ INTRO = (
 PRIVATE_LABEL = "Only me"
 PRIVATE_VALUE = "private"
 CHANNEL_LABEL = "Everyone in the channel"
+#: The option that clears an answer shown in a select or radio (an empty field).
+CLEAR_LABEL = "No answer (clear it)"
+CLEAR_VALUE = "ptf_clear"
 CHANNEL_VALUE = "channel"
 
 
@@ -89,14 +92,18 @@ def _hint(knowledge: Knowledge, question: Question) -> str:
 
 def _element(question: Question, prefill: Any) -> Block:
     has = prefill is not None
+    # A chosen option cannot be unchosen in Slack: an answer shown can be cleared instead.
+    clear = [option(CLEAR_LABEL, CLEAR_VALUE)] if has else []
     if question.kind in ("choice", "model"):
+        groups = _model_groups(question) + ["Clear"] * len(clear)
         return static_select(
-            ids.VALUE_ACTION, _placeholder(question), _choice_options(question),
+            ids.VALUE_ACTION, _placeholder(question), _choice_options(question) + clear,
             initial=str(prefill) if has else None,
-            groups=_model_groups(question) if question.kind == "model" else None,
+            groups=groups if question.kind == "model" else None,
         )
     if question.kind == "bool":
-        opts = [option("Yes", "yes"), option("No", "no"), option(NOT_SURE_LABEL, NOT_SURE)]
+        opts = [option("Yes", "yes"), option("No", "no"), option(NOT_SURE_LABEL, NOT_SURE),
+                *clear]
         element: Block = {"type": "radio_buttons", "action_id": ids.VALUE_ACTION, "options": opts}
         if has:
             element["initial_option"] = opts[2] if prefill == NOT_SURE else (
@@ -205,7 +212,8 @@ def _raw(state: Mapping[str, Any]) -> str | None:
         return None
     if "selected_option" in state:
         selected = state.get("selected_option")
-        return selected.get("value") if isinstance(selected, Mapping) else None
+        value = selected.get("value") if isinstance(selected, Mapping) else None
+        return None if value == CLEAR_VALUE else value
     value = state.get("value")
     if value is None:
         return None
