@@ -16,6 +16,16 @@ ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 12, 2)
 
 
+@pytest.fixture(scope="module")
+def anthropic_api():
+    """A local Anthropic Messages API stand-in shared by one test module (script it per
+    test; see tests/support/fake_anthropic.py)."""
+    from tests.support.fake_anthropic import FakeAnthropic
+
+    with FakeAnthropic() as server:
+        yield server
+
+
 @pytest.fixture(scope="session")
 def knowledge() -> Knowledge:
     return load_knowledge(ROOT / "knowledge")

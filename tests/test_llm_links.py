@@ -83,16 +83,10 @@ def test_source_urls_are_the_knowledges_own(knowledge):
 # --- through phrase(), against FakeAnthropic -----------------------------------------
 
 
-@pytest.fixture(scope="module")
-def api():
-    with fa.FakeAnthropic() as server:
-        yield server
-
-
 @pytest.fixture
-def settings(api):
+def settings(anthropic_api):
     configured = Settings(_env_file=None, anthropic_api_key="sk-ant-test-links-0123456789",
-                          anthropic_base_url=api.url, bot_llm_timeout_s=2.0)
+                          anthropic_base_url=anthropic_api.url, bot_llm_timeout_s=2.0)
     warm_up(configured)
     return configured
 
@@ -116,8 +110,8 @@ def fallbacks() -> float:
     f"Details are in [the provider guide]({EVIL}) for the team.",
     f"Details are at {EVIL} for the team.",
 ])
-def test_phrase_falls_back_on_a_foreign_link(api, settings, knowledge, sentence):
-    api.script(with_sentence(sentence))
+def test_phrase_falls_back_on_a_foreign_link(anthropic_api, settings, knowledge, sentence):
+    anthropic_api.script(with_sentence(sentence))
     before = fallbacks()
     got = phrase(scenario(knowledge, "open_weights_ready"), source_titles(knowledge),
                  settings, template_text="the template", source_urls=source_urls(knowledge))
@@ -126,8 +120,9 @@ def test_phrase_falls_back_on_a_foreign_link(api, settings, knowledge, sentence)
     assert fallbacks() == before + 1
 
 
-def test_phrase_keeps_a_link_to_a_source(api, settings, knowledge):
-    api.script(with_sentence(f"Details are in <{SOURCE}|the Mistral guide> for the team."))
+def test_phrase_keeps_a_link_to_a_source(anthropic_api, settings, knowledge):
+    anthropic_api.script(
+        with_sentence(f"Details are in <{SOURCE}|the Mistral guide> for the team."))
     got = phrase(scenario(knowledge, "open_weights_ready"), source_titles(knowledge),
                  settings, template_text="the template", source_urls=source_urls(knowledge))
     assert got.source == "llm" and SOURCE in got.text
