@@ -70,6 +70,16 @@ class Settings(BaseSettings):
     bot_recheck_every_hours: float = Field(
         default=24.0, ge=0, description="serve: run recheck this often (0: never)"
     )
+    bot_outbox_lease_s: float = Field(
+        default=60.0, gt=0, le=3600,
+        description="a message being sent is another process's to retry after this long "
+                    "(the sender died)",
+    )
+    bot_slow_notice_s: float = Field(
+        default=8.0, ge=0, le=3600,
+        description="tell the person once that Slack is slow when a message they are owed "
+                    "is this late",
+    )
 
     def today(self) -> date:
         """The date decisions are made as of: BOT_TODAY, else the system date."""

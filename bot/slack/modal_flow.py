@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot.engine import Consultation, Decision
-from bot.slack import blocks
+from bot.slack import blocks, outbox
 from bot.slack.blocks.limits import MAX_PRIVATE_METADATA
 from bot.slack.blocks.modal import Submission, field_errors
 from bot.slack.phrasing import fingerprint
@@ -33,7 +33,6 @@ from bot.slack.web import (
     call,
     explain,
     is_dm,
-    permalink,
     tell_user,
     where,
 )
@@ -214,11 +213,14 @@ def _result(
                 remember(deps, c.id, card={"channel": channel, "ephemeral": True,
                                            "for_decision": digest})
             else:
-                ts = call(deps, "chat_postMessage", channel=channel, text=text,
-                          blocks=card_blocks).get("ts")
-                link = permalink(deps, channel, ts)
-                remember(deps, c.id, card={"channel": channel, "ts": ts, "for_decision": digest},
-                         permalink=link)
+                delivery = outbox.send(
+                    deps, f"card:{c.id}", kind="card", channel=channel, text=text,
+                    blocks=card_blocks, consultation_id=c.id, owner=c.user_id,
+                    after={"for_decision": digest})
+                if delivery.status == "failed" and delivery.error is not None:
+                    raise delivery.error
+                fresh = deps.store.get(c.id)
+                link = fresh.meta.get("permalink") if fresh is not None else None
         except SlackCallFailed as exc:
             card = None
             if exc.error in ("not_in_channel", "channel_not_found"):

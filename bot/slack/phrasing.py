@@ -217,8 +217,7 @@ def _update_card(
         return
     text, blocks = rendered
     try:
-        call(deps, "chat_update", channel=card["channel"], ts=card["ts"], text=text,
-             blocks=blocks)
+        _replace(deps, card, text, blocks, kind="card", owner=row.user_id, cid=row.id)
     except SlackCallFailed as exc:  # the template card stays: still right, only plainer
         log.warning("consultation %s: card kept with the template text (%s)", row.id, exc.error)
         return
@@ -246,6 +245,24 @@ def _update_dm(deps: Deps, row: StoredConsultation, digest: str, rendered: Rende
         return
     text, blocks = rendered
     try:
-        call(deps, "chat_update", channel=channel, ts=ts, text=text, blocks=blocks)
+        _replace(deps, dm, text, blocks, kind="dm", owner=row.user_id, cid=row.id)
     except SlackCallFailed as exc:  # the template summary stays: still right, only plainer
         log.warning("consultation %s: DM kept with the template text (%s)", row.id, exc.error)
+
+
+def _replace(deps: Deps, posted: Mapping[str, Any], text: str, blocks: list[dict[str, Any]],
+             *, kind: str, owner: str, cid: str) -> None:
+    """Replace a posted message: through the outbox when it was sent through it (its key
+    is in the meta), so the newest content wins even while Slack is failing."""
+    from bot.slack import outbox
+
+    key = posted.get("key")
+    if not isinstance(key, str) or not key:
+        call(deps, "chat_update", channel=posted["channel"], ts=posted["ts"], text=text,
+             blocks=blocks)
+        return
+    delivery = outbox.send(deps, key, kind=kind, channel=str(posted["channel"]), text=text,
+                           blocks=blocks, consultation_id=cid, owner=owner,
+                           message_ts=str(posted["ts"]))
+    if delivery.status == "failed" and delivery.error is not None:
+        raise delivery.error

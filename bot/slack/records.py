@@ -13,16 +13,17 @@ chart, the Markdown record, the history (`/ptf history`, App Home).
 
 from __future__ import annotations
 
-import contextlib
 import logging
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from bot.engine.decision import Decision
 from bot.engine.verdicts import VERDICT_LABELS
-from bot.slack import blocks, phrasing
+from bot.slack import blocks, outbox, phrasing
 from bot.slack.blocks.home import HistoryItem
 from bot.slack.blocks.limits import link as mrkdwn_link
+from bot.slack.chart_upload import upload_chart
 from bot.slack.state import decision_of, state_of
 from bot.slack.web import (
     Deps,
@@ -107,39 +108,6 @@ def open_dm(deps: Deps, user: str) -> str:
     return str(response["channel"]["id"])
 
 
-def _upload_chart(deps: Deps, dm: str, decision: Decision, thread_ts: str | None = None) -> None:
-    from bot.explain.chart import chart_alt_text
-    from bot.explain.chart_process import ChartFailed, render_chart_png_isolated
-
-    try:
-        png = render_chart_png_isolated(decision)
-    except ValueError:
-        return
-    except ChartFailed as exc:
-        log.error("break-even chart not drawn: %s", exc)
-        with contextlib.suppress(SlackCallFailed):
-            call(deps, "chat_postMessage", channel=dm, thread_ts=thread_ts,
-                 text="I could not draw the break-even chart this time. The cost table above "
-                      "has the same figures.")
-        return
-    try:
-        call(
-            deps,
-            "files_upload_v2",
-            channel=dm,
-            thread_ts=thread_ts,
-            file=png,
-            filename="break-even.png",
-            title=f"Break-even: {decision.verdict_label}",
-            alt_txt=chart_alt_text(decision),
-        )
-    except SlackCallFailed as exc:
-        with contextlib.suppress(SlackCallFailed):
-            call(deps, "chat_postMessage", channel=dm, thread_ts=thread_ts,
-                 text=f"I could not attach the break-even chart: {explain(exc)}. The cost "
-                      "table above has the same figures.")
-
-
 def _summary(
     deps: Deps, c: StoredConsultation, decision: Decision, prose: phrasing.Prose, *,
     link: str | None, place: str | None, note: str | None,
@@ -148,6 +116,16 @@ def _summary(
         decision, deps.knowledge, consultation_id=c.id, explanation=prose.text,
         explanation_sources=prose.sources, permalink=link, where=place, note=note,
     )
+
+
+def summary_key(c: StoredConsultation, decision: Decision, recipient: str | None = None,
+                copy: str | None = None) -> str:
+    """The outbox key of the DM summary of `decision` (one per decision for its owner;
+    `copy` names an extra copy, e.g. asked for with "Full record in my DMs")."""
+    key = f"dm:{c.id}:{phrasing.fingerprint(decision)[:16]}"
+    if recipient and recipient != c.user_id:
+        key += f":{recipient}"
+    return f"{key}:{copy}" if copy else key
 
 
 def send_summary(
@@ -160,23 +138,33 @@ def send_summary(
     place: str | None = None,
     note: str | None = None,
     prose: phrasing.Prose | None = None,
+    copy: str | None = None,
 ) -> str:
     """DM the full record (and the chart when there is volume) to `recipient` (default: the
-    owner). Returns the DM channel id; raises SlackCallFailed if the DM could not be sent.
-    `link`/`place`: the way back (permalink, `<#C123>`); `note`: mrkdwn shown first;
-    `prose`: the paragraph at the top (default: what `consultation.meta` has for it)."""
+    owner), through the outbox: while Slack fails it is sent later, and never twice.
+    Returns the DM channel id (the person's id while the DM is not open yet); raises
+    SlackCallFailed if Slack refused it. `link`/`place`: the way back (permalink,
+    `<#C123>`); `note`: mrkdwn shown first; `prose`: the paragraph at the top (default:
+    what `consultation.meta` has for it); `copy`: see `summary_key`."""
     user = recipient or consultation.user_id
-    dm = open_dm(deps, user)
+    try:
+        dm = open_dm(deps, user)
+    except SlackCallFailed as exc:
+        if not exc.transient:
+            raise
+        dm = user  # a post to the person's id lands in our DM with them
     prose = prose or prose_for(deps, consultation, decision)
     text, summary_blocks = _summary(deps, consultation, decision, prose, link=link,
                                     place=place, note=note)
-    posted = call(deps, "chat_postMessage", channel=dm, text=text, blocks=summary_blocks)
-    if user == consultation.user_id:
-        remember(deps, consultation.id, dm={"channel": dm, "ts": posted.get("ts"),
-                                            "for_decision": phrasing.fingerprint(decision)})
-    if decision.has_volume:
-        _upload_chart(deps, dm, decision)
-    return dm
+    delivery = outbox.send(
+        deps, summary_key(consultation, decision, user, copy), kind="dm", channel=dm,
+        text=text, blocks=summary_blocks, consultation_id=consultation.id, owner=user,
+        after={"for_decision": phrasing.fingerprint(decision), "chart": decision.has_volume,
+               "remember": user == consultation.user_id and copy is None},
+    )
+    if delivery.status == "failed" and delivery.error is not None:
+        raise delivery.error
+    return delivery.channel or dm
 
 
 def deliver(
@@ -208,7 +196,7 @@ def deliver(
         remember(deps, c.id, dm={"channel": c.channel, "in_thread": True,
                                  "for_decision": phrasing.fingerprint(decision)})
         if decision.has_volume:
-            _upload_chart(deps, c.channel, decision, thread_ts=c.thread_ts)
+            upload_chart(deps, c.channel, decision, thread_ts=c.thread_ts)
     phrasing.improve(
         deps, c, decision,
         template=card_explanation(decision),
@@ -268,7 +256,7 @@ def send_record_dm(
             return
     try:
         send_summary(deps, c, decision, recipient=user, link=c.meta.get("permalink"),
-                     place=where(c.channel))
+                     place=where(c.channel), copy=uuid.uuid4().hex[:8])
     except SlackCallFailed as exc:
         tell_user(deps, user, f"I could not send you the record: {explain(exc)}.",
                   channel=channel, thread_ts=thread_ts)

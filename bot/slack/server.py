@@ -49,6 +49,7 @@ from bot.slack.app import create_app
 from bot.slack.identity import BotIdentity
 from bot.slack.logging_setup import configure_logging, reset_sdk_logger_levels
 from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH
+from bot.slack.outbox_drainer import OutboxDrainer
 from bot.slack.recheck_schedule import RecheckSchedule
 from bot.slack.services import (
     EVENT_DISPATCH_THREADS,
@@ -302,6 +303,7 @@ class BotWsgiApp:
         self.unconfigured = list(unconfigured)
         self.events: BoltEventsHandler | None = None
         self.recheck: RecheckSchedule | None = None
+        self.drainer: OutboxDrainer | None = None
         self.identity = identity or (identity_for(bolt_app) if bolt_app is not None else None)
         if bolt_app is not None:
             secret = settings.slack_signing_secret
@@ -319,11 +321,15 @@ class BotWsgiApp:
             if services is not None:
                 self.recheck = RecheckSchedule(services)
                 self.recheck.start()
+                self.drainer = OutboxDrainer(services)
+                self.drainer.start()
 
     def close(self, wait: bool = True) -> None:
         """Stop dispatching events (waits for those being dispatched). Tests, shutdown."""
         if self.recheck is not None:
             self.recheck.stop()
+        if self.drainer is not None:
+            self.drainer.stop()
         if self.events is not None and self.events.events_executor is not None:
             shutdown = getattr(self.events.events_executor, "shutdown", None)
             if shutdown is not None:
@@ -679,6 +685,7 @@ def _serve_socket_mode(settings: Settings) -> None:
     log.info("Socket Mode; health and metrics on %s", health.url)
     schedule = RecheckSchedule(services_for(app))
     schedule.start()
+    OutboxDrainer(services_for(app)).start()
     handler = SocketModeHandler(app, _secret(settings.slack_app_token))
     reset_sdk_logger_levels()
     identity = identity_for(app)

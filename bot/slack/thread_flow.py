@@ -36,7 +36,7 @@ from bot.engine import AnswerError, Consultation, Reply
 from bot.engine.consultation import typed_answer
 from bot.engine.freetext import clean, parse_freetext
 from bot.knowledge import Question
-from bot.slack import blocks
+from bot.slack import blocks, outbox
 from bot.slack.assistant_status import clear_status, set_status
 from bot.slack.blocks.limits import escape
 from bot.slack.blocks.question import QuestionState, closed_message, start_your_own
@@ -44,7 +44,6 @@ from bot.slack.phrasing import fingerprint
 from bot.slack.records import deliver, remember, result_card
 from bot.slack.state import decision_of, edit, finish, new_state, state_of
 from bot.slack.web import (
-    UPDATE_GONE,
     Deps,
     SlackCallFailed,
     about,
@@ -132,39 +131,35 @@ def render_thread_message(
     return blocks.question_message(deps.knowledge, _question_state(deps, c, state, q))
 
 
+def thread_message_key(cid: str) -> str:
+    """The outbox key of a consultation's one message."""
+    return f"thread:{cid}"
+
+
 def show(deps: Deps, c: StoredConsultation) -> StoredConsultation:
-    """Post or update the consultation's one message; returns the (maybe updated) row.
-    A newly posted message's permalink is saved with it (history links to the thread)."""
+    """Owe the consultation's one message its latest content and send it (post once,
+    then update: `bot.slack.outbox`); returns the row as it is now (a newly posted
+    message's ts and permalink saved with it). While Slack is failing, the message waits
+    in the outbox and is sent later; a refusal raises SlackCallFailed."""
     rendered = render_thread_message(deps, c)
     if rendered is None or not c.channel:
         return c
     text, message_blocks = rendered
-    if c.message_ts:
-        try:
-            call(deps, "chat_update", channel=c.channel, ts=c.message_ts, text=text,
-                 blocks=message_blocks)
-            return c
-        except SlackCallFailed as exc:
-            if exc.error not in UPDATE_GONE:
-                raise
-    posted = call(deps, "chat_postMessage", channel=c.channel, thread_ts=c.thread_ts, text=text,
-                  blocks=message_blocks)
-    ts = posted.get("ts")
-    link = permalink(deps, c.channel, ts)
-
-    def apply(d: ConsultationDraft) -> None:
-        d.message_ts = ts
-        if link:
-            d.meta["permalink"] = link
-
-    return deps.store.update(c.id, apply, require_open=False)
+    delivery = outbox.send(
+        deps, thread_message_key(c.id), kind="thread", channel=c.channel,
+        thread_ts=c.thread_ts, text=text, blocks=message_blocks, consultation_id=c.id,
+        owner=c.user_id, message_ts=c.message_ts,
+    )
+    if delivery.status == "failed" and delivery.error is not None:
+        raise delivery.error
+    return deps.store.get(c.id) or c
 
 
 def advance(deps: Deps, c: StoredConsultation) -> None:
     """Show the latest state of a thread consultation; finish it when the flow is done.
 
-    Re-reads the row after each update and renders again if another writer got in
-    between, so the message converges on the latest answers.
+    Re-reads the row after each update and renders again if another writer changed what
+    the message shows meanwhile, so the message converges on the latest answers.
     """
     for _ in range(5):
         if c.status == "abandoned":
@@ -178,11 +173,12 @@ def advance(deps: Deps, c: StoredConsultation) -> None:
                 continue
             finish_thread(deps, c)
             return
-        shown = show(deps, c)
-        fresh = deps.store.get(c.id)
-        if fresh is None or fresh.version == shown.version:
+        shown = render_thread_message(deps, c)
+        c = show(deps, c)
+        if c.status == "open" and state_of(deps, c).done:
+            continue
+        if render_thread_message(deps, c) == shown:
             return
-        c = fresh
 
 
 # ---------------------------------------------------------------- the end
@@ -201,7 +197,8 @@ def finish_thread(deps: Deps, c: StoredConsultation) -> None:
         if c.message_ts:
             link = c.meta.get("permalink") or permalink(deps, c.channel, c.message_ts)
             remember(deps, c.id, card={"channel": c.channel, "ts": c.message_ts,
-                                       "for_decision": digest}, permalink=link)
+                                       "for_decision": digest,
+                                       "key": thread_message_key(c.id)}, permalink=link)
     except SlackCallFailed as exc:
         tell_user(deps, c.user_id, f"I could not show the verdict in the thread: "
                   f"{explain(exc)}. It is in your DMs.", channel=c.channel, thread_ts=c.thread_ts)

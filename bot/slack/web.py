@@ -124,11 +124,26 @@ class SlackCallFailed(Exception):
     (`not_in_channel`, `ratelimited`, `http_500`) or the exception type for timeouts;
     `needed` is the missing scope Slack named for `missing_scope`."""
 
-    def __init__(self, method: str, error: str, needed: str | None = None):
+    def __init__(self, method: str, error: str, needed: str | None = None,
+                 retry_after: float | None = None):
         super().__init__(f"{method}: {error}")
         self.method = method
         self.error = error
         self.needed = needed
+        #: Seconds Slack asked to wait (its Retry-After on a 429), when it said.
+        self.retry_after = retry_after
+
+    @property
+    def transient(self) -> bool:
+        """Slack was busy or unreachable: the same call may succeed later."""
+        return (self.error in _TRANSIENT or self.error.startswith("http_5")
+                or "Timeout" in self.error or self.error[:1].isupper())  # an exception type
+
+    @property
+    def unclear(self) -> bool:
+        """The call may have been carried out although it failed (a 5xx, a lost
+        connection, a timeout); a refusal or a rate limit means it was not."""
+        return self.transient and self.error not in ("ratelimited", "http_429")
 
 
 def slack_error(exc: BaseException) -> tuple[str, str | None]:
@@ -144,6 +159,21 @@ def slack_error(exc: BaseException) -> tuple[str, str | None]:
     return type(exc).__name__, None
 
 
+def retry_after_of(exc: BaseException) -> float | None:
+    """The Retry-After (seconds) of a rate-limited answer, None when there is none."""
+    if not isinstance(exc, SlackApiError):
+        return None
+    try:
+        headers = exc.response.headers or {}
+        for name, value in headers.items():
+            if str(name).lower() == "retry-after":
+                value = value[0] if isinstance(value, list) and value else value
+                return max(0.0, float(value))
+    except (AttributeError, TypeError, ValueError):
+        return None
+    return None
+
+
 def call(deps: Deps, method: str, **kwargs: Any) -> Any:
     """`deps.client.<method>(**kwargs)`; failures are logged and raised as SlackCallFailed."""
     try:
@@ -156,7 +186,7 @@ def call(deps: Deps, method: str, **kwargs: Any) -> Any:
             method, error, f" (needed: {needed})" if needed else "",
             _consultation.get() or "-", where,
         )
-        raise SlackCallFailed(method, error, needed) from None
+        raise SlackCallFailed(method, error, needed, retry_after_of(exc)) from None
 
 
 #: What the bot was doing, for "I'm missing the permission to ...".

@@ -1,6 +1,7 @@
-"""ORM tables: `consultations`, `processed_events`, and for recheck `decision_watch`,
-`drift_notices` and `bot_state` (SQLAlchemy 2, typed mappings); for OAuth installs,
-the Slack SDK's `slack_installations`, `slack_bots` and `slack_oauth_states`.
+"""ORM tables: `consultations`, `processed_events`, `slack_outbox` (messages owed),
+for recheck `decision_watch`, `drift_notices` and `bot_state` (SQLAlchemy 2, typed
+mappings); for OAuth installs, the Slack SDK's `slack_installations`, `slack_bots`
+and `slack_oauth_states`.
 
 The same models run on SQLite and PostgreSQL. JSON columns are `JSON` on SQLite and
 `JSONB` on PostgreSQL. `consultations.version` is SQLAlchemy's `version_id_col`: every
@@ -164,6 +165,49 @@ class BotStateRow(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+OUTBOX_STATUSES = ("pending", "sent", "failed")
+
+
+class OutboxRow(Base):
+    """One Slack message the bot owes someone (`bot.store.outbox`): written before it is
+    sent, so a rate limit, an outage or a restart delays it and never loses it.
+
+    `key` names the message (the thread message of a consultation, the DM summary of a
+    decision): its newest content is `payload` at `content_version`; `sent_version` is
+    what Slack shows. Once posted, `message_ts` is set and the message is only ever
+    updated. `unclear` says the last post may have reached Slack: look for it (by the key
+    in its metadata) before posting again. `lease_until`/`lease_by`: who is sending it."""
+
+    __tablename__ = "slack_outbox"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    team_id: Mapped[str | None] = mapped_column(String(32))
+    consultation_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    owner: Mapped[str | None] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(32))
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    content_version: Mapped[int] = mapped_column(Integer, default=1)
+    sent_version: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    unclear: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_error: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                         nullable=True)
+    lease_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    slow_notice_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                            nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (Index("ix_slack_outbox_due", "status", "next_attempt_at"),)
 
 
 

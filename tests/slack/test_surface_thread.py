@@ -588,6 +588,7 @@ def test_restart_between_finish_and_the_card_is_repaired_on_the_next_click(db_bo
     fake = bot.fake
     root, ts = mention(bot, "llama, 6k token prompt, 20M calls")
     row = row_for(bot, root)
+    fake.quiet_for(0.5)  # the question is shown and the bot has nothing more to do
     # the process that finished it died before the card and the DM went out
     bot.store.finish(row.id, decide(knowledge, row.answers, TODAY).to_dict())
     bot = bot.restart()

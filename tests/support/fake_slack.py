@@ -608,6 +608,8 @@ class FakeSlack:
             channel = call.arg("channel")
             if not channel:
                 return {"ok": False, "error": "channel_not_found"}
+            if str(channel)[:1] in ("U", "W"):  # a user id: Slack posts in the app's DM
+                channel = "D" + str(channel).lstrip("UW")[:10]
             ts = self._next_ts()
             msg = self._message(call, channel, ts)
             with self._lock:

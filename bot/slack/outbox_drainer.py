@@ -1,0 +1,96 @@
+"""The outbox drainer: one daemon thread per serving process sends what is due.
+
+Every `POLL_S` it asks the outbox for messages that are pending, due (their Retry-After
+or back-off has passed) and not being sent by anyone (or whose sender died: its lease
+ran out), and delivers each (`bot.slack.outbox.deliver`), with the bot token, or in
+OAuth mode the token of the workspace the message belongs to. Any replica's drainer
+may send any message; the lease makes sure only one does at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from bot.slack.client import build_web_client
+from bot.slack.oauth import bot_token_for
+from bot.slack.outbox import deliver, outbox_of
+from bot.slack.services import Services
+from bot.slack.web import Deps
+from bot.store import StoreError
+
+log = logging.getLogger("bot.slack.outbox_drainer")
+
+POLL_S = 1.0
+
+
+class OutboxDrainer:
+    def __init__(self, services: Services, *, poll_s: float = POLL_S):
+        self.services = services
+        self.poll_s = poll_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._team_deps: dict[str | None, Deps] = {}
+        self._failing = False
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._loop, name="outbox", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=15)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.poll_s):
+            try:
+                self.drain_once()
+                self._failing = False
+            except StoreError as exc:
+                if not self._failing:  # once per outage
+                    log.error("outbox not drained: the database is not answering: %s", exc)
+                self._failing = True
+            except Exception:  # the drainer must outlive any one failure
+                log.exception("outbox drain failed")
+
+    def drain_once(self) -> int:
+        """Deliver every message that is due now; how many were tried."""
+        base = self._deps(None)
+        if base is None:
+            return 0
+        keys = outbox_of(base).due()
+        for key in keys:
+            if self._stop.is_set():
+                break
+            item = outbox_of(base).get(key)
+            if item is None:
+                continue
+            deps = self._deps(item.team_id)
+            if deps is None:
+                continue
+            try:
+                deliver(deps, key)
+            except StoreError:
+                raise
+            except Exception:
+                log.exception("outbox %s: delivery failed", key)
+        return len(keys)
+
+    def _deps(self, team: str | None) -> Deps | None:
+        settings = self.services.settings
+        key = team if settings.oauth_mode else None
+        if key in self._team_deps:
+            return self._team_deps[key]
+        if settings.oauth_mode and team:
+            token = bot_token_for(settings, self.services.store.engine, team)
+            if token is None:
+                return None  # uninstalled: nothing can be sent there
+            client = build_web_client(settings, token=token)
+        else:
+            client = build_web_client(settings)
+        deps = Deps(self.services, client, team_id=team)
+        self._team_deps[key] = deps
+        return deps
