@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
+import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -96,6 +97,17 @@ def _state(item: OutboxItem | None) -> Delivery:
     return Delivery(status, item.message_ts, item.channel)
 
 
+_in_flight: dict[str, str] = {}
+_in_flight_lock = threading.Lock()
+
+
+def leases_in_flight() -> dict[str, str]:
+    """`{key: lease holder}` of the deliveries running in this process (renewed by the
+    drainer's lease keeper, so a slow Slack call never lets another process re-send)."""
+    with _in_flight_lock:
+        return dict(_in_flight)
+
+
 def deliver(deps: Deps, key: str) -> Delivery:
     """Send message `key`'s newest content if nobody else is (see the module docstring)."""
     outbox = outbox_of(deps)
@@ -103,12 +115,18 @@ def deliver(deps: Deps, key: str) -> Delivery:
     item = outbox.claim(key, by)
     if item is None:  # sent already, being sent, or waiting for its next try
         return _state(outbox.get(key))
+    with _in_flight_lock:
+        _in_flight[key] = by
     try:
         return _deliver_claimed(deps, outbox, item, by)
     except StoreError:
         log.warning("outbox %s: the database failed mid-delivery; it is retried when "
                     "the lease runs out", key)
         raise
+    finally:
+        with _in_flight_lock:
+            if _in_flight.get(key) == by:
+                del _in_flight[key]
 
 
 def _deliver_claimed(deps: Deps, outbox: Outbox, item: OutboxItem, by: str) -> Delivery:

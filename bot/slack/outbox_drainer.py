@@ -4,20 +4,24 @@ Every `POLL_S` it asks the outbox for messages that are pending, due (their Retr
 or back-off has passed) and not being sent by anyone (or whose sender died: its lease
 ran out), and delivers each (`bot.slack.outbox.deliver`), with the bot token, or in
 OAuth mode the token of the workspace the message belongs to. Any replica's drainer
-may send any message; the lease makes sure only one does at a time.
+may send any message; the lease makes sure only one does at a time, and a second
+thread renews this process's leases while their Slack calls run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
+from datetime import timedelta
 
 from bot.slack.client import build_web_client
 from bot.slack.oauth import bot_token_for
-from bot.slack.outbox import deliver, outbox_of
+from bot.slack.outbox import deliver, leases_in_flight, outbox_of
 from bot.slack.services import Services
 from bot.slack.web import Deps
 from bot.store import StoreError
+from bot.store.outbox import Outbox
 
 log = logging.getLogger("bot.slack.outbox_drainer")
 
@@ -38,11 +42,26 @@ class OutboxDrainer:
             return
         self._thread = threading.Thread(target=self._loop, name="outbox", daemon=True)
         self._thread.start()
+        self._keeper = threading.Thread(target=self._keep_leases, name="outbox-leases",
+                                        daemon=True)
+        self._keeper.start()
 
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=15)
+            self._keeper.join(timeout=5)
+
+    def _keep_leases(self) -> None:
+        """Renew the leases of this process's deliveries while their calls run (a third
+        of the lease at a time), so only a dead process's messages are taken over."""
+        lease_s = self.services.settings.bot_outbox_lease_s
+        while not self._stop.wait(max(0.2, lease_s / 3)):
+            leases = leases_in_flight()
+            if not leases:
+                continue
+            with contextlib.suppress(StoreError):  # logged by the store; tried again next
+                Outbox(self.services.store, timedelta(seconds=lease_s)).renew(leases)
 
     def _loop(self) -> None:
         while not self._stop.wait(self.poll_s):

@@ -131,9 +131,23 @@ def render_thread_message(
     return blocks.question_message(deps.knowledge, _question_state(deps, c, state, q))
 
 
-def thread_message_key(cid: str) -> str:
-    """The outbox key of a consultation's one message."""
-    return f"thread:{cid}"
+#: Meta keys of a consultation held in the bot's DM itself (not in a thread): its
+#: message is top-level, and moves to the bottom each time the person types an answer.
+TOP_LEVEL = "top_level"
+MOVES = "moves"
+
+
+def thread_message_key(c: StoredConsultation | str) -> str:
+    """The outbox key of a consultation's one message (a DM consultation's message gets
+    a new key each time it moves to the bottom of the DM)."""
+    if isinstance(c, str):
+        return f"thread:{c}"
+    moves = c.meta.get(MOVES) or 0
+    return f"thread:{c.id}" + (f":{moves}" if moves else "")
+
+
+def top_level(c: StoredConsultation) -> bool:
+    return bool(c.meta.get(TOP_LEVEL)) and is_dm(c.channel)
 
 
 def show(deps: Deps, c: StoredConsultation) -> StoredConsultation:
@@ -146,9 +160,9 @@ def show(deps: Deps, c: StoredConsultation) -> StoredConsultation:
         return c
     text, message_blocks = rendered
     delivery = outbox.send(
-        deps, thread_message_key(c.id), kind="thread", channel=c.channel,
-        thread_ts=c.thread_ts, text=text, blocks=message_blocks, consultation_id=c.id,
-        owner=c.user_id, message_ts=c.message_ts,
+        deps, thread_message_key(c), kind="thread", channel=c.channel,
+        thread_ts=None if top_level(c) else c.thread_ts, text=text, blocks=message_blocks,
+        consultation_id=c.id, owner=c.user_id, message_ts=c.message_ts,
     )
     if delivery.status == "failed" and delivery.error is not None:
         raise delivery.error
@@ -198,7 +212,7 @@ def finish_thread(deps: Deps, c: StoredConsultation) -> None:
             link = c.meta.get("permalink") or permalink(deps, c.channel, c.message_ts)
             remember(deps, c.id, card={"channel": c.channel, "ts": c.message_ts,
                                        "for_decision": digest,
-                                       "key": thread_message_key(c.id)}, permalink=link)
+                                       "key": thread_message_key(c)}, permalink=link)
     except SlackCallFailed as exc:
         tell_user(deps, c.user_id, f"I could not show the verdict in the thread: "
                   f"{explain(exc)}. It is in your DMs.", channel=c.channel, thread_ts=c.thread_ts)
@@ -529,11 +543,12 @@ def handle_direct_message(
     """A top-level message in the bot's DM (replies in a thread there are typed answers)."""
     body = clean(text)
     current = open_in_dm(deps, user, channel)
+    in_dm = {TOP_LEVEL: True}
     if NEW_WORDS.match(body):
         if current is not None:
             abandon(deps, current)
         handle_mention(deps, user=user, team=team, channel=channel, ts=ts, thread_ts=None,
-                       text="")
+                       text="", origin="dm", meta=in_dm)
         return
     if current is not None:
         with about(current.id):
@@ -541,7 +556,7 @@ def handle_direct_message(
         return
     if parse_freetext(text, deps.knowledge).answers or ON_TOPIC.search(body):
         handle_mention(deps, user=user, team=team, channel=channel, ts=ts, thread_ts=None,
-                       text=text)
+                       text=text, origin="dm", meta=in_dm)
         return
     _hint_once(deps, channel, channel, (
         "Hi! Tell me about your LLM task and I'll say whether to prompt-engineer or "
@@ -551,18 +566,51 @@ def handle_direct_message(
 
 
 def _continue_in_dm(deps: Deps, c: StoredConsultation, *, channel: str, text: str) -> None:
-    link = c.meta.get("permalink")
-    there = f"<{link}|in its thread>" if isinstance(link, str) and link else "in its thread"
+    """A top-level message in the DM while a consultation is open there: it answers it.
+
+    A consultation held in the DM itself moves its message to the bottom (the old one is
+    deleted), so the conversation reads top to bottom in one place. One started in a
+    thread before DMs were top-level goes on in its thread, and the reply says so."""
     reply = read_reply(deps, c, text)
-    if reply.answers:
+    if not reply.answers:
+        if (problem := problem_of(reply, text)) is not None and top_level(c):
+            call(deps, "chat_postMessage", channel=channel, text=problem)
+            return
+        _hint_once(deps, c.id, channel, (
+            f"Your consultation is still open: answer {_there(c)}, or write *new* to start "
+            "another one."
+        ))
+        return
+    if not top_level(c):
         if take_reply(deps, c, text):
             call(deps, "chat_postMessage", channel=channel,
-                 text=f"{noted(reply)} Your consultation goes on {there}.")
+                 text=f"{noted(reply)} Your consultation goes on {_there(c)}.")
         return
-    _hint_once(deps, c.id, channel, (
-        f"Your consultation is still open: answer {there}, or write *new* to start another "
-        "one."
-    ))
+    old_ts = c.message_ts
+
+    def move(d: ConsultationDraft) -> None:
+        d.meta[MOVES] = int(d.meta.get(MOVES) or 0) + 1
+        d.message_ts = None
+
+    try:
+        c, _ = edit(deps, c.id, lambda state: state.reply(text), also=move)
+    except ConsultationClosed as exc:
+        resume_finished(deps, exc.consultation)
+        return
+    if reply.from_text:
+        call(deps, "chat_postMessage", channel=channel, text=noted(reply))
+    advance(deps, c)
+    moved = deps.store.get(c.id)
+    if old_ts and moved is not None and moved.message_ts and moved.message_ts != old_ts:
+        with contextlib.suppress(SlackCallFailed):  # the new one is there: drop the old
+            call(deps, "chat_delete", channel=channel, ts=old_ts)
+
+
+def _there(c: StoredConsultation) -> str:
+    if top_level(c):
+        return "the question above"
+    link = c.meta.get("permalink")
+    return f"<{link}|in its thread>" if isinstance(link, str) and link else "in its thread"
 
 
 # ---------------------------------------------------------------- any message event

@@ -133,6 +133,18 @@ class Outbox:
             row = s.get(OutboxRow, key)
             return _item(row) if row is not None else None
 
+    def renew(self, leases: dict[str, str]) -> None:
+        """Extend the leases held by this process (`{key: by}`) while their calls run."""
+        if not leases:
+            return
+        until = utcnow() + self.lease
+        with self.store._session("outbox: renew") as s:
+            for key, by in leases.items():
+                s.execute(update(OutboxRow)
+                          .where(OutboxRow.key == key, OutboxRow.lease_by == by)
+                          .values(lease_until=until))
+            s.commit()
+
     def due(self, limit: int = 50) -> list[str]:
         """Keys that are pending, due and free, oldest first."""
         now = utcnow()

@@ -6,6 +6,7 @@ import json
 
 from bot.slack.blocks import check
 from bot.slack.blocks.ids import MODAL_CALLBACK
+from tests.support.fake_slack import BOT_USER_ID
 from tests.support.slack_requests import (
     CHANNEL_ID,
     USER_ID,
@@ -13,7 +14,15 @@ from tests.support.slack_requests import (
     app_mention_event,
     message_event,
 )
-from tests.support.surface import IN_CHANNEL, all_text, click, modal_values, wait_until
+from tests.support.surface import (
+    IN_CHANNEL,
+    all_text,
+    click,
+    current_question,
+    message,
+    modal_values,
+    wait_until,
+)
 from tests.support.surface import READY as READY_CASE
 
 DM = "D0ALICE01"
@@ -179,7 +188,8 @@ def test_a_message_in_the_bots_dm_starts_a_consultation_there(bot):
     event = dm_event("6k token prompt, 20M calls")
     bot.sender.event(event)
     posted = fake.wait_for("chat.postMessage")
-    assert posted.arg("channel") == DM and posted.arg("thread_ts") == event["ts"]
+    # in the DM itself, not in a thread under the message
+    assert posted.arg("channel") == DM and not posted.arg("thread_ts")
     assert "6,000 tokens" in all_text(posted.arg_json("blocks"))
 
 
@@ -196,45 +206,57 @@ def test_chit_chat_in_the_dm_starts_nothing(bot):
     assert dm_rows(bot) == []
 
 
-def test_the_dm_goes_on_with_the_open_consultation(bot):
+def bot_dm_messages(fake):
+    return [m for m in fake.messages.get(DM, []) if m.get("user") == BOT_USER_ID]
+
+
+def test_the_dm_goes_on_with_the_open_consultation_in_one_place(bot):
+    """In the bot's DM the consultation is top-level: typed answers go to it, and its
+    question moves below them; nothing goes into a thread."""
     fake = bot.fake
     first = dm_event("we use llama")
     bot.sender.event(first)
     question = fake.wait_for("chat.postMessage")
-    assert question.arg("thread_ts") == first["ts"]
+    assert not question.arg("thread_ts")
     (row,) = wait_until(lambda: [r for r in dm_rows(bot) if r.message_ts], what="the row")
+    old_ts = row.message_ts
 
-    # top-level facts go to the open consultation, not a new one
-    n = len(fake.ok_calls("chat.update"))
+    # top-level facts go to the open consultation, not a new one; the question moves down
     bot.sender.event(dm_event("20M calls a month and a 6k token prompt"))
-    fake.wait_for("chat.update", count=n + 1)
     noted = fake.wait_for("chat.postMessage", count=2)
     assert noted.arg("channel") == DM and "Noted:" in noted.arg("text")
-    assert row.meta["permalink"] in noted.arg("text")  # a link to its thread
+    assert "thread" not in noted.arg("text")
+    moved = fake.wait_for("chat.postMessage", count=3)
+    assert not moved.arg("thread_ts") and "Question" in moved.arg("text")
+    fake.wait_for("chat.delete", predicate=lambda c: c.arg("ts") == old_ts)
     (again,) = dm_rows(bot)
     assert again.id == row.id and again.answers["monthly_calls"] == 20_000_000
+    assert again.message_ts == moved.response["ts"]
+    assert all(not m.get("thread_ts") for m in bot_dm_messages(fake))
 
-    # chit-chat: one hint pointing at the thread, then silence
+    assert current_question(message(fake, DM, again.message_ts)) is not None  # at the bottom
+
+    # chit-chat: one hint pointing at the question, then silence
+    n = len(fake.calls_to("chat.postMessage"))
     bot.sender.event(dm_event("thanks!"))
-    hint = fake.wait_for("chat.postMessage", count=3)
-    assert "still open" in hint.arg("text") and row.meta["permalink"] in hint.arg("text")
+    hint = fake.wait_for("chat.postMessage", count=n + 1)
+    assert "still open" in hint.arg("text") and "question above" in hint.arg("text")
     bot.sender.event(dm_event("great"))
     fake.quiet_for(0.5)
-    assert len(fake.calls_to("chat.postMessage")) == 3
+    assert len(fake.calls_to("chat.postMessage")) == n + 1
     assert len(dm_rows(bot)) == 1
 
     # "new" replaces the open one: abandoned (its message says so), a new one starts
-    new = dm_event("new")
-    bot.sender.event(new)
-    fresh = fake.wait_for("chat.postMessage", predicate=lambda c: c.arg("thread_ts") == new["ts"])
-    assert "Question" in fresh.arg("text")
+    bot.sender.event(dm_event("new"))
+    fresh = fake.wait_for("chat.postMessage", count=n + 2)
+    assert "Question" in fresh.arg("text") and not fresh.arg("thread_ts")
     wait_until(lambda: bot.store.get(row.id).status == "abandoned", what="abandoned")
-    closed = fake.wait_for("chat.update", predicate=lambda c: c.arg("ts") == row.message_ts
+    closed = fake.wait_for("chat.update", predicate=lambda c: c.arg("ts") == again.message_ts
                            and "closed" in c.arg("text"))
     assert closed
     rows = dm_rows(bot)
     assert [r.status for r in rows] == ["open", "abandoned"]
-    # App Home lists one in progress, with a link to its thread
+    # App Home lists one in progress
     bot.sender.event(app_home_opened_event())
     home = all_text(fake.wait_for("views.publish").arg_json("view")["blocks"])
     assert home.count("In progress") == 1 and "Stopped" in home

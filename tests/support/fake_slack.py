@@ -14,6 +14,8 @@ Slack's JSON shapes and records every call. Point the bot at it with
         gate = fake.hold("conversations.replies")   # calls wait until gate.set() (or 30 s)
         fake.wait_holding("conversations.replies", 3)  # 3 calls are waiting right now
         fake.drop_next("chat.postMessage")   # read the request, close without answering
+        fake.fail_each_method([429, 500, 429])   # storms: every method, the first N calls,
+        fake.fail_first_calls(30); fake.fail_randomly(0.3, seed=1); fake.calm()  # or at random
         fake.add_message("C1", "1700000000.000100", "hi", user="U1")   # for replies
         fake.uploads[file_id]  -> {"filename", "length", "data", "title", "channel_id"}
 
@@ -134,6 +136,12 @@ class FakeSlack:
         self.messages: dict[str, list[dict[str, Any]]] = {}  # channel -> messages
         self.users: dict[str, dict[str, Any]] = {}
         self._failures: dict[str, list[_Failure]] = {}
+        self._storm_each: list[int] = []
+        self._storm_seen: dict[str, int] = {}
+        self._storm_first = 0
+        self._storm_status = 429
+        self._storm_retry_after = 0
+        self._storm_random: tuple[float, Any, tuple[int, ...]] | None = None
         self._overrides: dict[str, Callable[[Call], dict[str, Any]]] = {}
         self._holds: dict[str, tuple[threading.Event, float]] = {}
         self._holding: dict[str, int] = {}
@@ -223,6 +231,55 @@ class FakeSlack:
         """The next `count` calls to `method` answer 200 `{"ok": false, "error": error}`."""
         with self._lock:
             self._failures.setdefault(method, []).append(_Failure(count, 200, None, error))
+
+    def fail_each_method(self, statuses: list[int], *, retry_after: int = 0) -> None:
+        """Every method's first calls answer `statuses` in turn (e.g. 429, 500, 429),
+        then it works: each method Slack is asked for meets the same storm."""
+        with self._lock:
+            self._storm_each = list(statuses)
+            self._storm_retry_after = retry_after
+
+    def fail_first_calls(self, count: int, *, status: int = 429, retry_after: int = 0) -> None:
+        """The next `count` calls, whatever their method, answer HTTP `status`."""
+        with self._lock:
+            self._storm_first = count
+            self._storm_status = status
+            self._storm_retry_after = retry_after
+
+    def fail_randomly(self, rate: float, *, seed: int, statuses: tuple[int, ...] = (429, 500),
+                      retry_after: int = 0) -> None:
+        """Each call fails with probability `rate` (an HTTP status drawn from `statuses`),
+        from a seeded generator: the same seed gives the same storm."""
+        import random
+
+        with self._lock:
+            self._storm_random = (rate, random.Random(seed), statuses)
+            self._storm_retry_after = retry_after
+
+    def calm(self) -> None:
+        """Stop every storm started with the `fail_*` methods above."""
+        with self._lock:
+            self._storm_each, self._storm_first, self._storm_random = [], 0, None
+            self._storm_seen.clear()
+
+    def _storm(self, method: str) -> _Failure | None:
+        with self._lock:
+            status = None
+            if self._storm_first > 0:
+                self._storm_first -= 1
+                status = self._storm_status
+            elif self._storm_each:
+                n = self._storm_seen.get(method, 0)
+                if n < len(self._storm_each):
+                    self._storm_seen[method] = n + 1
+                    status = self._storm_each[n]
+            elif self._storm_random is not None:
+                rate, rng, statuses = self._storm_random
+                if rng.random() < rate:
+                    status = rng.choice(statuses)
+            if status is None:
+                return None
+            return _Failure(1, status, self._storm_retry_after if status == 429 else None, None)
 
     def drop_next(self, method: str, count: int = 1) -> None:
         """The next `count` calls to `method` are read, recorded (status 0) and then the
@@ -419,7 +476,7 @@ class FakeSlack:
         call = Call(method, params, headers, body_json, raw)
 
         self._wait_if_held(method)
-        failure = self._take_failure(method)
+        failure = self._take_failure(method) or self._storm(method)
         if failure is not None:
             if failure.drop:
                 call.status = 0
