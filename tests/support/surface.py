@@ -215,8 +215,10 @@ def mention(bot, text, *, thread_ts=None, user=USER_ID):
     root = posted.arg("thread_ts")
     assert root == (thread_ts or event["ts"])
     ts = posted.response["ts"]
-    wait_until(lambda: any(r.message_ts == ts for r in bot.store.recent_for_user(user)),
-               what="message_ts stored")
+    # its ts is saved first, its permalink right after (a click in between updates it)
+    wait_until(lambda: any(r.message_ts == ts and r.meta.get("permalink")
+                           for r in bot.store.recent_for_user(user)),
+               what="message_ts and permalink stored")
     return root, ts
 
 
@@ -267,6 +269,9 @@ def answer_current(bot, root, ts, plan, *, user=USER_ID):
         r = bot.sender.event(message_event(what, thread_ts=root, user=user))
     assert r.status == 200
     fake.wait_for("chat.update", count=n + 1)
+    # the answer is stored (an update counted above may be a late re-render of the
+    # state before it), then the message shows what is stored
+    wait_until(lambda: expected_question(bot, ts, user) != qid, what=f"{qid} answered")
     settle(bot, ts, user=user)
     return qid
 
