@@ -14,11 +14,12 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from bot.engine import Consultation, Decision
 from bot.slack import blocks, outbox
+from bot.slack.blocks.common import input_value
 from bot.slack.blocks.limits import MAX_PRIVATE_METADATA
 from bot.slack.blocks.modal import Submission, field_errors
 from bot.slack.phrasing import fingerprint
@@ -49,19 +50,30 @@ _AGAIN = {
 
 
 def modal_metadata(channel: str | None, origin: str,
-                   state: Consultation | None = None) -> str:
+                   state: Consultation | None = None, read: Sequence[str] = ()) -> str:
     """The modal's private_metadata: where the result card goes, what opened the modal,
-    and the consultation the form was filled from (so its submission goes on from the same
-    object: what was read from free text stays "read"). Within Slack's 3,000 characters:
-    the notes go first, then the whole state (the form's values still carry every answer)."""
+    the consultation the form was filled from (so its submission goes on from the same
+    object: what was read from free text stays "read"), the "I read" line, and the cost
+    assumptions set behind "More assumptions..." (as typed: they are not fields of this
+    view). Within Slack's 3,000 characters: the notes go first, then the whole state,
+    then the "I read" line; the costs always stay."""
     data: dict[str, Any] = {"channel": channel, "origin": origin}
+    if state is not None:
+        costs = {q.id: input_value(q, state.answers[q.id]) for q in state.knowledge.questions
+                 if not q.ask and state.answers.get(q.id) is not None}
+        if costs:
+            data["costs"] = costs
+    if read:
+        data["read"] = [str(line)[:200] for line in read][:12]
     if state is not None and (state.answers or state.set_aside):
         saved = state.to_json()
         saved.pop("notes", None)
         data["state"] = saved
     text = json.dumps(data, separators=(",", ":"))
-    if len(text) > MAX_PRIVATE_METADATA:
-        data.pop("state", None)
+    for dropped in ("state", "read"):
+        if len(text) <= MAX_PRIVATE_METADATA:
+            break
+        data.pop(dropped, None)
         text = json.dumps(data, separators=(",", ":"))
     return text
 
@@ -100,22 +112,71 @@ def modal_view(
     text: str | None = None,
     state: Consultation | None = None,
     private: bool = True,
+    read: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The consultation modal's view of `state` (default: a new consultation), after
     reading `text` into it (see `open_modal`)."""
     state = state if state is not None else new_state(deps)
     found = state.read(text) if text else None
+    understood = list(found.understood) if found else list(read)
     to_channel = bool(channel) and not is_dm(channel)
     return blocks.consultation_modal(
         deps.knowledge,
         prefill=state.answers,
-        understood=found.understood if found else (),
+        understood=understood,
         notes=state.notes,
-        metadata=modal_metadata(channel, origin, state),
+        metadata=modal_metadata(channel, origin, state, understood),
         private=private and to_channel,
         offer_private=to_channel,
         parsed_text=text,
     )
+
+
+def _state_from(deps: Deps, meta: Mapping[str, Any]) -> Consultation:
+    """The consultation a modal was filled from (its metadata), with the cost assumptions
+    it carries."""
+    saved = meta.get("state")
+    state = new_state(deps)
+    if isinstance(saved, Mapping):
+        with contextlib.suppress(ValueError):
+            state = Consultation.from_json(deps.knowledge, saved, deps.today())
+    costs = meta.get("costs")
+    if isinstance(costs, Mapping):
+        state.submit({k: v for k, v in costs.items() if isinstance(v, str)
+                      and k not in state.answers})
+    return state
+
+
+def assumptions_view(deps: Deps, parent: Mapping[str, Any]) -> dict[str, Any]:
+    """The cost assumptions modal pushed over the consultation modal `parent` (the view
+    of the click): filled with what is set; its metadata names the parent view."""
+    meta = read_metadata(parent.get("private_metadata"))
+    state = _state_from(deps, meta)
+    pushed: dict[str, Any] = {"parent": parent.get("id"), "meta": meta}
+    if len(json.dumps(pushed, separators=(",", ":"))) > MAX_PRIVATE_METADATA:
+        meta = {k: v for k, v in meta.items() if k != "state"}
+        pushed["meta"] = meta
+    return blocks.assumptions_modal(deps.knowledge, state.answers,
+                                    json.dumps(pushed, separators=(",", ":")))
+
+
+def check_assumptions(
+    deps: Deps, submission: Submission, pushed: Mapping[str, Any]
+) -> tuple[str | None, dict[str, Any] | None, dict[str, str]]:
+    """The cost assumptions modal was submitted: (the parent view's id, the parent view
+    redrawn with them, the errors to show). Before the ack: no I/O."""
+    meta = pushed.get("meta") if isinstance(pushed.get("meta"), Mapping) else {}
+    assert isinstance(meta, Mapping)
+    state = _state_from(deps, meta)
+    errors = state.submit(submission.raw)
+    if errors:
+        return None, None, field_errors(errors)
+    channel = meta.get("channel") if isinstance(meta.get("channel"), str) else None
+    read = [str(x) for x in meta.get("read") or [] if isinstance(x, str)]
+    view = modal_view(deps, channel=channel, origin=str(meta.get("origin") or "command"),
+                      state=state, read=read)
+    parent = pushed.get("parent")
+    return (str(parent) if isinstance(parent, str) and parent else None), view, {}
 
 
 def loading_view() -> dict[str, Any]:
@@ -157,11 +218,7 @@ def check_submission(
     """The submitted form as a consultation (the one the form was filled from, when the
     metadata carries it), and the errors to show on its fields (empty when every field was
     accepted). Runs before the ack: no I/O."""
-    saved = (metadata or {}).get("state")
-    state = new_state(deps)
-    if isinstance(saved, Mapping):
-        with contextlib.suppress(ValueError):
-            state = Consultation.from_json(deps.knowledge, saved, deps.today())
+    state = _state_from(deps, metadata or {})
     errors = state.submit(submission.raw)
     return state, field_errors(errors)
 

@@ -13,6 +13,7 @@ from bot.engine.consultation import Progress
 from bot.slack.blocks import (
     HistoryItem,
     QuestionState,
+    assumptions_modal,
     check,
     consultation_modal,
     dm_summary,
@@ -71,12 +72,14 @@ def test_modal_has_every_question_and_fits(knowledge):
     assert check(view) == []
     ids = [b["block_id"] for b in view["blocks"] if b["type"] == "input"]
     assert ids[0] == "ptf_private"  # who sees the result comes first
-    assert ids[1: 1 + len(knowledge.asked_questions)] == [q.id for q in knowledge.asked_questions]
-    assert set(ids) == {q.id for q in knowledge.questions} | {"ptf_private"}
+    assert ids[1:] == [q.id for q in knowledge.asked_questions]  # a short form
     text = all_text(view["blocks"])
-    assert "Cost assumptions (optional)" in text
-    hints = {b["block_id"]: b["hint"]["text"] for b in view["blocks"]
-             if b["type"] == "input" and b["block_id"] != "ptf_private"}
+    assert "More assumptions" in text and "the usual ones" in text
+    # the cost assumptions: a second modal, pushed from the button
+    pushed = assumptions_modal(knowledge, {}, "")
+    assert check(pushed) == []
+    hints = {b["block_id"]: b["hint"]["text"] for b in pushed["blocks"] if b["type"] == "input"}
+    assert set(hints) == {q.id for q in knowledge.questions if not q.ask}
     assert "If empty or not sure: the figure of the route" in hints["hosting_usd_per_month"]
     assert "If empty or not sure: 25%" in hints["tuned_prompt_share"]
     assert "Claude Haiku 4.5" in hints["input_price_per_mtok"]
@@ -96,10 +99,13 @@ def test_modal_prefill_round_trips(knowledge):
     answers["monthly_calls"] = NOT_SURE
     answers["training_cost_usd"] = 2151305.67  # every digit comes back
     view = consultation_modal(knowledge, prefill=answers, understood=["a", "b"])
-    assert check(view) == []
+    pushed = assumptions_modal(knowledge, answers, "")
+    assert check(view) == [] and check(pushed) == []
     got, errors, private = submitted(knowledge, modal_values(view, {}))
-    assert errors == {} and private is False
-    assert got == answers
+    more, more_errors, _ = submitted(knowledge, modal_values(pushed, {}))
+    assert errors == {} == more_errors and private is False
+    assert {**got, **more} == answers
+    assert not set(got) & set(more)  # each answer is in one of the two
 
 
 def test_read_submission_errors_per_field_and_private(knowledge):
@@ -107,7 +113,8 @@ def test_read_submission_errors_per_field_and_private(knowledge):
 
     view = consultation_modal(knowledge)
     values = modal_values(view, {"prompt_tokens": "6k", "monthly_calls": "many",
-                                 "cacheable_share": "2", "ptf_private": "Only me"})
+                                 "ptf_private": "Only me"})
+    values.update(modal_values(assumptions_modal(knowledge, {}, ""), {"cacheable_share": "2"}))
     got, errors, private = submitted(knowledge, values)
     assert got == {"prompt_tokens": 6000}
     shown = field_errors(errors)

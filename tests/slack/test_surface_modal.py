@@ -6,7 +6,7 @@ import json
 
 from bot.engine import decide, parse_answers
 from bot.engine.humanize import usd
-from bot.slack.blocks import check
+from bot.slack.blocks import check, ids
 from bot.slack.blocks.ids import MODAL_CALLBACK
 from tests.conftest import TODAY
 from tests.support.fake_slack import BOT_TOKEN
@@ -52,15 +52,17 @@ def test_full_modal_consultation(bot, knowledge):
     who = inputs.pop("ptf_private")
     assert next(b for b in view["blocks"] if b["type"] == "input") is who
     assert who["element"]["initial_option"]["text"]["text"] == "Only me"
-    # every asked question and every cost parameter is an optional field with its assumption
-    assert {"model_access", "prompt_tokens", "deadline", "hosting_usd_per_month"} <= set(inputs)
+    # every asked question is an optional field with its assumption; the cost parameters
+    # are behind "More assumptions..." (see the test below)
+    assert {"model_access", "prompt_tokens", "deadline"} <= set(inputs)
+    assert "hosting_usd_per_month" not in inputs
     assert all(b["optional"] for b in inputs.values())
     assert "If empty or not sure: 1,000 tokens" in inputs["prompt_tokens"]["hint"]["text"]
     assert "may change the verdict" in inputs["prompt_tokens"]["hint"]["text"]
     assert "6k" in inputs["prompt_tokens"]["element"]["placeholder"]["text"]
     assert inputs["has_eval_set"]["element"]["type"] == "radio_buttons"
     assert inputs["model_access"]["element"]["type"] == "static_select"
-    assert "Cost assumptions (optional)" in all_text(view["blocks"])
+    assert "More assumptions" in all_text(view["blocks"])
 
     r = submit(bot, view, READY)
     assert r.status == 200 and r.json() == {"response_action": "clear"}
@@ -145,12 +147,63 @@ def test_a_model_and_an_access_that_disagree_are_refused_on_the_field(bot):
 
 def test_several_bad_values_each_get_their_own_error(bot):
     view = open_modal(bot)
-    r = submit(bot, view, {"prompt_tokens": "0", "cacheable_share": "150%",
-                           "labelled_examples": "12.5"})
+    r = submit(bot, view, {"prompt_tokens": "0", "labelled_examples": "12.5"})
     errors = r.json()["errors"]
-    assert set(errors) == {"prompt_tokens", "cacheable_share", "labelled_examples"}
+    assert set(errors) == {"prompt_tokens", "labelled_examples"}
     assert "too small" in errors["prompt_tokens"]
     assert "whole number" in errors["labelled_examples"]
+    pushed = more_assumptions(bot, view)
+    r = submit_assumptions(bot, pushed, {"cacheable_share": "150%", "output_tokens": "lots"})
+    assert set(r.json()["errors"]) == {"cacheable_share", "output_tokens"}
+
+
+def more_assumptions(bot, view):
+    """Click "More assumptions..." in the modal `view`: the pushed view."""
+    before = len(bot.fake.calls_to("views.push"))
+    r = bot.sender.block_action(ids.MORE_ASSUMPTIONS, value="costs", block_id="ptf_costs",
+                                view={**view, "id": "V0PARENT01"})
+    assert r.status == 200
+    call = bot.fake.wait_for("views.push", count=before + 1)
+    return call.arg_json("view")
+
+
+def submit_assumptions(bot, pushed, typed):
+    return bot.sender.view_submission(ids.ASSUMPTIONS_CALLBACK, modal_values(pushed, typed),
+                                      private_metadata=pushed["private_metadata"],
+                                      view_id="V0PUSHED01")
+
+
+def test_more_assumptions_opens_a_second_modal_and_keeps_what_is_set(bot, knowledge):
+    fake = bot.fake
+    view = open_modal(bot, "6k token prompt")
+    assert "the usual ones" in all_text(view["blocks"])
+    pushed = more_assumptions(bot, view)
+    assert pushed["callback_id"] == ids.ASSUMPTIONS_CALLBACK and check(pushed) == []
+    inputs = {b["block_id"]: b for b in pushed["blocks"] if b["type"] == "input"}
+    assert set(inputs) == {q.id for q in knowledge.questions if not q.ask}
+    assert "If empty or not sure" in inputs["hosting_usd_per_month"]["hint"]["text"]
+    # kept: the ack closes it, and the first modal is redrawn with them listed
+    r = submit_assumptions(bot, pushed, {"hosting_usd_per_month": "$1,200",
+                                         "output_tokens": "300"})
+    assert r.status == 200 and r.body == b""
+    update = fake.wait_for("views.update", predicate=lambda c: c.arg("view_id") == "V0PARENT01")
+    parent = update.arg_json("view")
+    text = all_text(parent["blocks"])
+    assert "Cost assumptions you set" in text and "1,200" in text and "300" in text
+    assert "I read:" in text and "6,000 tokens" in text  # what was read stays shown
+    # opened again, it shows them
+    again = more_assumptions(bot, parent)
+    shown = {b["block_id"]: b["element"].get("initial_value") for b in again["blocks"]
+             if b["type"] == "input"}
+    assert shown["hosting_usd_per_month"].replace(",", "") == "1200"
+    assert shown["output_tokens"] == "300"
+    # submitting the first modal decides with them
+    r = submit(bot, parent, READY)
+    assert r.json() == {"response_action": "clear"}
+    row = wait_until(lambda: bot.store.recent_for_user(USER_ID), what="row")[0]
+    assert row.answers["hosting_usd_per_month"] == 1200
+    assert row.answers["output_tokens"] == 300
+    assert row.answers["prompt_tokens"] == 6000
 
 
 def test_free_text_prefills_the_modal(bot):

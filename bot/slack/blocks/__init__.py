@@ -11,7 +11,12 @@
 from bot.slack.blocks.card import result_card
 from bot.slack.blocks.home import HistoryItem, help_blocks, history_blocks, home_view
 from bot.slack.blocks.limits import check
-from bot.slack.blocks.modal import Submission, consultation_modal, read_submission
+from bot.slack.blocks.modal import (
+    Submission,
+    assumptions_modal,
+    consultation_modal,
+    read_submission,
+)
 from bot.slack.blocks.question import QuestionState, question_message
 from bot.slack.blocks.summary import dm_summary
 
@@ -20,6 +25,7 @@ __all__ = [
     "QuestionState",
     "Submission",
     "check",
+    "assumptions_modal",
     "consultation_modal",
     "dm_summary",
     "help_blocks",

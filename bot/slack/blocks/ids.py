@@ -11,6 +11,9 @@ import hashlib
 import re
 
 MODAL_CALLBACK = "ptf_consultation"
+#: "More assumptions..." in the modal, and the pushed modal of cost assumptions.
+MORE_ASSUMPTIONS = "ptf_more_assumptions"
+ASSUMPTIONS_CALLBACK = "ptf_assumptions"
 VALUE_ACTION = "value"  # the action_id of every input in the modal (block_id = question id)
 PRIVATE_BLOCK = "ptf_private"
 PRIVATE_ACTION = "private"

@@ -3,9 +3,10 @@
 Every asked question is an optional input: a select for choices, radio buttons for
 yes/no, a text input for numbers (human forms such as 6k or 20M; the accepted forms are
 the placeholder). The hint under each input is the question's help plus what is assumed
-when it is left empty. Cost parameters (`ask: false`) follow in an optional "Cost
-assumptions" section. A "Keep the result private" checkbox closes the form where the
-result card would be posted in a channel.
+when it is left empty. Cost parameters (`ask: false`) are behind "More assumptions..."
+(a second modal pushed on top, `assumptions_modal`); the line beside it says which are
+set. "Who sees the result" opens the form where the result card would be posted in a
+channel ("Only me" unless the person picks the channel).
 
 `read_submission` is the inverse: `view.state.values` -> the raw value of each field and
 the private flag; the consultation object (`Consultation.submit`) turns them into answers,
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.engine.answers import NOT_SURE, AnswerError, Value, accepted
+from bot.engine.humanize import shown_value
 from bot.slack.blocks import ids
 from bot.slack.blocks.common import assumption, input_value
 from bot.slack.blocks.limits import (
@@ -30,11 +32,11 @@ from bot.slack.blocks.limits import (
     MAX_PLACEHOLDER,
     MAX_PRIVATE_METADATA,
     Block,
+    button,
     clip,
     context,
     divider,
     escape,
-    header,
     option,
     plain,
     section,
@@ -163,14 +165,10 @@ def consultation_modal(
     asked = [q for q in knowledge.questions if q.ask]
     costs = [q for q in knowledge.questions if not q.ask]
     blocks += [question_input(knowledge, q, prefill.get(q.id)) for q in asked]
-    if costs:
-        blocks += [
-            divider(),
-            header("Cost assumptions (optional)"),
-            context("Used for the monthly cost and the break-even. Empty fields use the "
-                    "assumption in their hint."),
-        ]
-        blocks += [question_input(knowledge, q, prefill.get(q.id)) for q in costs]
+    if costs:  # behind a button: the form stays short
+        blocks += [divider(), section(
+            costs_summary(knowledge, prefill), block_id="ptf_costs",
+            accessory=button(MORE_LABEL, ids.MORE_ASSUMPTIONS, "costs"))]
     return {
         "type": "modal",
         "callback_id": ids.MODAL_CALLBACK,
@@ -179,6 +177,41 @@ def consultation_modal(
         "close": plain("Cancel", 24),
         "private_metadata": metadata[:MAX_PRIVATE_METADATA],
         "blocks": blocks,
+    }
+
+
+MORE_LABEL = "More assumptions…"
+
+
+def costs_summary(knowledge: Knowledge, answers: Mapping[str, Value]) -> str:
+    """The line beside "More assumptions...": the cost assumptions set, else that the
+    defaults in the knowledge are used."""
+    costs = [q for q in knowledge.questions if not q.ask]
+    chosen = [f"{q.short}: {shown_value(q, answers[q.id])}" for q in costs
+              if answers.get(q.id) is not None and answers.get(q.id) != NOT_SURE]
+    if not chosen:
+        return ("*Cost assumptions:* the usual ones (prices from the model catalogue, "
+                "hosting and training as the knowledge says). Change them with *More "
+                "assumptions…*")
+    return clip("*Cost assumptions you set:* " + escape("; ".join(chosen)), 2900)
+
+
+def assumptions_modal(
+    knowledge: Knowledge, answers: Mapping[str, Value], metadata: str
+) -> dict[str, Any]:
+    """The pushed modal of cost assumptions (`views.push`), filled with what is set.
+    Submitting it returns to the consultation modal with them kept."""
+    costs = [q for q in knowledge.questions if not q.ask]
+    return {
+        "type": "modal",
+        "callback_id": ids.ASSUMPTIONS_CALLBACK,
+        "title": plain("Cost assumptions", 24),
+        "submit": plain("Keep these", 24),
+        "close": plain("Back", 24),
+        "private_metadata": metadata[:MAX_PRIVATE_METADATA],
+        "blocks": [context("Used for the monthly cost and the break-even. An empty field "
+                           "uses the assumption in its hint."),
+                   *[question_input(knowledge, q, answers.get(q.id)) for q in costs]],
     }
 
 

@@ -10,6 +10,7 @@ from .change_answer import change_answer_callback
 from .change_read_answer import change_read_answer_callback
 from .go_back import go_back_callback
 from .markdown_record import markdown_record_callback
+from .more_assumptions import more_assumptions_callback
 from .mute_consultation import mute_consultation_callback
 from .new_consultation import new_consultation_callback
 from .send_record import send_record_callback
@@ -31,3 +32,4 @@ def register(app: App) -> None:
     app.action(ids.FORM_AGAIN)(start_form_over_callback)
     app.action(ids.HOME_NEW)(new_consultation_callback)
     app.action(ids.MUTE_DRIFT)(mute_consultation_callback)
+    app.action(ids.MORE_ASSUMPTIONS)(more_assumptions_callback)
