@@ -137,6 +137,17 @@ class CappedRateLimitRetryHandler(RetryHandler):
         state.increment_current_attempt()
 
 
+#: The metadata event type of the outbox's posts (`bot.slack.outbox.EVENT_TYPE`).
+OUTBOX_EVENT_TYPE = "ptf_message"
+
+
+def _from_outbox(request: HttpRequest) -> bool:
+    body = request.data or b""
+    if not body and request.body_params:
+        body = str(request.body_params).encode()
+    return OUTBOX_EVENT_TYPE.encode() in body
+
+
 class ServerErrorsRetryHandler(RetryHandler):
     """HTTP 500, 502, 503 and 504 (slack_sdk's `ServerErrorRetryHandler`: 500/503 only)."""
 
@@ -148,7 +159,11 @@ class ServerErrorsRetryHandler(RetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> bool:
-        return response is not None and response.status_code in RETRIED_SERVER_ERRORS
+        if response is None or response.status_code not in RETRIED_SERVER_ERRORS:
+            return False
+        # A post from the outbox may have arrived despite the 5xx: the outbox looks for it
+        # by its key before posting again, so it is not repeated blindly here.
+        return not (api_method_of(request) in NOT_REPEATABLE and _from_outbox(request))
 
 
 class SafeConnectionErrorRetryHandler(ConnectionErrorRetryHandler):

@@ -153,9 +153,10 @@ def assumptions_view(deps: Deps, parent: Mapping[str, Any]) -> dict[str, Any]:
     meta = read_metadata(parent.get("private_metadata"))
     state = _state_from(deps, meta)
     pushed: dict[str, Any] = {"parent": parent.get("id"), "meta": meta}
-    if len(json.dumps(pushed, separators=(",", ":"))) > MAX_PRIVATE_METADATA:
-        meta = {k: v for k, v in meta.items() if k != "state"}
-        pushed["meta"] = meta
+    for dropped in ("state", "read"):  # never cut the JSON: drop what the parent still has
+        if len(json.dumps(pushed, separators=(",", ":"))) <= MAX_PRIVATE_METADATA:
+            break
+        pushed["meta"] = {k: v for k, v in pushed["meta"].items() if k != dropped}
     return blocks.assumptions_modal(deps.knowledge, state.answers,
                                     json.dumps(pushed, separators=(",", ":")))
 
@@ -169,8 +170,9 @@ def check_assumptions(
     assert isinstance(meta, Mapping)
     state = _state_from(deps, meta)
     errors = state.submit(submission.raw)
-    if errors:
-        return None, None, field_errors(errors)
+    mine = {k: v for k, v in errors.items() if k in submission.raw}  # fields of this form
+    if mine:
+        return None, None, field_errors(mine)
     channel = meta.get("channel") if isinstance(meta.get("channel"), str) else None
     read = [str(x) for x in meta.get("read") or [] if isinstance(x, str)]
     view = modal_view(deps, channel=channel, origin=str(meta.get("origin") or "command"),

@@ -39,6 +39,7 @@ from bot.slack.web import (
     Deps,
     SlackCallFailed,
     call,
+    explain,
     permalink,
     tell_user,
 )
@@ -108,8 +109,10 @@ def leases_in_flight() -> dict[str, str]:
         return dict(_in_flight)
 
 
-def deliver(deps: Deps, key: str) -> Delivery:
-    """Send message `key`'s newest content if nobody else is (see the module docstring)."""
+def deliver(deps: Deps, key: str, *, tell_refusal: bool = False) -> Delivery:
+    """Send message `key`'s newest content if nobody else is (see the module docstring).
+    `tell_refusal`: when Slack refuses it for good, tell its owner why (the drainer; an
+    inline caller gets the error back and says it in its own words)."""
     outbox = outbox_of(deps)
     by = uuid.uuid4().hex
     item = outbox.claim(key, by)
@@ -118,7 +121,7 @@ def deliver(deps: Deps, key: str) -> Delivery:
     with _in_flight_lock:
         _in_flight[key] = by
     try:
-        return _deliver_claimed(deps, outbox, item, by)
+        return _deliver_claimed(deps, outbox, item, by, tell_refusal)
     except StoreError:
         log.warning("outbox %s: the database failed mid-delivery; it is retried when "
                     "the lease runs out", key)
@@ -129,7 +132,8 @@ def deliver(deps: Deps, key: str) -> Delivery:
                 del _in_flight[key]
 
 
-def _deliver_claimed(deps: Deps, outbox: Outbox, item: OutboxItem, by: str) -> Delivery:
+def _deliver_claimed(deps: Deps, outbox: Outbox, item: OutboxItem, by: str,
+                     tell_refusal: bool) -> Delivery:
     key = item.key
     while True:
         if item.up_to_date:
@@ -138,6 +142,8 @@ def _deliver_claimed(deps: Deps, outbox: Outbox, item: OutboxItem, by: str) -> D
             fresh = outbox.get(key)  # newer content came in meanwhile: send that too
             if fresh is None:
                 return Delivery("failed")
+            if fresh.lease_by != by:  # the lease ran out and another sender took it
+                return _state(fresh)
             item = fresh
             continue
         version = item.content_version
@@ -148,19 +154,21 @@ def _deliver_claimed(deps: Deps, outbox: Outbox, item: OutboxItem, by: str) -> D
                 found = _find_posted(deps, item)
                 if found is not None:
                     log.info("outbox %s: the earlier post did arrive; updating it", key)
-                    outbox.found(key, by, message_ts=found[0], channel=found[1])
+                    if not outbox.found(key, by, message_ts=found[0], channel=found[1]):
+                        return _lost(outbox, key)
                     _after_posted(deps, item, found[0], found[1])
                     item = _reread(outbox, key)
                     continue
             if item.message_ts is None:
-                outbox.attempting(key, by)
+                if not outbox.attempting(key, by):
+                    return _lost(outbox, key)
                 posted = call(deps, "chat_postMessage", channel=item.channel,
                               thread_ts=item.thread_ts, text=text, blocks=blocks,
                               metadata={"event_type": EVENT_TYPE,
                                         "event_payload": {"key": key}})
                 ts, channel = str(posted["ts"]), str(posted.get("channel") or item.channel)
                 outbox.posted(key, by, message_ts=ts, channel=channel, version=version)
-                _after_posted(deps, item, ts, channel)
+                _after_posted(deps, item, ts, channel)  # posted: tie it, lease or not
             else:
                 try:
                     call(deps, "chat_update", channel=item.channel, ts=item.message_ts,
@@ -168,12 +176,20 @@ def _deliver_claimed(deps: Deps, outbox: Outbox, item: OutboxItem, by: str) -> D
                 except SlackCallFailed as exc:
                     if exc.error not in UPDATE_GONE:
                         raise
-                    outbox.gone(key, by)  # deleted in Slack: post the newest anew
+                    if not outbox.gone(key, by):  # deleted in Slack: post the newest anew
+                        return _lost(outbox, key)
                 else:
-                    outbox.updated(key, by, version)
+                    if not outbox.updated(key, by, version):
+                        return _lost(outbox, key)
         except SlackCallFailed as exc:
-            return _failed(deps, outbox, item, by, exc)
+            return _failed(deps, outbox, item, by, exc, tell_refusal)
         item = _reread(outbox, key)
+
+
+def _lost(outbox: Outbox, key: str) -> Delivery:
+    """This sender's lease ran out (another took the message over): stop, send nothing."""
+    log.warning("outbox %s: lease lost mid-delivery; another sender has it", key)
+    return _state(outbox.get(key))
 
 
 def _reread(outbox: Outbox, key: str) -> OutboxItem:
@@ -190,10 +206,13 @@ def _backoff_s(item: OutboxItem, exc: SlackCallFailed) -> float:
 
 
 def _failed(deps: Deps, outbox: Outbox, item: OutboxItem, by: str,
-            exc: SlackCallFailed) -> Delivery:
+            exc: SlackCallFailed, tell_refusal: bool) -> Delivery:
     if not exc.transient or item.failures + 1 >= MAX_FAILURES:
         outbox.give_up(item.key, by, exc.error)
         log.error("outbox %s: given up (%s)", item.key, exc.error)
+        if tell_refusal and item.owner:
+            tell_user(deps, item.owner, f"I could not post {SLOW_WORDS.get(item.kind, 'my reply')}"
+                      f" after all: {explain(exc)}.")
         return Delivery("failed", item.message_ts, item.channel, exc)
     unclear = exc.unclear if exc.method == "chat_postMessage" else item.unclear
     delay = _backoff_s(item, exc)
@@ -270,7 +289,7 @@ def _after_posted(deps: Deps, item: OutboxItem, ts: str, channel: str) -> None:
         return
     try:
         if item.kind == "thread":
-            _save_thread_message(deps, cid, ts, channel)
+            _save_thread_message(deps, item, ts, channel)
         elif item.kind in ("card", "dm"):
             entry = {"channel": channel, "ts": ts, "key": item.key,
                      "for_decision": after.get("for_decision")}
@@ -294,14 +313,37 @@ def _remember(deps: Deps, cid: str, **meta: Any) -> None:
     deps.store.update(cid, apply, require_open=False)
 
 
-def _save_thread_message(deps: Deps, cid: str, ts: str, channel: str) -> None:
+def thread_key(cid: str, moves: Any = 0) -> str:
+    """The outbox key of a consultation's one message; a DM consultation's message gets a
+    new key each time it moves below a typed answer (`moves`)."""
+    return f"thread:{cid}" + (f":{moves}" if moves else "")
+
+
+#: Consultation meta: the ts of the message a moved DM question replaces (deleted once the
+#: new one is posted).
+REPLACED = "replaced_ts"
+
+
+def _save_thread_message(deps: Deps, item: OutboxItem, ts: str, channel: str) -> None:
     """The consultation's message is `ts` (saved before anything slow, so a click that
-    comes now updates it rather than posting another); then its permalink."""
+    comes now updates it rather than posting another); then its permalink. A post under
+    an older key of a moved DM question changes nothing (it is not the current one)."""
+    cid = str(item.consultation_id)
+    replaced: list[str] = []
 
     def apply(d: ConsultationDraft) -> None:
+        replaced.clear()
+        if thread_key(cid, d.meta.get("moves")) != item.key:
+            return
         d.message_ts = ts
+        old = d.meta.pop(REPLACED, None)
+        if isinstance(old, str) and old != ts:
+            replaced.append(old)
 
     deps.store.update(cid, apply, require_open=False)
+    for old in replaced:  # the question moved below: the old one goes
+        with contextlib.suppress(SlackCallFailed):
+            call(deps, "chat_delete", channel=channel, ts=old)
     link = permalink(deps, channel, ts)
     if link:
         _remember(deps, cid, permalink=link)

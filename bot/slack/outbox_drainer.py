@@ -88,10 +88,11 @@ class OutboxDrainer:
             if item is None:
                 continue
             deps = self._deps(item.team_id)
-            if deps is None:
+            if deps is None:  # the workspace uninstalled the app: nothing can send it
+                outbox_of(base).drop(key, "app_not_installed")
                 continue
             try:
-                deliver(deps, key)
+                deliver(deps, key, tell_refusal=True)
             except StoreError:
                 raise
             except Exception:

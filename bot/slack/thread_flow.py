@@ -137,13 +137,10 @@ TOP_LEVEL = "top_level"
 MOVES = "moves"
 
 
-def thread_message_key(c: StoredConsultation | str) -> str:
+def thread_message_key(c: StoredConsultation) -> str:
     """The outbox key of a consultation's one message (a DM consultation's message gets
     a new key each time it moves to the bottom of the DM)."""
-    if isinstance(c, str):
-        return f"thread:{c}"
-    moves = c.meta.get(MOVES) or 0
-    return f"thread:{c.id}" + (f":{moves}" if moves else "")
+    return outbox.thread_key(c.id, c.meta.get(MOVES))
 
 
 def top_level(c: StoredConsultation) -> bool:
@@ -586,9 +583,11 @@ def _continue_in_dm(deps: Deps, c: StoredConsultation, *, channel: str, text: st
             call(deps, "chat_postMessage", channel=channel,
                  text=f"{noted(reply)} Your consultation goes on {_there(c)}.")
         return
-    old_ts = c.message_ts
+    old_key = thread_message_key(c)
 
     def move(d: ConsultationDraft) -> None:
+        if d.message_ts:  # deleted once the question is posted below (bot.slack.outbox)
+            d.meta[outbox.REPLACED] = d.message_ts
         d.meta[MOVES] = int(d.meta.get(MOVES) or 0) + 1
         d.message_ts = None
 
@@ -597,13 +596,12 @@ def _continue_in_dm(deps: Deps, c: StoredConsultation, *, channel: str, text: st
     except ConsultationClosed as exc:
         resume_finished(deps, exc.consultation)
         return
+    with contextlib.suppress(StoreError):  # nothing more is owed under the old key
+        outbox.outbox_of(deps).cancel(old_key)
     if reply.from_text:
-        call(deps, "chat_postMessage", channel=channel, text=noted(reply))
+        with contextlib.suppress(SlackCallFailed):  # the question below says it too
+            call(deps, "chat_postMessage", channel=channel, text=noted(reply))
     advance(deps, c)
-    moved = deps.store.get(c.id)
-    if old_ts and moved is not None and moved.message_ts and moved.message_ts != old_ts:
-        with contextlib.suppress(SlackCallFailed):  # the new one is there: drop the old
-            call(deps, "chat_delete", channel=channel, ts=old_ts)
 
 
 def _there(c: StoredConsultation) -> str:

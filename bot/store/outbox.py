@@ -19,10 +19,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
+from bot.store.errors import StoreUnavailable
 from bot.store.models import OutboxRow, utcnow
-from bot.store.repository import Store
+from bot.store.repository import Store, describe_db_error
 
 #: Sent and failed rows are kept this long (to answer "was it delivered?"), then purged.
 KEEP_DONE = timedelta(days=7)
@@ -48,6 +49,7 @@ class OutboxItem:
     last_error: str | None
     created_at: datetime
     slow_notice_at: datetime | None
+    lease_by: str | None = None
 
     @property
     def up_to_date(self) -> bool:
@@ -62,7 +64,7 @@ def _item(row: OutboxRow) -> OutboxItem:
         content_version=row.content_version, sent_version=row.sent_version,
         status=row.status, attempts=row.attempts, failures=row.failures, unclear=bool(row.unclear),
         last_error=row.last_error, created_at=row.created_at,
-        slow_notice_at=row.slow_notice_at,
+        slow_notice_at=row.slow_notice_at, lease_by=row.lease_by,
     )
 
 
@@ -146,15 +148,18 @@ class Outbox:
             s.commit()
 
     def due(self, limit: int = 50) -> list[str]:
-        """Keys that are pending, due and free, oldest first."""
+        """Keys that are pending, due and free, oldest first. Raises StoreUnavailable
+        without logging: the drainer asks every second and logs an outage once."""
         now = utcnow()
-        with self.store._session("outbox: due") as s:
-            return list(s.scalars(
-                select(OutboxRow.key)
-                .where(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now,
-                       _free(now))
-                .order_by(OutboxRow.next_attempt_at).limit(limit)
-            ))
+        query = (select(OutboxRow.key)
+                 .where(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now,
+                        _free(now))
+                 .order_by(OutboxRow.next_attempt_at).limit(limit))
+        try:
+            with self.store.engine.connect() as connection:
+                return [str(k) for k in connection.execute(query).scalars()]
+        except (DBAPIError, SQLAlchemyError) as exc:
+            raise StoreUnavailable(f"outbox: due: {describe_db_error(exc)}") from None
 
     def _set(self, key: str, by: str, op: str, **values: Any) -> bool:
         """Change the row if `by` still holds its lease (each step renews the lease)."""
@@ -168,25 +173,41 @@ class Outbox:
             s.commit()
             return bool(done)
 
-    def attempting(self, key: str, by: str) -> None:
-        """A post is about to be sent: if nothing is heard back, look before re-posting."""
-        self._set(key, by, "attempt", attempts=OutboxRow.attempts + 1, unclear=True)
+    def attempting(self, key: str, by: str) -> bool:
+        """A post is about to be sent: if nothing is heard back, look before re-posting.
+        False (and nothing may be sent) when `by` lost the lease."""
+        return self._set(key, by, "attempt", attempts=OutboxRow.attempts + 1, unclear=True)
 
-    def posted(self, key: str, by: str, *, message_ts: str, channel: str, version: int) -> None:
-        self._set(key, by, "posted", message_ts=message_ts, channel=channel,
-                  sent_version=version, unclear=False, last_error=None, failures=0)
+    def posted(self, key: str, by: str, *, message_ts: str, channel: str, version: int) -> bool:
+        return self._set(key, by, "posted", message_ts=message_ts, channel=channel,
+                         sent_version=version, unclear=False, last_error=None, failures=0)
 
-    def found(self, key: str, by: str, *, message_ts: str, channel: str) -> None:
+    def found(self, key: str, by: str, *, message_ts: str, channel: str) -> bool:
         """The message was posted after all (found by its key): update it to the newest."""
-        self._set(key, by, "found", message_ts=message_ts, channel=channel, sent_version=0,
-                  unclear=False)
+        return self._set(key, by, "found", message_ts=message_ts, channel=channel,
+                         sent_version=0, unclear=False)
 
-    def updated(self, key: str, by: str, version: int) -> None:
-        self._set(key, by, "updated", sent_version=version, last_error=None, failures=0)
+    def updated(self, key: str, by: str, version: int) -> bool:
+        return self._set(key, by, "updated", sent_version=version, last_error=None,
+                         failures=0)
 
-    def gone(self, key: str, by: str) -> None:
+    def gone(self, key: str, by: str) -> bool:
         """The message was deleted in Slack: the newest content is posted anew."""
-        self._set(key, by, "gone", message_ts=None, sent_version=0, unclear=False)
+        return self._set(key, by, "gone", message_ts=None, sent_version=0, unclear=False)
+
+    def cancel(self, key: str) -> None:
+        """Nothing more is owed under `key` (its message was replaced by another)."""
+        with self.store._session("outbox: cancel") as s:
+            s.execute(update(OutboxRow).where(OutboxRow.key == key).values(
+                status="sent", sent_version=OutboxRow.content_version, updated_at=utcnow()))
+            s.commit()
+
+    def drop(self, key: str, error: str) -> None:
+        """Give up `key` without holding its lease (nothing can send it: no token)."""
+        with self.store._session("outbox: drop") as s:
+            s.execute(update(OutboxRow).where(OutboxRow.key == key).values(
+                status="failed", last_error=error[:64], updated_at=utcnow()))
+            s.commit()
 
     def set_channel(self, key: str, by: str, channel: str) -> None:
         self._set(key, by, "channel", channel=channel)

@@ -237,3 +237,31 @@ def test_killed_while_the_dm_is_posted_sends_it_once_after_restart(fake_slack, t
     finally:
         gate.set()
         _stop(proc)
+
+
+def test_the_outbox_lease_newer_content_and_a_lost_lease(tmp_path):
+    """Store-level: content put during a delivery is not dropped, and a sender whose
+    lease ran out (another took over) can change nothing."""
+    from datetime import timedelta
+
+    from bot.store.outbox import Outbox
+
+    store = Store(f"sqlite:///{tmp_path / 'o.db'}")
+    store.create_schema()
+    outbox = Outbox(store, timedelta(seconds=30))
+    outbox.put("k", kind="thread", channel="C1", payload={"text": "v1"})
+    item = outbox.claim("k", "A")
+    assert item is not None and outbox.claim("k", "B") is None  # one sender at a time
+    assert outbox.posted("k", "A", message_ts="1.1", channel="C1", version=1)
+    outbox.put("k", kind="thread", channel="C1", payload={"text": "v2"})  # during delivery
+    assert not outbox.finish("k", "A")  # newer content: A must send it first
+    assert outbox.updated("k", "A", 2) and outbox.finish("k", "A")
+    assert outbox.get("k").status == "sent"
+    # A's lease runs out; B takes over; A can no longer write
+    expired = Outbox(store, timedelta(seconds=-1))
+    outbox.put("k", kind="thread", channel="C1", payload={"text": "v3"})
+    assert expired.claim("k", "A") is not None  # its lease is already over
+    assert outbox.claim("k", "B") is not None
+    assert not outbox.updated("k", "A", 3) and not outbox.finish("k", "A")
+    assert outbox.updated("k", "B", 3) and outbox.finish("k", "B")
+    store.dispose()
