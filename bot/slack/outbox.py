@@ -5,7 +5,7 @@ to deliver it at once. Delivery posts the message once (its key in the message's
 `metadata`) and after that only updates it. When Slack fails:
 
 - a rate limit or an outage (after the client's own retries): the message waits in the
-  outbox for Retry-After, else a back-off (2, 4, 8 ... up to 120 s), and the outbox
+  outbox for Retry-After, else a back-off (1, 2, 4 ... up to 120 s), and the outbox
   drainer of any process sends it when it is due, also after a restart;
 - a failure after which the post may have arrived (a 5xx, a lost connection, a
   process killed mid-post): before posting again, the conversation is searched for a
@@ -202,7 +202,7 @@ def _reread(outbox: Outbox, key: str) -> OutboxItem:
 def _backoff_s(item: OutboxItem, exc: SlackCallFailed) -> float:
     if exc.retry_after is not None:
         return exc.retry_after + random.uniform(0, 0.25)
-    return min(MAX_BACKOFF_S, 2.0 ** min(item.failures + 1, 7)) * random.uniform(0.8, 1.0)
+    return min(MAX_BACKOFF_S, 2.0 ** min(item.failures, 7)) * random.uniform(0.8, 1.0)
 
 
 def _failed(deps: Deps, outbox: Outbox, item: OutboxItem, by: str,
