@@ -34,7 +34,7 @@ class OutboxDrainer:
         self.poll_s = poll_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._team_deps: dict[str | None, Deps] = {}
+        self._team_deps: dict[str | None, Deps] = {}  # by token (None: the bot token)
         self._failing = False
 
     def start(self) -> None:
@@ -100,17 +100,19 @@ class OutboxDrainer:
         return len(keys)
 
     def _deps(self, team: str | None) -> Deps | None:
+        """The bot token's client (made once), or in OAuth mode the client of the team's
+        newest token, looked up each time (a reinstall or a rotated token is used at
+        once; a client per token is kept)."""
         settings = self.services.settings
-        key = team if settings.oauth_mode else None
-        if key in self._team_deps:
-            return self._team_deps[key]
-        if settings.oauth_mode and team:
-            token = bot_token_for(settings, self.services.store.engine, team)
-            if token is None:
-                return None  # uninstalled: nothing can be sent there
-            client = build_web_client(settings, token=token)
-        else:
-            client = build_web_client(settings)
-        deps = Deps(self.services, client, team_id=team)
-        self._team_deps[key] = deps
-        return deps
+        if not (settings.oauth_mode and team):
+            if None not in self._team_deps:
+                self._team_deps[None] = Deps(self.services, build_web_client(settings),
+                                             team_id=team)
+            return self._team_deps[None]
+        token = bot_token_for(settings, self.services.store.engine, team)
+        if token is None:
+            return None  # uninstalled: nothing can be sent there
+        if token not in self._team_deps:
+            self._team_deps[token] = Deps(self.services, build_web_client(settings, token=token),
+                                          team_id=team)
+        return self._team_deps[token]

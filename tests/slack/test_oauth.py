@@ -20,8 +20,10 @@ from bot.slack.oauth import installation_store
 from tests.support.fake_slack import BOT_TOKEN
 from tests.support.fixtures import make_settings
 from tests.support.slack_requests import (
+    CHANNEL_ID,
     USER_ID,
     app_home_opened_event,
+    app_mention_event,
     block_actions_payload,
     command_form,
     event_envelope,
@@ -265,3 +267,20 @@ def test_a_team_view_hides_other_teams_rows_even_through_a_thread_clash(sqlite_u
         assert TeamView(store, "").get(made.id) is None  # no team: nothing
     finally:
         store.dispose()
+
+
+def test_a_message_slack_was_too_busy_for_is_sent_later_with_the_workspaces_token(
+        bot_factory, fake_slack, sqlite_url):
+    """The outbox drainer sends what failed with the token of the workspace it belongs to
+    (looked up when it sends: a reinstall's new token is used at once)."""
+    bot = start_oauth_bot(bot_factory, fake_slack, sqlite_url)
+    fake = bot.fake
+    install(bot, TEAM_A, TOKEN_A, bot.url + "/slack/oauth_redirect")
+    fake.fail_next("chat.postMessage", 4, status=500)  # the inline send gives up for now
+    event = app_mention_event("we call claude, ship this week")
+    fake.add_message(CHANNEL_ID, event["ts"], event["text"])
+    assert send(bot, event_envelope(event, team_id=TEAM_A)).status == 200
+    posted = fake.wait_for("chat.postMessage", timeout=20,
+                           predicate=lambda c: c.arg("channel") == CHANNEL_ID)
+    assert posted.token == TOKEN_A
+    assert all(c.token == TOKEN_A for c in fake.calls_to("chat.postMessage"))
