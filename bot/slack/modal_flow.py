@@ -23,8 +23,8 @@ from bot.slack.blocks.common import input_value
 from bot.slack.blocks.limits import MAX_PRIVATE_METADATA
 from bot.slack.blocks.modal import Submission, field_errors
 from bot.slack.phrasing import fingerprint
-from bot.slack.records import deliver, prose_for, publish_home, remember, result_card
-from bot.slack.state import decision_of, new_state
+from bot.slack.records import deliver, prose_for, publish_home, result_card
+from bot.slack.state import decision_of, new_state, remember
 from bot.slack.web import (
     STORE_FAILURE,
     TRIGGER_GONE,
@@ -276,8 +276,7 @@ def _result(
                     deps, f"card:{c.id}", kind="card", channel=channel, text=text,
                     blocks=card_blocks, consultation_id=c.id, owner=c.user_id,
                     after={"for_decision": digest})
-                if delivery.status == "failed" and delivery.error is not None:
-                    raise delivery.error
+                delivery.raise_if_refused()
                 fresh = deps.store.get(c.id)
                 link = fresh.meta.get("permalink") if fresh is not None else None
         except SlackCallFailed as exc:

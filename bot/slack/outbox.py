@@ -31,9 +31,11 @@ import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
+from bot.slack.client import OUTBOX_EVENT_TYPE
+from bot.slack.state import remember
 from bot.slack.web import (
     UPDATE_GONE,
     Deps,
@@ -49,8 +51,9 @@ from bot.store.outbox import Outbox, OutboxItem
 
 log = logging.getLogger("bot.slack.outbox")
 
-#: The message metadata event type that carries a message's outbox key.
-EVENT_TYPE = "ptf_message"
+#: The message metadata event type that carries a message's outbox key (the client
+#: knows it too: it does not repeat such a post after a 5xx).
+EVENT_TYPE = OUTBOX_EVENT_TYPE
 MAX_BACKOFF_S = 120.0
 #: A message still failing after this many tries in a row (about a day) is given up.
 MAX_FAILURES = 720
@@ -67,6 +70,12 @@ class Delivery:
     message_ts: str | None = None
     channel: str | None = None
     error: SlackCallFailed | None = None
+
+    def raise_if_refused(self) -> Delivery:
+        """Raise the refusal (SlackCallFailed) of a failed delivery; else return self."""
+        if self.status == "failed" and self.error is not None:
+            raise self.error
+        return self
 
 
 def outbox_of(deps: Deps) -> Outbox:
@@ -232,7 +241,7 @@ SLOW_WORDS = {
 
 def _maybe_tell_slow(deps: Deps, outbox: Outbox, item: OutboxItem) -> None:
     """Once per message: tell its owner that Slack is slow and nothing is lost."""
-    waited = (utcnow() - _aware(item.created_at)).total_seconds()
+    waited = (utcnow() - item.created_at).total_seconds()
     late = item.failures >= 1 or waited >= deps.settings.bot_slow_notice_s
     if not item.owner or item.slow_notice_at is not None or not late:
         return
@@ -246,7 +255,7 @@ def _maybe_tell_slow(deps: Deps, outbox: Outbox, item: OutboxItem) -> None:
         deps, item.owner,
         f"Slack is slow to take my messages right now, so {what} will show up a little "
         "late. Nothing you did is lost; I keep trying.",
-        channel=item.channel if not item.channel.startswith(("U", "W")) else None,
+        channel=None if _to_person(item.channel) else item.channel,
         thread_ts=item.thread_ts,
     )
     if not told:
@@ -254,20 +263,21 @@ def _maybe_tell_slow(deps: Deps, outbox: Outbox, item: OutboxItem) -> None:
             outbox.unclaim_slow_notice(item.key)
 
 
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+def _to_person(channel: str) -> bool:
+    """A DM addressed by the person's id (Slack posts it in the app's DM with them)."""
+    return channel.startswith(("U", "W"))
 
 
 def _find_posted(deps: Deps, item: OutboxItem) -> tuple[str, str] | None:
     """The message carrying `item`'s key if an earlier post did arrive: (ts, channel)."""
     channel = item.channel
-    if channel.startswith(("U", "W")):  # a DM addressed to the person
+    if _to_person(channel):
         channel = str(call(deps, "conversations_open", users=channel)["channel"]["id"])
     if item.thread_ts:
         answer = call(deps, "conversations_replies", channel=channel, ts=item.thread_ts,
                       include_all_metadata=True, limit=200)
     else:
-        oldest = _aware(item.created_at).timestamp() - LOOKBACK_S
+        oldest = item.created_at.timestamp() - LOOKBACK_S
         answer = call(deps, "conversations_history", channel=channel, oldest=f"{oldest:.6f}",
                       include_all_metadata=True, limit=200)
     for message in answer.get("messages") or []:
@@ -294,11 +304,11 @@ def _after_posted(deps: Deps, item: OutboxItem, ts: str, channel: str) -> None:
             entry = {"channel": channel, "ts": ts, "key": item.key,
                      "for_decision": after.get("for_decision")}
             if after.get("remember", True):
-                _remember(deps, cid, **{item.kind: entry})
+                remember(deps, cid, **{item.kind: entry})
             if item.kind == "card":
                 link = permalink(deps, channel, ts)
                 if link:
-                    _remember(deps, cid, permalink=link)
+                    remember(deps, cid, permalink=link)
             if item.kind == "dm" and after.get("chart"):
                 _chart_for(deps, cid, channel)
     except StoreError as exc:
@@ -306,11 +316,8 @@ def _after_posted(deps: Deps, item: OutboxItem, ts: str, channel: str) -> None:
                     item.key, exc)
 
 
-def _remember(deps: Deps, cid: str, **meta: Any) -> None:
-    def apply(d: ConsultationDraft) -> None:
-        d.meta.update(meta)
-
-    deps.store.update(cid, apply, require_open=False)
+#: Consultation meta: how often a DM consultation's question moved below a typed answer.
+MOVES = "moves"
 
 
 def thread_key(cid: str, moves: Any = 0) -> str:
@@ -333,7 +340,7 @@ def _save_thread_message(deps: Deps, item: OutboxItem, ts: str, channel: str) ->
 
     def apply(d: ConsultationDraft) -> None:
         replaced.clear()
-        if thread_key(cid, d.meta.get("moves")) != item.key:
+        if thread_key(cid, d.meta.get(MOVES)) != item.key:
             return
         d.message_ts = ts
         old = d.meta.pop(REPLACED, None)
@@ -346,7 +353,7 @@ def _save_thread_message(deps: Deps, item: OutboxItem, ts: str, channel: str) ->
             call(deps, "chat_delete", channel=channel, ts=old)
     link = permalink(deps, channel, ts)
     if link:
-        _remember(deps, cid, permalink=link)
+        remember(deps, cid, permalink=link)
 
 
 def _chart_for(deps: Deps, cid: str, channel: str) -> None:

@@ -261,8 +261,6 @@ def _replace(deps: Deps, posted: Mapping[str, Any], text: str, blocks: list[dict
         call(deps, "chat_update", channel=posted["channel"], ts=posted["ts"], text=text,
              blocks=blocks)
         return
-    delivery = outbox.send(deps, key, kind=kind, channel=str(posted["channel"]), text=text,
-                           blocks=blocks, consultation_id=cid, owner=owner,
-                           message_ts=str(posted["ts"]))
-    if delivery.status == "failed" and delivery.error is not None:
-        raise delivery.error
+    outbox.send(deps, key, kind=kind, channel=str(posted["channel"]), text=text,
+                blocks=blocks, consultation_id=cid, owner=owner,
+                message_ts=str(posted["ts"])).raise_if_refused()

@@ -24,7 +24,7 @@ from bot.slack import blocks, outbox, phrasing
 from bot.slack.blocks.home import HistoryItem
 from bot.slack.blocks.limits import link as mrkdwn_link
 from bot.slack.chart_upload import upload_chart
-from bot.slack.state import decision_of, state_of
+from bot.slack.state import decision_of, remember, state_of
 from bot.slack.web import (
     Deps,
     SlackCallFailed,
@@ -77,18 +77,6 @@ def result_card(
         explanation=prose.text, explanation_sources=prose.sources, thread=thread,
         adjustable=not thread, can_go_back=thread and state_of(deps, c).can_go_back(),
     )
-
-
-def remember(deps: Deps, cid: str, **meta: Any) -> None:
-    """Merge `meta` into the consultation's meta (any status). Best effort."""
-
-    def apply(draft: ConsultationDraft) -> None:
-        draft.meta.update(meta)
-
-    try:
-        deps.store.update(cid, apply, require_open=False)
-    except StoreError as exc:
-        log.warning("could not save %s for consultation %s: %s", sorted(meta), cid, exc)
 
 
 # ---------------------------------------------------------------- DM summary
@@ -162,9 +150,7 @@ def send_summary(
         after={"for_decision": phrasing.fingerprint(decision), "chart": decision.has_volume,
                "remember": user == consultation.user_id and copy is None},
     )
-    if delivery.status == "failed" and delivery.error is not None:
-        raise delivery.error
-    return delivery.channel or dm
+    return delivery.raise_if_refused().channel or dm
 
 
 def deliver(

@@ -9,12 +9,15 @@ operation a function of the state only).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from bot.engine import Consultation, Decision
 from bot.slack.web import Deps
-from bot.store import ConsultationDraft, StoredConsultation
+from bot.store import ConsultationDraft, StoredConsultation, StoreError
+
+log = logging.getLogger("bot.slack.state")
 
 T = TypeVar("T")
 
@@ -76,3 +79,15 @@ def reopen(draft: ConsultationDraft) -> None:
     draft.meta.pop("delivery", None)
     if isinstance(draft.meta.get("card"), dict):
         draft.meta["card"]["for_decision"] = None
+
+
+def remember(deps: Deps, cid: str, **meta: Any) -> None:
+    """Merge `meta` into the consultation's meta (any status). Best effort."""
+
+    def apply(draft: ConsultationDraft) -> None:
+        draft.meta.update(meta)
+
+    try:
+        deps.store.update(cid, apply, require_open=False)
+    except StoreError as exc:
+        log.warning("could not save %s for consultation %s: %s", sorted(meta), cid, exc)

@@ -41,8 +41,8 @@ from bot.slack.assistant_status import clear_status, set_status
 from bot.slack.blocks.limits import escape
 from bot.slack.blocks.question import QuestionState, closed_message, start_your_own
 from bot.slack.phrasing import fingerprint
-from bot.slack.records import deliver, remember, result_card
-from bot.slack.state import decision_of, edit, finish, new_state, state_of
+from bot.slack.records import deliver, result_card
+from bot.slack.state import decision_of, edit, finish, new_state, remember, state_of
 from bot.slack.web import (
     Deps,
     SlackCallFailed,
@@ -134,7 +134,7 @@ def render_thread_message(
 #: Meta keys of a consultation held in the bot's DM itself (not in a thread): its
 #: message is top-level, and moves to the bottom each time the person types an answer.
 TOP_LEVEL = "top_level"
-MOVES = "moves"
+MOVES = outbox.MOVES
 
 
 def thread_message_key(c: StoredConsultation) -> str:
@@ -161,8 +161,7 @@ def show(deps: Deps, c: StoredConsultation) -> StoredConsultation:
         thread_ts=None if top_level(c) else c.thread_ts, text=text, blocks=message_blocks,
         consultation_id=c.id, owner=c.user_id, message_ts=c.message_ts,
     )
-    if delivery.status == "failed" and delivery.error is not None:
-        raise delivery.error
+    delivery.raise_if_refused()
     return deps.store.get(c.id) or c
 
 

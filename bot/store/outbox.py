@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from bot.store.errors import StoreUnavailable
 from bot.store.models import OutboxRow, utcnow
-from bot.store.repository import Store, describe_db_error
+from bot.store.repository import Store, _aware, describe_db_error
 
 #: Sent and failed rows are kept this long (to answer "was it delivered?"), then purged.
 KEEP_DONE = timedelta(days=7)
@@ -63,7 +63,7 @@ def _item(row: OutboxRow) -> OutboxItem:
         message_ts=row.message_ts, payload=dict(row.payload or {}),
         content_version=row.content_version, sent_version=row.sent_version,
         status=row.status, attempts=row.attempts, failures=row.failures, unclear=bool(row.unclear),
-        last_error=row.last_error, created_at=row.created_at,
+        last_error=row.last_error, created_at=_aware(row.created_at),
         slow_notice_at=row.slow_notice_at, lease_by=row.lease_by,
     )
 
@@ -209,9 +209,6 @@ class Outbox:
                 status="failed", last_error=error[:64], updated_at=utcnow()))
             s.commit()
 
-    def set_channel(self, key: str, by: str, channel: str) -> None:
-        self._set(key, by, "channel", channel=channel)
-
     def finish(self, key: str, by: str) -> bool:
         """Mark it sent and free the lease, unless newer content arrived (then False)."""
         with self.store._session("outbox: finish") as s:
@@ -235,9 +232,6 @@ class Outbox:
         self._set(key, by, "give up", status="failed", lease_until=None, lease_by=None,
                   last_error=error[:64], failures=OutboxRow.failures + 1)
 
-    def release(self, key: str, by: str) -> None:
-        self._set(key, by, "release", lease_until=None, lease_by=None)
-
     def claim_slow_notice(self, key: str) -> bool:
         """True once per message: the owner is told that Slack is slow."""
         with self.store._session("outbox: slow notice") as s:
@@ -254,11 +248,6 @@ class Outbox:
             s.execute(update(OutboxRow).where(OutboxRow.key == key)
                       .values(slow_notice_at=None))
             s.commit()
-
-    def pending_count(self) -> int:
-        with self.store._session("outbox: count") as s:
-            return len(list(s.scalars(
-                select(OutboxRow.key).where(OutboxRow.status == "pending"))))
 
     def purge(self, older_than: timedelta = KEEP_DONE) -> int:
         cutoff = utcnow() - older_than
