@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from datetime import timedelta
 
 from bot.slack.client import build_web_client
@@ -26,6 +27,7 @@ from bot.store.outbox import Outbox
 log = logging.getLogger("bot.slack.outbox_drainer")
 
 POLL_S = 1.0
+PURGE_EVERY_S = 600.0
 
 
 class OutboxDrainer:
@@ -36,6 +38,7 @@ class OutboxDrainer:
         self._thread: threading.Thread | None = None
         self._team_deps: dict[str | None, Deps] = {}  # by token (None: the bot token)
         self._failing = False
+        self._purged_at = float("-inf")
 
     def start(self) -> None:
         if self._thread is not None:
@@ -76,10 +79,14 @@ class OutboxDrainer:
                 log.exception("outbox drain failed")
 
     def drain_once(self) -> int:
-        """Deliver every message that is due now; how many were tried."""
+        """Deliver every message that is due now; how many were tried. Every
+        `PURGE_EVERY_S`, rows sent or given up a week ago are deleted."""
         base = self._deps(None)
         if base is None:
             return 0
+        if time.monotonic() - self._purged_at >= PURGE_EVERY_S:
+            self._purged_at = time.monotonic()
+            outbox_of(base).purge()
         keys = outbox_of(base).due()
         for key in keys:
             if self._stop.is_set():

@@ -97,6 +97,7 @@ def test_the_first_30_calls_answering_429_deliver_the_question_and_say_slack_is_
     """(The first 10 calls failing, which once kept a consultation from starting, is the
     start of this storm.)"""
     fake = bot.fake
+    fake.wait_for("auth.test")  # the bot is up; then Slack's storm starts
     fake.fail_first_calls(30, retry_after=0)
     root = start_mention(bot, "we use llama with a 6k token prompt, 20M calls a month")
     ts = question_ts(bot, root)
@@ -264,4 +265,23 @@ def test_the_outbox_lease_newer_content_and_a_lost_lease(tmp_path):
     assert outbox.claim("k", "B") is not None
     assert not outbox.updated("k", "A", 3) and not outbox.finish("k", "A")
     assert outbox.updated("k", "B", 3) and outbox.finish("k", "B")
+    store.dispose()
+
+
+def test_sent_rows_are_purged_after_a_week_and_pending_ones_kept(tmp_path):
+    from datetime import timedelta
+
+    from bot.store.outbox import Outbox
+
+    store = Store(f"sqlite:///{tmp_path / 'o.db'}")
+    store.create_schema()
+    outbox = Outbox(store)
+    for key in ("sent", "pending"):
+        outbox.put(key, kind="dm", channel="D1", payload={"text": key})
+    assert outbox.claim("sent", "A") is not None
+    assert outbox.posted("sent", "A", message_ts="1.1", channel="D1", version=1)
+    assert outbox.finish("sent", "A")
+    assert outbox.purge() == 0  # a week has not passed
+    assert outbox.purge(timedelta(seconds=-1)) == 1  # as if it had
+    assert outbox.get("sent") is None and outbox.get("pending") is not None
     store.dispose()
