@@ -41,6 +41,7 @@ from tests.support.surface import (
     choose,
     click,
     current_question,
+    expected_question,
     message,
     modal_values,
     settle,
@@ -392,6 +393,7 @@ def thread_consultation(bot, messages: list[str], mention_text: str):
              else choose(bot, msg, "ptf_answer_select", what))
         assert r.status == 200
         fake.wait_for("chat.update", count=n + 1)
+        wait_until(lambda q=qid: expected_question(bot, ts) != q, what=f"{qid} answered")
         settle(bot, ts)
     raise AssertionError(f"no verdict after {asked}")
 
