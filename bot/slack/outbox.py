@@ -160,7 +160,7 @@ def _deliver_claimed(deps: Deps, outbox: Outbox, item: OutboxItem, by: str,
         blocks = item.payload.get("blocks") or None
         try:
             if item.message_ts is None and item.unclear:
-                found = _find_posted(deps, item)
+                found = _look_for_posted(deps, item)
                 if found is not None:
                     log.info("outbox %s: the earlier post did arrive; updating it", key)
                     if not outbox.found(key, by, message_ts=found[0], channel=found[1]):
@@ -266,6 +266,19 @@ def _maybe_tell_slow(deps: Deps, outbox: Outbox, item: OutboxItem) -> None:
 def _to_person(channel: str) -> bool:
     """A DM addressed by the person's id (Slack posts it in the app's DM with them)."""
     return channel.startswith(("U", "W"))
+
+
+def _look_for_posted(deps: Deps, item: OutboxItem) -> tuple[str, str] | None:
+    """`_find_posted`, except that a conversation the bot may not read (a refusal, not
+    Slack being busy) counts as not found: better a rare second post than none."""
+    try:
+        return _find_posted(deps, item)
+    except SlackCallFailed as exc:
+        if exc.transient:
+            raise
+        log.warning("outbox %s: could not look for an earlier post (%s); posting",
+                    item.key, exc.error)
+        return None
 
 
 def _find_posted(deps: Deps, item: OutboxItem) -> tuple[str, str] | None:

@@ -285,3 +285,16 @@ def test_sent_rows_are_purged_after_a_week_and_pending_ones_kept(tmp_path):
     assert outbox.purge(timedelta(seconds=-1)) == 1  # as if it had
     assert outbox.get("sent") is None and outbox.get("pending") is not None
     store.dispose()
+
+
+def test_a_conversation_the_bot_may_not_read_does_not_lose_the_message(bot):
+    """After an unclear failure the bot looks for its earlier post; when Slack refuses
+    that look-up, the message is still posted (not given up)."""
+    fake = bot.fake
+    fake.fail_next("chat.postMessage", 4, status=500)
+    fake.error_next("conversations.replies", "missing_scope", count=5)
+    root = start_mention(bot, SETTLED)
+    ts = question_ts(bot, root)
+    assert ts and len(bot_posts(fake, CHANNEL_ID, root)) == 1
+    assert [c for c in fake.calls_to("conversations.replies")
+            if c.response.get("error") == "missing_scope"]
