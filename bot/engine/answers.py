@@ -101,6 +101,7 @@ def accepted(question: Question) -> str:
     else:
         bounds = f"from {low} to {high}" if high else f"at least {low}"
     examples = {
+        "ms": "e.g. 300, 300 ms, 1.2 s",
         "tokens": "e.g. 4000, 6k, 6,000",
         "calls": "e.g. 20M, 20 million, 20,000,000",
         "examples": "e.g. 800, 8k, 8,000",
@@ -146,6 +147,25 @@ def parse_number(text: str) -> float | None:
         return None
 
 
+_DURATION = re.compile(
+    r"^\s*(?P<number>.*?)\s*(?P<unit>ms|msec|millis(?:econds?)?|s|secs?|seconds?)\.?\s*$",
+    re.IGNORECASE,
+)
+
+
+def parse_milliseconds(text: str) -> float | None:
+    """`300`, `300 ms`, `300ms` -> 300; `1.2 s`, `1.2 seconds` -> 1200; None otherwise."""
+    match = _DURATION.match(text)
+    if match is None:
+        return parse_number(text)
+    number = parse_number(match.group("number"))
+    if number is None or math.isinf(number) or match.group("unit").lower().startswith(
+            ("ms", "msec", "milli")):
+        return number
+    scaled = Decimal(str(number)) * 1000
+    return int(scaled) if scaled == scaled.to_integral_value() else float(scaled)
+
+
 def parse_value(question: Question, raw: Any) -> Value:
     """Turn one raw answer into a typed value, or raise AnswerError."""
     given = str(raw).strip() if raw is not None else ""
@@ -186,7 +206,12 @@ def parse_value(question: Question, raw: Any) -> Value:
         raise fail(f"{given!r} is not a model in the catalogue{hint}")
     if isinstance(raw, bool):
         raise fail(f"{given!r} is not a number")
-    number = raw if isinstance(raw, int | float) else parse_number(given)
+    if isinstance(raw, int | float):
+        number = raw
+    elif question.unit == "ms":
+        number = parse_milliseconds(given)
+    else:
+        number = parse_number(given)
     shown = given
     if number is None or number != number:
         raise fail(f"{shown!r} is not a number")

@@ -36,4 +36,6 @@ def assumption_text(knowledge: Knowledge, question: Question,
         return f"{shown_value(question, reference.value)} ({reference.note})"
     if question.kind == "model":
         return "no particular model: a reference model for what you say of model access"
+    if question.assume is None:
+        return "not known: nothing is compared with it"
     return shown_value(question, question.assume)

@@ -1,9 +1,10 @@
 """The values worth trying for a question.
 
-Rule conditions only compare numbers with thresholds, and the one cost metric
-a rule tests (break-even) is monotone in every cost input. So the verdict can
-only change at a threshold or at a bound: trying the bounds, each threshold and
-its neighbours covers every value a question can take.
+Rule conditions only compare numbers with thresholds or with another answer, and the
+one cost metric a rule tests (break-even) is monotone in every cost input. So the
+verdict can only change at a threshold, at a bound, or where two answers cross: trying
+the bounds, each threshold and its neighbours covers every outcome a question can lead
+to (the exact value where two answers cross is found by the counterfactuals' bisection).
 """
 
 from __future__ import annotations

@@ -254,6 +254,8 @@ def _shown(question: Question, value: float) -> str:
         return f"{value * 100:.0f}%"
     if question.unit and question.unit.startswith("USD"):
         return humanize.usd(value)
+    if question.unit == "ms":
+        return f"{humanize.grouped(value)} ms"
     if value >= 10_000:
         return f"{humanize.grouped(value)} ({humanize.compact(value)})"
     return humanize.grouped(value)

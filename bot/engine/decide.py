@@ -220,7 +220,8 @@ def _placeholders(knowledge: Knowledge, answers: Mapping[str, Any],
     for question in knowledge.questions:
         value = effective_values.get(question.id)
         if value is None:
-            words[question.id] = "n/a"
+            unknown = question.assume is None and question.assume_from is None
+            words[question.id] = "not known" if unknown and question.kind != "model" else "n/a"
         elif question.kind in ("choice", "model"):
             words[question.id] = question.label_of(value).lower() if question.kind == "choice" \
                 else question.label_of(value)
@@ -228,6 +229,8 @@ def _placeholders(knowledge: Knowledge, answers: Mapping[str, Any],
             words[question.id] = humanize.compact(value)
         elif question.unit == "share":
             words[question.id] = f"{value * 100:g}%"
+        elif question.unit == "ms":
+            words[question.id] = f"{humanize.plain_value(value)} ms"
         elif question.unit == "times":
             words[question.id] = f"{value:g}x"
         elif question.unit and question.unit.startswith("USD"):
@@ -311,8 +314,10 @@ def _assumptions(
             value = effective(knowledge, full, question.id)
             shown = question.label_of(value) if question.kind == "choice" else words[question.id]
             how = "not sure" if answers.get(question.id) == NOT_SURE else "not answered"
-            found.append(Assumption(question.id, value, f"{question.short}: {how}, taken as "
-                                    f"{shown}", question.assume_source or "project-assumptions"))
+            taken = (", so nothing is compared with it" if value is None and question.assume
+                     is None and question.assume_from is None else f", taken as {shown}")
+            found.append(Assumption(question.id, value, f"{question.short}: {how}{taken}",
+                                    question.assume_source or "project-assumptions"))
             continue
         if costs.monthly_input_tokens is None:
             continue  # no volume, no cost math

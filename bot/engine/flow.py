@@ -8,11 +8,11 @@ questions (each over its candidate values, or left unanswered / not sure) lead t
 found by branch and bound over rule outcomes, not by enumerating every combination:
 
 - *Bound.* Each verdict rule is evaluated three-valued: for an open question, every value
-  of its domain is tried leaf by leaf; a cost metric is bounded from the cost model's
-  corners (it is bilinear in prompt length and calls, and monotone in the number of
-  examples and in hosting). The rules' possible outcomes give the verdicts that may
-  still be reached (an over-approximation: rules that share a question are treated as
-  independent).
+  of its domain is tried leaf by leaf (a comparison of two answers: every pair); a cost
+  metric is bounded from the cost model's corners (it is bilinear in prompt length and
+  calls, and monotone in the number of examples and in hosting). The rules' possible
+  outcomes give the verdicts that may still be reached (an over-approximation: rules
+  that share a question are treated as independent).
 - *Branch.* While that set has more than one verdict, the open question that most
   undecided rules read is fixed to each of its values in turn (the model first, since it
   moves prices and windows), and the sets are joined; a branch stops as soon as it has
@@ -42,6 +42,7 @@ from bot.engine.priors import answer_weights
 from bot.engine.rules import (
     Context,
     compare,
+    compare_answers,
     condition_questions,
     effective_answers,
     holds,
@@ -149,6 +150,8 @@ class _Evaluator:
             return frozenset(found)
         if condition.not_ is not None:
             return frozenset(not v for v in self.outcomes(condition.not_))
+        if condition.other is not None and {condition.q, condition.other} & self.node.open:
+            return self._open_pair(condition)
         if condition.q is not None and condition.q in self.node.open:
             return self._open_leaf(condition)
         if condition.metric is not None and self._cost_inputs_open():
@@ -157,6 +160,19 @@ class _Evaluator:
 
     def _open_leaf(self, leaf: Condition) -> frozenset[bool]:
         return _leaf_over_domain(self.knowledge, leaf)
+
+    def _open_pair(self, leaf: Condition) -> frozenset[bool]:
+        """A comparison of two answers, one or both open: each open side over its
+        candidates (its bounds, so a monotone comparison meets both outcomes) and not
+        sure, the other at its value."""
+        sides = []
+        for qid in (str(leaf.q), str(leaf.other)):
+            if qid in self.node.open:
+                sides.append([effective(self.knowledge, {}, qid) if v == NOT_SURE else v
+                              for v in _domain(self.knowledge, qid)])
+            else:
+                sides.append([self.point.answers.get(qid)])
+        return frozenset(compare_answers(a, b, leaf) for a in sides[0] for b in sides[1])
 
     def _cost_inputs_open(self) -> bool:
         return bool(self.node.open & set(self.knowledge.policy.cost_inputs))
@@ -179,7 +195,7 @@ class _Evaluator:
     def bound(self) -> _Bound:
         knowledge = self.knowledge
         policy = knowledge.policy
-        cap_possible = cap_certain = block_possible = block_certain = False
+        cap_possible = block_possible = block_certain = False
         score_min = score_max = 0
         undecided: list[Rule] = []
         cache = _RULE_CACHES.setdefault(knowledge, {})
@@ -196,8 +212,11 @@ class _Evaluator:
             tally = cache.get(key)
             if tally is None:
                 tally = cache[key] = _tally(rules, [self.outcomes(r.when) for r in rules])
+            if tally.cap_certain:
+                # fine-tuning is off the table whatever comes: prompt engineering, and no
+                # other rule can matter (the groups that can cap cheaply come first)
+                return _Bound(frozenset({"prompt_engineering"}), (), {})
             cap_possible |= tally.cap_possible
-            cap_certain |= tally.cap_certain
             block_possible |= tally.block_possible
             block_certain |= tally.block_certain
             score_min += tally.score_min
@@ -207,7 +226,7 @@ class _Evaluator:
         verdicts = set()
         if cap_possible or score_min < threshold:
             verdicts.add("prompt_engineering")
-        if not cap_certain and score_max >= threshold:
+        if score_max >= threshold:
             if not block_certain:
                 verdicts.add("fine_tuning")
             if block_possible:
@@ -216,10 +235,10 @@ class _Evaluator:
         # while the case is undecided, a blocker while a case is possible and nothing else
         # blocks already, a constraint while fine-tuning is still possible.
         case_open = score_min < threshold <= score_max
-        case_possible = score_max >= threshold and not cap_certain
+        case_possible = score_max >= threshold
         mattering = [
             rule for rule in undecided
-            if (rule.effect.startswith("toward_") and case_open and not cap_certain)
+            if (rule.effect.startswith("toward_") and case_open)
             or (rule.effect == "blocker" and case_possible and not block_certain)
             or (rule.effect == "constraint" and case_possible)
         ]
@@ -280,7 +299,15 @@ def _rule_groups(knowledge: Knowledge) -> tuple[tuple[tuple[str, ...], tuple[Rul
     projection = _projection(knowledge)
     for rule in verdict_rules(knowledge):
         groups.setdefault(projection[rule.id], []).append(rule)
-    return tuple((reads, tuple(rules)) for reads, rules in groups.items())
+
+    def cheap_cap_first(group: tuple[tuple[str, ...], list[Rule]]) -> tuple[bool, bool]:
+        rules = group[1]
+        caps = any(r.effect == "constraint" for r in rules)
+        costly = any(leaf.metric is not None for r in rules for leaf in r.when.leaves())
+        return (not caps, costly)
+
+    ordered = sorted(groups.items(), key=cheap_cap_first)
+    return tuple((reads, tuple(rules)) for reads, rules in ordered)
 
 
 @lru_cache(maxsize=64)

@@ -202,12 +202,52 @@ def _numbers(text: str, out: list[tuple[str, float, str, str]]) -> None:
             snippet = _snippet(text, m.start(), m.end() + c.end())
             out.append(("monthly_calls", round(value * factor), snippet, note))
             continue
+        if _latency(text, m, value, before, after, out):
+            continue
         if (e := _EXAMPLES_AFTER.match(after)) is not None:
             if _IN_PROMPT.match(after[e.end():]) or _FEW_SHOT_BEFORE.search(before):
                 continue  # few-shot examples inside the prompt, not training data
             out.append(
                 ("labelled_examples", value, _snippet(text, m.start(), m.end() + e.end()), "")
             )
+
+
+_MS_AFTER = re.compile(r"^\s*(?P<unit>ms|msec|milliseconds?|s|secs?|seconds?)\b", re.IGNORECASE)
+# What says a duration is the budget ("p95 under 300 ms", "SLA of 1s") or today's figure
+# ("takes 1.2 s", "we're at 900ms"): read in the words just before the number, in its clause.
+_BUDGET_CUE = re.compile(
+    r"\b(?:budget|sla|slo|target|goal|under|within|below|less than|at most|max(?:imum)?|"
+    r"must|need(?:s|ed)?(?: to be)?|has to be|have to be|required|limit)\b[^,.;]*$",
+    re.IGNORECASE)
+_NOW_CUE = re.compile(
+    r"\b(?:today|currently|now|takes?|taking|took|we(?:'re| are) at|it's at|is at|runs? at|"
+    r"measured|observed|averages?|average of|sits at|p\d\d(?: latency)? (?:is|of)|"
+    r"latency (?:is|of))\b[^,.;]*$",
+    re.IGNORECASE)
+_OTHER_PART = re.compile(r"[,;.]\s|\bbut\b|\band\b|\bwhile\b|\d", re.IGNORECASE)
+_BUDGET_AFTER = re.compile(r"^[^,.;]{0,12}?\b(?:budget|sla|slo|target|limit|max)\b", re.I)
+_NOW_AFTER = re.compile(r"^[^,.;]{0,12}\b(?:today|now|currently|at the moment)\b", re.I)
+
+
+def _latency(text: str, m: re.Match[str], value: float, before: str, after: str,
+             out: list[tuple[str, float, str, str]]) -> bool:
+    """A duration with a cue that says whose it is; True when it was a duration."""
+    unit = _MS_AFTER.match(after)
+    if unit is None:
+        return False
+    own = _OTHER_PART.split(before)[-1]  # from the last clause break or number on
+    rest = after[unit.end():]
+    budget = bool(_BUDGET_CUE.search(own) or _BUDGET_AFTER.match(rest))
+    now = bool(_NOW_CUE.search(own) or _NOW_AFTER.match(rest))
+    if budget == now:
+        return True  # a duration, but not said whose: left for the flow to ask
+    scale = 1 if unit.group("unit").lower().startswith("m") else 1000
+    ms = value * scale
+    if abs(ms - round(ms)) < 1e-6:  # 1.1 s is 1,100 ms, not 1,100.0000000000002
+        ms = round(ms)
+    question = "latency_budget_ms" if budget else "latency_now_ms"
+    out.append((question, ms, _snippet(text, m.start(), m.end() + unit.end()), ""))
+    return True
 
 
 def _unit(period: str) -> str:

@@ -76,6 +76,8 @@ def shown_value(question: Question, value: Any) -> str:
     """An answer the way a person reads it: option label, yes/no, 6,000 tokens, 25%, $1,224."""
     if value == NOT_SURE:
         return "not sure"
+    if value is None:
+        return "not known"
     if question.kind in ("choice", "model"):
         return question.label_of(value)
     if question.kind == "bool" or isinstance(value, bool):

@@ -70,6 +70,9 @@ def holds(condition: Condition, ctx: Context) -> bool:
     if condition.q is not None:
         if condition.answered is not None:
             return (condition.q in ctx.given) == condition.answered
+        if condition.other is not None:
+            return compare_answers(ctx.answers.get(condition.q),
+                                   ctx.answers.get(condition.other), condition)
         return _compare(ctx.answers.get(condition.q), condition)
     if condition.metric is not None:
         value = ctx.costs.metric(condition.metric) if ctx.costs is not None else None
@@ -86,6 +89,25 @@ def holds(condition: Condition, ctx: Context) -> bool:
 def compare(value: Any, condition: Condition) -> bool:
     """Whether `value` passes the leaf's comparison (a missing number never does)."""
     return _compare(value, condition)
+
+
+def compare_answers(value: Any, other: Any, condition: Condition) -> bool:
+    """A leaf that compares two answers: false unless both are numbers."""
+    if not (_number(value) and _number(other)):
+        return False
+    return _ORDER[condition.operator.removesuffix("_answer")](value, other)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+_ORDER = {
+    "gte": lambda a, b: a >= b,
+    "gt": lambda a, b: a > b,
+    "lte": lambda a, b: a <= b,
+    "lt": lambda a, b: a < b,
+}
 
 
 def _compare(value: Any, condition: Condition) -> bool:
@@ -163,6 +185,8 @@ def condition_questions(
         if leaf.q is not None:
             if not (values_only and leaf.answered is not None):
                 found.add(leaf.q)
+            if leaf.other is not None:
+                found.add(leaf.other)
         elif leaf.metric is not None:
             found.update(knowledge.policy.cost_inputs)
     return found

@@ -197,6 +197,16 @@ def _check_leaf(k: Knowledge, rule_id: str, leaf: Condition, rule_ids: set[str])
         op = leaf.operator
         if op == "answered":
             return problems
+        if leaf.other is not None:
+            for qid in (leaf.q, leaf.other):
+                if not k.has_question(qid):
+                    problems.append(Problem("rules.yaml", rule_id,
+                                            f"condition names unknown question `{qid}`"))
+                elif k.question(qid).kind not in ("int", "float"):
+                    problems.append(Problem(
+                        "rules.yaml", rule_id,
+                        f"`{qid}` is {k.question(qid).kind}: {op} compares two numbers"))
+            return problems
         if op in ("is", "in"):
             values = leaf.in_ if op == "in" else [leaf.is_]
             allowed: list[Any]

@@ -228,8 +228,9 @@ class Question(Strict):
 
     `assume` is the value the rules use while the question is unanswered; it is
     chosen to be conservative (it never argues for fine-tuning) and is shown to
-    the user as an assumption. `ask: false` marks cost parameters that the
-    guided flow never asks but that a user may set (modal, answers file).
+    the user as an assumption; `assume: null` on a number means "not known until
+    answered" (a test on it does not hold meanwhile). `ask: false` marks cost parameters
+    that the guided flow never asks but that a user may set (modal, answers file).
     """
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
@@ -277,8 +278,11 @@ class Question(Strict):
             if self.assume is not None or self.assume_from is not None:
                 raise ValueError("the model question assumes nothing (the reference models "
                                  "of models.yaml price an unnamed model)")
-        elif (self.assume is None) == (self.assume_from is None):
+        elif ("assume" in self.model_fields_set) == (self.assume_from is not None):
             raise ValueError("needs exactly one of `assume` and `assume_from`")
+        elif self.assume is None and self.assume_from is None and self.kind not in (
+                "int", "float"):
+            raise ValueError("`assume: null` (unknown until answered) is only for numbers")
         if self.kind in ("int", "float") and self.says and (
                 set(self.says) != {"n"} or "{n}" not in self.says["n"]):
             raise ValueError("a number question says `n: \"... {n} ...\"`")
@@ -321,7 +325,12 @@ def _is_number(text: str) -> bool:
 
 # --- rules -------------------------------------------------------------------------
 
-_LEAF_OPERATORS = ("is", "in", "gte", "gt", "lte", "lt", "answered")
+_LEAF_OPERATORS = ("is", "in", "gte", "gt", "lte", "lt", "answered",
+                   "gte_answer", "gt_answer", "lte_answer", "lt_answer")
+#: Comparisons of one answer with another (`{q: latency_now_ms, gt_answer:
+#: latency_budget_ms}`): false while either is unknown.
+ANSWER_OPERATORS = {"gte_answer": "gte", "gt_answer": "gt", "lte_answer": "lte",
+                    "lt_answer": "lt"}
 
 
 class Condition(Strict):
@@ -340,6 +349,10 @@ class Condition(Strict):
     lte: float | None = None
     lt: float | None = None
     answered: bool | None = None
+    gte_answer: str | None = None
+    gt_answer: str | None = None
+    lte_answer: str | None = None
+    lt_answer: str | None = None
     fired_any: list[str] | None = None
     fired_none: list[str] | None = None
     verdict_in: list[Verdict] | None = None
@@ -364,9 +377,10 @@ class Condition(Strict):
         if forms[0] in ("q", "metric"):
             if len(operators) != 1:
                 raise ValueError(
-                    f"a `{forms[0]}` test needs exactly one of is, in, gte, gt, lte, lt, answered"
+                    f"a `{forms[0]}` test needs exactly one of is, in, gte, gt, lte, lt, "
+                    "answered, gte_answer, gt_answer, lte_answer, lt_answer"
                 )
-            if forms[0] == "metric" and operators[0] in ("is", "in", "answered"):
+            if forms[0] == "metric" and operators[0] not in ("gte", "gt", "lte", "lt"):
                 raise ValueError("a metric test compares numbers: use gte, gt, lte or lt")
         elif operators:
             raise ValueError(f"{operators} only go with `q` or `metric`")
@@ -376,7 +390,14 @@ class Condition(Strict):
         return {
             "is": self.is_, "in": self.in_, "gte": self.gte, "gt": self.gt,
             "lte": self.lte, "lt": self.lt, "answered": self.answered,
+            "gte_answer": self.gte_answer, "gt_answer": self.gt_answer,
+            "lte_answer": self.lte_answer, "lt_answer": self.lt_answer,
         }[op]
+
+    @property
+    def other(self) -> str | None:
+        """The question a leaf compares its answer with, if it compares two answers."""
+        return self.gte_answer or self.gt_answer or self.lte_answer or self.lt_answer
 
     @property
     def operator(self) -> str:
@@ -395,6 +416,9 @@ class Condition(Strict):
             return "lt"
         if self.answered is not None:
             return "answered"
+        for op in ANSWER_OPERATORS:
+            if self.operator_value(op) is not None:
+                return op
         raise StopIteration("not a leaf test")
 
     def children(self) -> list[Condition]:

@@ -665,3 +665,28 @@ def test_missing_permission_is_said_in_words_and_logged_with_the_scope(bot, capl
     note = fake.wait_for("chat.postEphemeral")
     assert "I can't see this conversation" in note.arg("text")
     assert f"consultation {row.id}, channel {CHANNEL_ID}" in caplog.text
+
+
+def test_a_latency_budget_read_from_the_mention_and_a_duration_typed_in_seconds(bot):
+    """Alice says her budget in the mention and types today's latency in seconds: both are
+    stored in milliseconds, and the card compares them in words she can check."""
+    fake = bot.fake
+    root, ts = mention(bot, "llama 3.1 8b, format problem, p95 must stay under 300 ms")
+    assert row_for(bot, root).answers["latency_budget_ms"] == 300
+    assert "latency budget: 300 ms" in all_text(message(fake, CHANNEL_ID, ts)["blocks"])
+    plan = {**PLAN, "latency_critical": ("click", "Yes"), "format_resisted": ("click", "No"),
+            "labelled_examples": ("type", "500"), "latency_now_ms": ("type", "1.2 s"),
+            "retrieval_in_place": ("click", "No"),
+            "deployment": ("click", "A cloud API is fine"), "multilingual": ("click", "No"),
+            "examples_source": ("click", "People (labelled or real outputs)")}
+    asked = run_to_verdict(bot, root, ts, plan)
+    assert "latency_now_ms" in asked and "latency_budget_ms" not in asked
+    row = row_for(bot, root)
+    assert row.answers["latency_now_ms"] == 1200 and row.status == "done"
+    card_text = all_text(message(fake, CHANNEL_ID, ts)["blocks"])
+    assert "latency budget: 300 ms" in card_text and "latency today: 1,200 ms" in card_text
+    dm = fake.wait_for("chat.postMessage", predicate=lambda c: str(c.arg("channel"))
+                       .startswith("D"))
+    dm_text = all_text(dm.arg_json("blocks"))
+    assert "1,200 ms against a budget of 300 ms" in dm_text
+    assert "With calls taking 300 ms or fewer today" in dm_text

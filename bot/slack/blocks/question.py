@@ -131,6 +131,8 @@ def assumption_short(state: QuestionState) -> str:
         return "a reference model"
     if q.assume_from is not None:
         return "use the usual figure"
+    if q.assume is None:
+        return "skip the comparison"
     return f"assume {shown_value(q, q.assume)}"
 
 
