@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -44,7 +44,6 @@ from bot.engine.rules import (
     compare,
     compare_answers,
     condition_questions,
-    effective_answers,
     holds,
     verdict_rules,
 )
@@ -107,8 +106,7 @@ def _domain(knowledge: Knowledge, question_id: str) -> tuple[Any, ...]:
 @dataclass(frozen=True)
 class _Bound:
     verdicts: frozenset[str]
-    undecided: tuple[Rule, ...]
-    readers: Mapping[str, int]  # open question -> how many undecided rules read it
+    readers: Mapping[str, int]  # open question -> how many undecided rules that matter read it
 
 
 class _Evaluator:
@@ -120,16 +118,27 @@ class _Evaluator:
         self.today = today
         self.answers = node.answers
         self._point: Context | None = None
+        self._costed: Context | None = None
         self._metric_bounds: dict[str, list[_MetricSpan] | None] = {}
+        self._costs_open: bool | None = None
 
-    # the fixed part, evaluated once
+    # the fixed part, evaluated once; the costs only when a cost metric is read there
+    # (the search's costs are computed without detail, so they change no effective answer)
     @property
     def point(self) -> Context:
         if self._point is None:
-            costs = _costs(self.knowledge, self.answers, self.today)
-            self._point = Context(effective_answers(self.knowledge, self.answers, costs),
-                                  costs, given_ids(self.answers))
+            answers = self.answers
+            self._point = Context({q: effective(self.knowledge, answers, q)
+                                   for q in _value_reads(self.knowledge)},
+                                  None, given_ids(answers))
         return self._point
+
+    @property
+    def costed_point(self) -> Context:
+        if self._costed is None:
+            costs = _costs(self.knowledge, self.answers, self.today)
+            self._costed = replace(self.point, costs=costs)
+        return self._costed
 
     def outcomes(self, condition: Condition) -> frozenset[bool]:
         if condition.all is not None:
@@ -150,12 +159,18 @@ class _Evaluator:
             return frozenset(found)
         if condition.not_ is not None:
             return frozenset(not v for v in self.outcomes(condition.not_))
-        if condition.other is not None and {condition.q, condition.other} & self.node.open:
-            return self._open_pair(condition)
-        if condition.q is not None and condition.q in self.node.open:
-            return self._open_leaf(condition)
-        if condition.metric is not None and self._cost_inputs_open():
-            return self._metric(condition)
+        if condition.q is not None:
+            other = condition.other
+            if other is None:
+                if condition.q in self.node.open:
+                    return self._open_leaf(condition)
+            elif condition.q in self.node.open or other in self.node.open:
+                return self._open_pair(condition)
+            return frozenset({holds(condition, self.point)})
+        if condition.metric is not None:
+            if self._cost_inputs_open():
+                return self._metric(condition)
+            return frozenset({holds(condition, self.costed_point)})
         return frozenset({holds(condition, self.point)})
 
     def _open_leaf(self, leaf: Condition) -> frozenset[bool]:
@@ -175,7 +190,9 @@ class _Evaluator:
         return frozenset(compare_answers(a, b, leaf) for a in sides[0] for b in sides[1])
 
     def _cost_inputs_open(self) -> bool:
-        return bool(self.node.open & set(self.knowledge.policy.cost_inputs))
+        if self._costs_open is None:
+            self._costs_open = bool(self.node.open & _cost_input_set(self.knowledge))
+        return self._costs_open
 
     def _metric(self, leaf: Condition) -> frozenset[bool]:
         metric = str(leaf.metric)
@@ -197,11 +214,12 @@ class _Evaluator:
         policy = knowledge.policy
         cap_possible = block_possible = block_certain = False
         score_min = score_max = 0
-        undecided: list[Rule] = []
+        undecided: list[_Tally] = []
         cache = _RULE_CACHES.setdefault(knowledge, {})
         if len(cache) > 200_000:
             cache.clear()
         fixed, open_ids = self.answers, self.node.open
+        threshold = policy.fine_tune_threshold
         for index, (reads, rules) in enumerate(_rule_groups(knowledge)):
             # A rule's outcomes depend only on what it reads: remembered by that projection
             # of the node (for all the rules that read the same), so the many nodes that
@@ -211,43 +229,48 @@ class _Evaluator:
             key = (self.today, index, part)
             tally = cache.get(key)
             if tally is None:
-                tally = cache[key] = _tally(rules, [self.outcomes(r.when) for r in rules])
+                tally = cache[key] = _tally(knowledge, rules,
+                                            [self.outcomes(r.when) for r in rules], open_ids)
             if tally.cap_certain:
                 # fine-tuning is off the table whatever comes: prompt engineering, and no
                 # other rule can matter (the groups that can cap cheaply come first)
-                return _Bound(frozenset({"prompt_engineering"}), (), {})
+                return _Bound(frozenset({"prompt_engineering"}), {})
             cap_possible |= tally.cap_possible
             block_possible |= tally.block_possible
             block_certain |= tally.block_certain
             score_min += tally.score_min
             score_max += tally.score_max
-            undecided.extend(tally.undecided)
-        threshold = policy.fine_tune_threshold
-        verdicts = set()
-        if cap_possible or score_min < threshold:
-            verdicts.add("prompt_engineering")
-        if score_max >= threshold:
-            if not block_certain:
-                verdicts.add("fine_tuning")
-            if block_possible:
-                verdicts.add("prompt_then_fine_tune")
+            undecided.append(tally)
+        verdicts = _verdicts(cap_possible, score_min, score_max, block_possible,
+                             block_certain, threshold)
         # An undecided rule can matter only where the bound leaves room for it: a reason
         # while the case is undecided, a blocker while a case is possible and nothing else
         # blocks already, a constraint while fine-tuning is still possible.
         case_open = score_min < threshold <= score_max
         case_possible = score_max >= threshold
-        mattering = [
-            rule for rule in undecided
-            if (rule.effect.startswith("toward_") and case_open)
-            or (rule.effect == "blocker" and case_possible and not block_certain)
-            or (rule.effect == "constraint" and case_possible)
-        ]
         readers: dict[str, int] = {}
-        all_reads = _all_reads(knowledge)
-        for rule in mattering:
-            for qid in all_reads[rule.id] & open_ids:
-                readers[qid] = readers.get(qid, 0) + 1
-        return _Bound(frozenset(verdicts), tuple(mattering), readers)
+        for tally in undecided:
+            for counts, matters in ((tally.reasons_read, case_open),
+                                    (tally.blockers_read, case_possible and not block_certain),
+                                    (tally.constraints_read, case_possible)):
+                if matters:
+                    for qid, count in counts:
+                        readers[qid] = readers.get(qid, 0) + count
+        return _Bound(verdicts, readers)
+
+
+def _verdicts(cap_possible: bool, score_min: int, score_max: int, block_possible: bool,
+              block_certain: bool, threshold: int) -> frozenset[str]:
+    """The verdicts a tally allows (a certain constraint is handled before)."""
+    verdicts = set()
+    if cap_possible or score_min < threshold:
+        verdicts.add("prompt_engineering")
+    if score_max >= threshold:
+        if not block_certain:
+            verdicts.add("fine_tuning")
+        if block_possible:
+            verdicts.add("prompt_then_fine_tune")
+    return frozenset(verdicts)
 
 
 @dataclass(frozen=True)
@@ -260,16 +283,25 @@ class _Tally:
     block_certain: bool
     score_min: int
     score_max: int
-    undecided: tuple[Rule, ...]
+    # the open questions the undecided rules read, with how many read each, per kind:
+    # reasons (toward_*), blockers and constraints (the bound picks those that matter)
+    reasons_read: tuple[tuple[str, int], ...]
+    blockers_read: tuple[tuple[str, int], ...]
+    constraints_read: tuple[tuple[str, int], ...]
 
 
-def _tally(rules: tuple[Rule, ...], outcomes: list[frozenset[bool]]) -> _Tally:
+def _tally(knowledge: Knowledge, rules: tuple[Rule, ...], outcomes: list[frozenset[bool]],
+           open_ids: frozenset[str]) -> _Tally:
     cap_possible = cap_certain = block_possible = block_certain = False
     score_min = score_max = 0
-    undecided = []
+    read: dict[str, dict[str, int]] = {"toward": {}, "blocker": {}, "constraint": {}}
+    all_reads = _all_reads(knowledge)
     for rule, can in zip(rules, outcomes, strict=True):
         if can == BOTH:
-            undecided.append(rule)
+            kind = "toward" if rule.effect.startswith("toward_") else rule.effect
+            counts = read[kind]
+            for qid in all_reads[rule.id] & open_ids:
+                counts[qid] = counts.get(qid, 0) + 1
         fires, certain = True in can, can == frozenset({True})
         if rule.effect == "constraint":
             cap_possible |= fires
@@ -284,7 +316,8 @@ def _tally(rules: tuple[Rule, ...], outcomes: list[frozenset[bool]]) -> _Tally:
             block_possible |= fires
             block_certain |= certain
     return _Tally(cap_possible, cap_certain, block_possible, block_certain, score_min,
-                  score_max, tuple(undecided))
+                  score_max, *(tuple(sorted(read[k].items()))
+                               for k in ("toward", "blocker", "constraint")))
 
 
 OPEN = object()  # a question still open in a node's projection
@@ -301,10 +334,11 @@ def _rule_groups(knowledge: Knowledge) -> tuple[tuple[tuple[str, ...], tuple[Rul
         groups.setdefault(projection[rule.id], []).append(rule)
 
     def cheap_cap_first(group: tuple[tuple[str, ...], list[Rule]]) -> tuple[bool, bool]:
+        """The groups that read a cost metric last; before them, those that can rule
+        fine-tuning out."""
         rules = group[1]
-        caps = any(r.effect == "constraint" for r in rules)
         costly = any(leaf.metric is not None for r in rules for leaf in r.when.leaves())
-        return (not caps, costly)
+        return (costly, not any(r.effect == "constraint" for r in rules))
 
     ordered = sorted(groups.items(), key=cheap_cap_first)
     return tuple((reads, tuple(rules)) for reads, rules in ordered)
@@ -341,13 +375,33 @@ def _leaf_over_domain(knowledge: Knowledge, leaf: Condition) -> frozenset[bool]:
         return entry[1]
     qid = str(leaf.q)
     outcomes = set()
-    for value in _domain(knowledge, qid):
+    values = _domain(knowledge, qid)
+    if leaf.operator in ("gte", "gt", "lte", "lt"):
+        # a comparison with one number is monotone: the smallest and the largest candidate
+        # meet every outcome the numbers between them can (and "not sure" its assumption)
+        numbers = [v for v in values if v != NOT_SURE]
+        values = (min(numbers), max(numbers), NOT_SURE) if numbers else values
+    for value in values:
         shown = effective(knowledge, {}, qid) if value == NOT_SURE else value
         ctx = Context({qid: shown}, None, given_ids({qid: value}))
         outcomes.add(holds(leaf, ctx))
     found = frozenset(outcomes)
     cache[id(leaf)] = (leaf, found)
     return found
+
+
+@lru_cache(maxsize=64)
+def _value_reads(knowledge: Knowledge) -> tuple[str, ...]:
+    """The questions whose values the verdict rules read (all a node's point needs)."""
+    found: set[str] = set()
+    for rule in verdict_rules(knowledge):
+        found |= condition_questions(knowledge, rule.when, values_only=True)
+    return tuple(sorted(found))
+
+
+@lru_cache(maxsize=64)
+def _cost_input_set(knowledge: Knowledge) -> frozenset[str]:
+    return frozenset(knowledge.policy.cost_inputs)
 
 
 @lru_cache(maxsize=64)

@@ -7,6 +7,7 @@ secondary one); see `bot.knowledge.checks` for what is checked across files.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -394,14 +395,14 @@ class Condition(Strict):
             "lte_answer": self.lte_answer, "lt_answer": self.lt_answer,
         }[op]
 
-    @property
+    @cached_property
     def other(self) -> str | None:
         """The question a leaf compares its answer with, if it compares two answers."""
         return self.gte_answer or self.gt_answer or self.lte_answer or self.lt_answer
 
-    @property
+    @cached_property
     def operator(self) -> str:
-        """The leaf's comparison (read on every evaluation: plain attribute tests)."""
+        """The leaf's comparison (read on every evaluation: worked out once)."""
         if self.is_ is not None:
             return "is"
         if self.in_ is not None:
