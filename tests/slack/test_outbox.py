@@ -126,14 +126,15 @@ def test_retry_after_is_honoured_before_the_message_is_posted(bot_factory, bot_s
     assert len(slow) == 1 and slow[0].arg("user") == USER_ID  # told once, in the thread
 
 
-def test_thirty_percent_of_calls_failing_at_random_over_ten_consultations(bot):
+def test_thirty_percent_of_calls_failing_at_random_over_six_consultations(bot):
     fake = bot.fake
     fake.fail_randomly(0.3, seed=14, statuses=(429, 500), retry_after=0)
-    # 3 answered question by question, 7 settled from the mention
+    # 2 answered question by question, 4 settled from the mention (bench/delivery.py runs
+    # 20 at once)
     texts = (["we run llama, 6k token prompt, 20M calls a month, 8k labelled examples, "
-              "an eval set, the spec is settled"] * 3
-             + [f"{SETTLED} (team {i})" for i in range(7)])
-    with ThreadPoolExecutor(10) as pool:  # ten people at once
+              "an eval set, the spec is settled"] * 2
+             + [f"{SETTLED} (team {i})" for i in range(4)])
+    with ThreadPoolExecutor(6) as pool:  # six people at once
         done = list(pool.map(lambda text: run_consultation(bot, text), texts))
     fake.calm()
     for root, ts in done:
