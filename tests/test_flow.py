@@ -18,6 +18,7 @@ from bot.engine import (
 )
 from bot.engine.candidates import candidate_values
 from bot.engine.catalogue import check_answers, derived_access, self_hosted
+from bot.engine.flow import verdict_examples
 from bot.knowledge import load_knowledge
 from tests.conftest import TODAY
 
@@ -123,15 +124,35 @@ def brute_force_verdicts(given_answers, open_ids, extras):
     return found
 
 
+def assert_leads_to(example, verdict, given_answers, open_ids):
+    """`example` keeps every given answer, answers only open questions (a number in its
+    range), contradicts nothing, and is decided as `verdict`."""
+    for qid, value in given_answers.items():
+        assert example.get(qid) == value or qid == "model_access"  # implied by the model
+    for qid in set(example) - set(given_answers):
+        question = KNOWLEDGE.question(qid)
+        assert qid in open_ids or qid == "model_access"
+        if question.kind == "int" and example[qid] != NOT_SURE:
+            assert question.min <= example[qid] <= question.max
+    assert not check_answers(KNOWLEDGE, example, TODAY)
+    assert verdict_only(KNOWLEDGE, example, TODAY) == verdict
+
+
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(partial_with_extras())
 def test_stops_exactly_when_no_remaining_answer_can_change_the_verdict(case):
     given_answers, open_ids, extras = case
     reachable = brute_force_verdicts(given_answers, open_ids, extras)
-    assert possible_verdicts(KNOWLEDGE, given_answers, TODAY) == reachable
-    assert is_settled(KNOWLEDGE, given_answers, TODAY) == (len(reachable) == 1)
+    possible = possible_verdicts(KNOWLEDGE, given_answers, TODAY)
+    assert reachable <= possible
+    # a verdict the oracle's grid missed lies between its numbers: the engine shows answers
+    # that lead to it
+    for verdict in possible - reachable:
+        assert_leads_to(verdict_examples(KNOWLEDGE, given_answers, TODAY)[verdict], verdict,
+                        given_answers, open_ids)
+    assert is_settled(KNOWLEDGE, given_answers, TODAY) == (len(possible) == 1)
     question = next_question(KNOWLEDGE, given_answers, TODAY)
-    if len(reachable) == 1:
+    if len(possible) == 1:
         assert question is None  # never asks a question that cannot matter
     else:
         assert question is not None and question.id in open_ids  # never stops early
@@ -164,3 +185,58 @@ def test_a_closed_model_ends_the_consultation_after_one_question():
     consultation = Consultation(KNOWLEDGE, TODAY)
     assert consultation.answer("model_access", "closed API, no fine-tuning offered") is None
     assert consultation.done and consultation.verdict() == "prompt_engineering"
+
+
+# A team on Azure's gpt-4.1 with a reasoning task, a settled spec and an eval set: the
+# verdict turns on whether a tuned model would serve long enough to pay back, and that is
+# not monotone in the workload (it never pays back at a few calls a month, barely pays back
+# a little above, and quickly at high volume). Found by the property test above.
+AZURE_REASONING = {
+    "model": "azure:gpt-4.1", "gap": "behaviour", "format_resisted": True,
+    "labelled_examples": 3999, "smaller_model_wanted": True, "latency_critical": False,
+    "latency_budget_ms": 1, "latency_now_ms": 1, "task_type": "reasoning",
+    "general_capability_needed": False, "prompt_engineering_tried": True,
+    "has_eval_set": True, "spec_stable": True, "deadline": "this_week",
+    "retrieval_in_place": False, "deployment": "api", "multilingual": False,
+    "examples_source": "human",
+}
+
+
+def test_the_flow_asks_the_workload_when_the_serving_window_turns_on_it():
+    truth = {**AZURE_REASONING, "prompt_tokens": 1_778_279, "monthly_calls": 999}
+    assert verdict_only(KNOWLEDGE, truth, TODAY) == "prompt_engineering"
+    consultation = Consultation(KNOWLEDGE, TODAY)
+    asked = []
+    while (question := consultation.next_question()) is not None:
+        asked.append(question.id)
+        assert consultation.answer(question.id, truth[question.id]) is None
+    assert {"monthly_calls", "prompt_tokens"} <= set(asked)  # it stopped before them once
+    assert consultation.verdict() == "prompt_engineering"
+
+
+def test_a_verdict_between_two_candidate_numbers_is_found():
+    # At a 3,999-token prompt, only calls from about 406,700 to 406,900 a month make the
+    # tuned model too short-lived to pay back: no candidate or oracle number lies there.
+    given_answers = {**AZURE_REASONING, "labelled_examples": 0, "latency_critical": True,
+                     "general_capability_needed": True, "retrieval_in_place": True,
+                     "deployment": "any_cloud", "multilingual": True}
+    open_ids = ["prompt_tokens", "monthly_calls"]
+    grid = brute_force_verdicts(given_answers, open_ids, {q: [] for q in open_ids})
+    assert grid == {"prompt_then_fine_tune"}
+    assert possible_verdicts(KNOWLEDGE, given_answers, TODAY) == {
+        "prompt_then_fine_tune", "prompt_engineering"}
+    example = verdict_examples(KNOWLEDGE, given_answers, TODAY)["prompt_engineering"]
+    assert_leads_to(example, "prompt_engineering", given_answers, open_ids)
+    assert next_question(KNOWLEDGE, given_answers, TODAY).id in open_ids
+
+
+def test_a_workload_that_never_pays_back_does_not_ask_for_examples():
+    # No calls yet: the tuned model costs more every month whatever the number of
+    # examples, so that number cannot change the verdict.
+    given_answers = {**AZURE_REASONING, "prompt_tokens": 1, "monthly_calls": 0,
+                     "latency_critical": True, "general_capability_needed": True,
+                     "retrieval_in_place": True, "deployment": "any_cloud",
+                     "multilingual": True}
+    del given_answers["labelled_examples"]
+    assert possible_verdicts(KNOWLEDGE, given_answers, TODAY) == {"prompt_then_fine_tune"}
+    assert next_question(KNOWLEDGE, given_answers, TODAY) is None

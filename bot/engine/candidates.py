@@ -1,10 +1,11 @@
 """The values worth trying for a question.
 
-Rule conditions only compare numbers with thresholds or with another answer, and the
-one cost metric a rule tests (break-even) is monotone in every cost input. So the
-verdict can only change at a threshold, at a bound, or where two answers cross: trying
-the bounds, each threshold and its neighbours covers every outcome a question can lead
-to (the exact value where two answers cross is found by the counterfactuals' bisection).
+Rule conditions only compare numbers with thresholds or with another answer. So a test
+on one answer can only change at a threshold, at a bound, or where two answers cross:
+trying the bounds, each threshold and its neighbours covers every outcome such a test can
+lead to (the exact value where two answers cross is found by the counterfactuals'
+bisection). Cost metrics are not monotone in the workload numbers: the flow also searches
+the intervals between these values (`bot.engine.flow`).
 """
 
 from __future__ import annotations

@@ -9,14 +9,19 @@ found by branch and bound over rule outcomes, not by enumerating every combinati
 
 - *Bound.* Each verdict rule is evaluated three-valued: for an open question, every value
   of its domain is tried leaf by leaf (a comparison of two answers: every pair); a cost
-  metric is bounded from the cost model's corners (it is bilinear in prompt length and
-  calls, and monotone in the number of examples and in hosting). The rules' possible
-  outcomes give the verdicts that may still be reached (an over-approximation: rules
-  that share a question are treated as independent).
+  metric is bounded over a box of the workload numbers from the cost model's corners
+  (prompting minus tuned tokens is bilinear in prompt length and calls; hosting and
+  training are monotone). The rules' possible outcomes give the verdicts that may still be
+  reached (an over-approximation: rules that share a question are treated as independent).
 - *Branch.* While that set has more than one verdict, the open question that most
   undecided rules read is fixed to each of its values in turn (the model first, since it
   moves prices and windows), and the sets are joined; a branch stops as soon as it has
   found every verdict its bound allows. When every rule is decided, the set is exact.
+  A workload number (prompt length, calls, examples) also branches into the intervals
+  between its candidate values, and an interval into halves: a metric such as the serving
+  window's shortfall is not monotone in the workload, so a verdict can hold only on a
+  narrow band between two candidates. Each decided branch keeps answers that lead to its
+  verdict (`verdict_examples`), which is how the tests check a verdict no grid reaches.
 
 **Choosing the next question.** Among the questions that undecided rules read (the only
 ones that can still matter), the one with the fewest expected questions left after its
@@ -27,6 +32,7 @@ questions still mattering. Ties go to the knowledge's priority, then question or
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -70,10 +76,18 @@ class _Node:
 
     fixed: tuple[tuple[str, Any], ...]
     open: frozenset[str]
+    #: open numbers narrowed to an interval (lowest, highest), answered somewhere in it
+    limits: tuple[tuple[str, int, int], ...] = ()
 
     @property
     def answers(self) -> dict[str, Any]:
         return dict(self.fixed)
+
+    def limit_of(self, question_id: str) -> tuple[int, int] | None:
+        for qid, low, high in self.limits:
+            if qid == question_id:
+                return low, high
+        return None
 
     def assign(self, knowledge: Knowledge, question_id: str, value: Any, today: date) -> _Node:
         answers = {**self.answers, question_id: value}
@@ -83,7 +97,14 @@ class _Node:
             answers = catalogue.completed(knowledge, answers, today)
             if "model_access" in answers:
                 open_ids.discard("model_access")
-        return _Node(tuple(sorted(answers.items())), frozenset(open_ids))
+        limits = tuple(limit for limit in self.limits if limit[0] != question_id)
+        return _Node(tuple(sorted(answers.items())), frozenset(open_ids), limits)
+
+    def narrow(self, question_id: str, low: int, high: int) -> _Node:
+        """The open number `question_id`, answered somewhere in [low, high]."""
+        limits = tuple(sorted([*(limit for limit in self.limits if limit[0] != question_id),
+                               (question_id, low, high)]))
+        return replace(self, limits=limits)
 
     def consistent(self, knowledge: Knowledge, today: date) -> bool:
         """No two fixed answers contradict each other (such a branch is no one's truth)."""
@@ -117,6 +138,7 @@ class _Evaluator:
         self.node = node
         self.today = today
         self.answers = node.answers
+        self.limits = {qid: (low, high) for qid, low, high in node.limits}
         self._point: Context | None = None
         self._costed: Context | None = None
         self._metric_bounds: dict[str, list[_MetricSpan] | None] = {}
@@ -174,7 +196,10 @@ class _Evaluator:
         return frozenset({holds(condition, self.point)})
 
     def _open_leaf(self, leaf: Condition) -> frozenset[bool]:
-        return _leaf_over_domain(self.knowledge, leaf)
+        limit = self.limits.get(str(leaf.q))
+        if limit is None:
+            return _leaf_over_domain(self.knowledge, leaf)
+        return _leaf_over_interval(self.knowledge, leaf, *limit)
 
     def _open_pair(self, leaf: Condition) -> frozenset[bool]:
         """A comparison of two answers, one or both open: each open side over its
@@ -182,7 +207,9 @@ class _Evaluator:
         sure, the other at its value."""
         sides = []
         for qid in (str(leaf.q), str(leaf.other)):
-            if qid in self.node.open:
+            if qid in self.limits:
+                sides.append(list(self.limits[qid]))
+            elif qid in self.node.open:
                 sides.append([effective(self.knowledge, {}, qid) if v == NOT_SURE else v
                               for v in _domain(self.knowledge, qid)])
             else:
@@ -218,14 +245,14 @@ class _Evaluator:
         cache = _RULE_CACHES.setdefault(knowledge, {})
         if len(cache) > 200_000:
             cache.clear()
-        fixed, open_ids = self.answers, self.node.open
+        fixed, open_ids, limits = self.answers, self.node.open, self.limits
         threshold = policy.fine_tune_threshold
         for index, (reads, rules) in enumerate(_rule_groups(knowledge)):
             # A rule's outcomes depend only on what it reads: remembered by that projection
             # of the node (for all the rules that read the same), so the many nodes that
             # agree there share one evaluation, tallied once.
-            part = tuple((OPEN,) if q in open_ids else ((q in fixed), fixed.get(q))
-                         for q in reads)
+            part = tuple((OPEN, limits.get(q)) if q in open_ids
+                         else ((q in fixed), fixed.get(q)) for q in reads)
             key = (self.today, index, part)
             tally = cache.get(key)
             if tally is None:
@@ -390,6 +417,17 @@ def _leaf_over_domain(knowledge: Knowledge, leaf: Condition) -> frozenset[bool]:
     return found
 
 
+def _leaf_over_interval(knowledge: Knowledge, leaf: Condition, low: int, high: int
+                        ) -> frozenset[bool]:
+    """What a test on one open number narrowed to [low, high] can come to (it is answered
+    there: never "not sure")."""
+    qid = str(leaf.q)
+    values: set[Any] = {low, high}
+    if leaf.operator not in ("gte", "gt", "lte", "lt"):  # not monotone: every candidate
+        values |= {v for v in _domain(knowledge, qid) if v != NOT_SURE and low <= v <= high}
+    return frozenset(holds(leaf, Context({qid: v}, None, frozenset({qid}))) for v in values)
+
+
 @lru_cache(maxsize=64)
 def _value_reads(knowledge: Knowledge) -> tuple[str, ...]:
     """The questions whose values the verdict rules read (all a node's point needs)."""
@@ -477,7 +515,8 @@ def _metric_spans(knowledge: Knowledge, node: _Node, metric: str,
     """_spans, remembered by the node's cost inputs (all that the costs read)."""
     cache = _SPAN_CACHES.setdefault(knowledge, {})
     answers = node.answers
-    key = (today, metric, tuple((OPEN,) if q in node.open else (q in answers, answers.get(q))
+    key = (today, metric, tuple((OPEN, node.limit_of(q)) if q in node.open
+                                else (q in answers, answers.get(q))
                                 for q in knowledge.policy.cost_inputs))
     if key not in cache:
         if len(cache) > 20_000:
@@ -506,22 +545,30 @@ def _spans(knowledge: Knowledge, node: _Node, metric: str,
         settings = [{**c, qid: v} for c in settings for v in _domain(knowledge, qid)]
         if len(settings) > 16:
             return None
-    return [_span(knowledge, {**answers, **setting}, numeric, metric, today)
+    ranges = {}
+    for qid in numeric:
+        values = candidate_values(knowledge, knowledge.question(qid))
+        ranges[qid] = node.limit_of(qid) or (min(values), max(values))
+    unlimited = [q for q in numeric if node.limit_of(q) is None]
+    return [_span(knowledge, {**answers, **setting}, ranges, unlimited, metric, today)
             for setting in settings]
 
 
-def _span(knowledge: Knowledge, answers: Mapping[str, Any], numeric: list[str], metric: str,
-          today: date) -> _MetricSpan:
-    bare: tuple[float | None, ...] = ()
-    if "prompt_tokens" in numeric or "monthly_calls" in numeric:
-        # left unanswered: no workload; the metric is what it is without one
-        without = {**answers, **{q: NOT_SURE for q in ("prompt_tokens", "monthly_calls")
-                                 if q in numeric}}
-        bare = (_costs(knowledge, without, today).metric(metric),)
+def _span(knowledge: Knowledge, answers: Mapping[str, Any], ranges: Mapping[str, tuple[int, int]],
+          unlimited: list[str], metric: str, today: date) -> _MetricSpan:
+    """One setting's span: the numbers over the box `ranges` (each open number's
+    interval), plus, for a workload number that may be left unanswered (`unlimited`),
+    the metric with no workload."""
     corners: list[dict[str, Any]] = [{}]
-    for qid in numeric:
-        values = candidate_values(knowledge, knowledge.question(qid))
-        corners = [{**c, qid: v} for c in corners for v in (min(values), max(values))]
+    for qid, (low, high) in ranges.items():
+        corners = [{**c, qid: v} for c in corners for v in {low, high}]
+    bare: tuple[float | None, ...] = ()
+    if "prompt_tokens" in unlimited or "monthly_calls" in unlimited:
+        # left unanswered: no workload; the metric is what it is without one (at each
+        # corner of the other numbers, which may still move it)
+        unanswered = {q: NOT_SURE for q in ("prompt_tokens", "monthly_calls") if q in unlimited}
+        bare = tuple({_costs(knowledge, {**answers, **c, **unanswered}, today).metric(metric)
+                      for c in corners})
     costs = [_costs(knowledge, {**answers, **c}, today) for c in corners]
     own = metric == "serving_shortfall_months"  # read on the team's own route
     routes = {_route_of(c, own).model if _route_of(c, own) else None for c in costs}
@@ -586,10 +633,13 @@ def _metric_range(knowledge: Knowledge, metric: str, costs: list[Costs]
         serving = costs[0].serving_months
         if serving is None or costs[0].required_serving_months is None:
             return None, None, True
+        # required: build time plus payback (none where it never pays back), at least the
+        # minimum (costs.required_months)
         window = knowledge.policy.serving_window
-        required_low = window.min_months if be_high == inf else max(
-            window.min_months, window.build_months + be_low)
-        required_high = max(window.min_months, window.build_months + be_high)
+        payback_low = 0.0 if saving_min <= 0 else be_low
+        payback_high = be_high if saving_max > 0 else 0.0
+        required_low = max(window.min_months, window.build_months + payback_low)
+        required_high = max(window.min_months, window.build_months + payback_high)
         return required_low - serving, required_high - serving, False
     values = [c.metric(metric) for c in costs]
     known = [v for v in values if v is not None]
@@ -609,6 +659,9 @@ class _Search:
         self.today = today
         self.bounds: dict[_Node, _Bound] = {}
         self.reached: dict[_Node, frozenset[str]] = {}
+        #: per verdict found, answers that lead to it (a certificate the tests check)
+        self.examples: dict[str, dict[str, Any]] = {}
+        self.narrowed = 0  # intervals made (see NARROWING_BUDGET)
 
     def bound(self, node: _Node) -> _Bound:
         found = self.bounds.get(node)
@@ -625,15 +678,25 @@ class _Search:
             return exact
         bound = self.bound(node)
         if len(bound.verdicts) <= 1 or not bound.readers:
+            # decided whatever the open questions get: so with them left unanswered (and
+            # a narrowed number at its lowest)
+            for verdict in bound.verdicts:
+                self.examples.setdefault(verdict, {**node.answers,
+                                                   **{q: low for q, low, _ in node.limits}})
             self.reached[node] = bound.verdicts
             return bound.verdicts
         targets = bound.verdicts & wanted
         if not targets:
             return frozenset()
-        question = self._branch_on(bound)
-        children = [child for v in _domain(self.knowledge, question)
-                    if (child := node.assign(self.knowledge, question, v, self.today))
-                    .consistent(self.knowledge, self.today)]
+        question = self._branch_on(node, bound)
+        if question is None:
+            # only narrowed numbers are left, and no more intervals may be made: the bound,
+            # which may hold more than can be reached (asking on is safe; stopping early
+            # would not be)
+            self.reached[node] = bound.verdicts
+            return bound.verdicts
+        children = [child for child in self._children(node, question)
+                    if child.consistent(self.knowledge, self.today)]
         found: set[str] = set()
         for child in children:
             need = frozenset(targets - found)
@@ -646,12 +709,59 @@ class _Search:
             self.reached[node] = result  # every verdict of the bound was looked for
         return result
 
-    def _branch_on(self, bound: _Bound) -> str:
-        """The open question most undecided rules read; the model first."""
-        cost_inputs = set(self.knowledge.policy.cost_inputs)
-        order = {q.id: i for i, q in enumerate(self.knowledge.questions)}
-        return min(bound.readers, key=lambda q: (q != "model", -bound.readers[q],
-                                                 q not in cost_inputs, order[q]))
+    def _branch_on(self, node: _Node, bound: _Bound) -> str | None:
+        """The open question most undecided rules read; the model first. None when only
+        narrowed numbers are left and the search has made all the intervals it may."""
+        cost_inputs = _cost_input_set(self.knowledge)
+        order = _question_order(self.knowledge)
+        can = [q for q in bound.readers if node.limit_of(q) is None
+               or self.narrowed < NARROWING_BUDGET]
+        if not can:
+            return None
+        return min(can, key=lambda q: (q != "model", -bound.readers[q], q not in cost_inputs,
+                                       node.limit_of(q) is not None, order[q]))
+
+    def _children(self, node: _Node, question: str) -> list[_Node]:
+        """The nodes `question` branches into: each value of its domain; for a workload
+        number also the intervals between its candidates, and for an interval its halves.
+
+        A cost metric need not be monotone in the workload (a serving window's shortfall
+        is zero where fine-tuning never pays back, and large where it barely does), so a
+        verdict can lie between two candidates: the intervals are bounded, and split
+        while their bound is undecided."""
+        knowledge, today = self.knowledge, self.today
+        if question not in _NUMERIC_COST_INPUTS:
+            return [node.assign(knowledge, question, v, today)
+                    for v in _domain(knowledge, question)]
+        limit = node.limit_of(question)
+        if limit is None:
+            points = [v for v in _domain(knowledge, question) if v != NOT_SURE]
+            gaps = [(a + 1, b - 1) for a, b in zip(points, points[1:], strict=False)
+                    if b - a > 1]
+            return ([node.assign(knowledge, question, v, today) for v in points]
+                    + [node.assign(knowledge, question, NOT_SURE, today)]
+                    + [self._part(node, question, low, high) for low, high in gaps])
+        low, high = limit
+        middle = max(low, min(high - 1, int(math.sqrt(low * high)) if low > 0
+                              else (low + high) // 2))
+        return [self._part(node, question, low, middle),
+                self._part(node, question, middle + 1, high)]
+
+    def _part(self, node: _Node, question: str, low: int, high: int) -> _Node:
+        if low == high:
+            return node.assign(self.knowledge, question, low, self.today)
+        self.narrowed += 1
+        return node.narrow(question, low, high)
+
+
+#: How many intervals one search may make: past that, a bound still undecided on an
+#: interval is kept as it is (safe: it may ask a question more, never one less).
+NARROWING_BUDGET = 2_000
+
+
+@lru_cache(maxsize=64)
+def _question_order(knowledge: Knowledge) -> dict[str, int]:
+    return {q.id: i for i, q in enumerate(knowledge.questions)}
 
 
 def _search(knowledge: Knowledge, today: date) -> _Search:
@@ -661,6 +771,15 @@ def _search(knowledge: Knowledge, today: date) -> _Search:
 def possible_verdicts(knowledge: Knowledge, answers: Mapping[str, Any], today: date) -> set[str]:
     """Every verdict some further answers (to asked questions) could lead to."""
     return set(_search(knowledge, today).reach(_start(knowledge, answers, today)))
+
+
+def verdict_examples(knowledge: Knowledge, answers: Mapping[str, Any], today: date
+                     ) -> dict[str, dict[str, Any]]:
+    """For each verdict in possible_verdicts, answers (the given ones plus some to the open
+    questions; "not sure" where one is left so) that lead to it: its certificate."""
+    search = _search(knowledge, today)
+    found = search.reach(_start(knowledge, answers, today))
+    return {v: example for v, example in search.examples.items() if v in found}
 
 
 def is_settled(knowledge: Knowledge, answers: Mapping[str, Any], today: date) -> bool:
