@@ -31,6 +31,7 @@ module is imported (`bot.metrics_dir`); `/metrics` then aggregates all workers.
 
 from __future__ import annotations
 
+import glob
 import os
 from typing import Any
 
@@ -90,12 +91,33 @@ def consultation_finished(consultation: Any) -> None:
 def render_metrics() -> tuple[bytes, str]:
     """The exposition text and its content type (multiprocess-aware)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        _sized_files_collector()(registry)
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(), CONTENT_TYPE_LATEST
+
+
+def _sized_files_collector() -> Any:
+    """MultiProcessCollector, skipping a worker's file while it is still empty.
+
+    prometheus_client creates a metric file and sizes it afterwards; a scrape in between
+    fails on the whole merge (every worker's metrics), and a worker killed in that moment
+    leaves the empty file for good (prometheus/client_python#1199). An empty file holds
+    no values, so leaving it out loses nothing."""
+    from prometheus_client import multiprocess
+
+    class SizedFilesCollector(multiprocess.MultiProcessCollector):
+        def collect(self) -> Any:
+            files = []
+            for path in glob.glob(os.path.join(self._path, "*.db")):
+                try:
+                    if os.path.getsize(path) > 0:
+                        files.append(path)
+                except OSError:  # removed since the listing (a dead worker's)
+                    continue
+            return self.merge(files, accumulate=True)
+
+    return SizedFilesCollector
 
 
 WORK_PENDING = Gauge(
