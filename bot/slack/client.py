@@ -14,7 +14,9 @@
   duplicate answer in a thread is not.
 
 `trigger_client(context)`: the same, for `views.open` right after an ack (3 s timeout,
-one retry, no rate-limit sleep over 1 s). Every call is counted in `/metrics`.
+one retry, no rate-limit sleep over 1 s). `before_ack_client(context)`: one try of at most
+1 s and no retry, for the one call made before an ack (the ack is owed within 3 s; a
+caller falls back to its after-ack path). Every call is counted in `/metrics`.
 """
 
 from __future__ import annotations
@@ -236,13 +238,31 @@ def trigger_client(context: Mapping[str, Any]) -> WebClient:
     """A client for `views.open` right after an ack: the request's client (same token,
     URL, metrics) with a 3 s timeout, one retry, and no rate-limit sleep over 1 s: a
     `trigger_id` is dead 3 s after the click, and the ack pool must not sleep."""
+    return _request_client(context, TRIGGER_TIMEOUT_S,
+                           retry_handlers(1, TRIGGER_MAX_RETRY_AFTER_S))
+
+
+#: The one call made before an ack: at most this long, no retry.
+BEFORE_ACK_TIMEOUT_S = 1
+
+
+def before_ack_client(context: Mapping[str, Any]) -> WebClient:
+    """A client for a call that must finish before the ack (the request's client, one try
+    of at most 1 s); on any failure the caller does the call after the ack instead."""
+    return _request_client(context, BEFORE_ACK_TIMEOUT_S, [])
+
+
+def _request_client(context: Mapping[str, Any], timeout: int,
+                    handlers: list[RetryHandler]) -> WebClient:
+    """The request's client (same token, URL, team and metrics) with its own timeout and
+    retries."""
     base: WebClient = context["client"]
     return InstrumentedWebClient(
         token=base.token,
         base_url=base.base_url,
-        timeout=TRIGGER_TIMEOUT_S,
+        timeout=timeout,
         headers=base.headers,
         team_id=context.get("team_id"),
         logger=base.logger,
-        retry_handlers=retry_handlers(1, TRIGGER_MAX_RETRY_AFTER_S),
+        retry_handlers=handlers,
     )

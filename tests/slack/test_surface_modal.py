@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from bot.engine import decide, parse_answers
 from bot.engine.humanize import usd
@@ -204,6 +205,48 @@ def test_more_assumptions_opens_a_second_modal_and_keeps_what_is_set(bot, knowle
     assert row.answers["hosting_usd_per_month"] == 1200
     assert row.answers["output_tokens"] == 300
     assert row.answers["prompt_tokens"] == 6000
+
+
+def _kept_in_parent(fake, count=1):
+    update = fake.wait_for("views.update", count=count,
+                           predicate=lambda c: c.arg("view_id") == "V0PARENT01")
+    return "Cost assumptions you set" in all_text(update.arg_json("view")["blocks"])
+
+
+def test_the_first_modal_is_redrawn_before_the_ack_closes_the_second(bot):
+    # While the pushed modal is open the first cannot be submitted: redrawn before the
+    # ack, it is never submitted without the assumptions just kept. Slack takes 0.4 s.
+    fake = bot.fake
+    pushed = more_assumptions(bot, open_modal(bot, "6k token prompt"))
+    fake.hold("views.update", timeout=0.4)
+    r = submit_assumptions(bot, pushed, {"hosting_usd_per_month": "$1,200"})
+    assert r.status == 200
+    answered = [c for c in fake.ok_calls("views.update") if c.arg("view_id") == "V0PARENT01"]
+    assert answered and "Cost assumptions you set" in all_text(
+        answered[0].arg_json("view")["blocks"])
+
+
+def test_kept_assumptions_reach_the_first_modal_when_slack_fails_the_first_redraw(bot):
+    fake = bot.fake
+    pushed = more_assumptions(bot, open_modal(bot, "6k token prompt"))
+    fake.fail_next("views.update", status=500)  # the one try before the ack
+    r = submit_assumptions(bot, pushed, {"hosting_usd_per_month": "$1,200"})
+    assert r.status == 200 and r.body == b""
+    assert _kept_in_parent(fake)  # redrawn after the ack, with the usual retries
+    assert [c.status for c in fake.calls_to("views.update")] == [500, 200]
+
+
+def test_a_slow_redraw_does_not_hold_the_ack(bot):
+    fake = bot.fake
+    pushed = more_assumptions(bot, open_modal(bot, "6k token prompt"))
+    gate = fake.hold("views.update", timeout=20)
+    started = time.monotonic()
+    r = submit_assumptions(bot, pushed, {"hosting_usd_per_month": "$1,200"})
+    acked_in = time.monotonic() - started
+    assert r.status == 200 and acked_in < 2.5  # the try before the ack gives up after 1 s
+    gate.set()
+    fake.release_all()
+    assert _kept_in_parent(fake)
 
 
 def test_free_text_prefills_the_modal(bot):
