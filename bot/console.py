@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 INTRO = (
     "Prompt engineering or fine-tuning? I will ask only what can change the answer.\n"
+    "Answer each question, or describe your task in a sentence at any of them (\"we use\n"
+    "gpt-4.1 mini, 5k examples, ship Friday\"): what I can read from it counts as answered.\n"
     "Type ? for help on a question, not sure if you don't know, back to go to the previous\n"
     "question, change to change an earlier answer, start over to begin again, save to keep\n"
     "your answers in a file (decide --answers FILE reads it), quit to stop.\n"
@@ -147,8 +149,14 @@ def _ask_questions(consultation: Consultation, stdin: TextIO, stdout: TextIO,
             consultation.not_sure(question.id)
             continue
         error = consultation.answer(question.id, _resolve_choice(question, reply))
-        if error is not None:
-            stdout.write(_sorry(question, reply, error.reason))
+        if error is None:
+            continue
+        read = consultation.reply(reply)  # a sentence: "we use gpt-4.1 mini, 5k examples"
+        if read.from_text:
+            stdout.write(f"    I read: {'; '.join(read.understood)}. (Type change to correct "
+                         "any of it.)\n")
+            continue
+        stdout.write(_sorry(question, reply, error.reason))
 
 
 def _change(consultation: Consultation, stdin: TextIO, stdout: TextIO) -> None:

@@ -242,6 +242,33 @@ def test_console_back_asks_the_previous_question_again(knowledge):
     assert "Verdict: Prompt engineering" in screen.getvalue()
 
 
+def test_console_reads_a_sentence_at_any_question_and_keeps_asking_the_rest(knowledge):
+    """A first reply in words ("we use gpt-4.1 mini on azure, 5k examples...") answers
+    what it says; what it does not say is still asked, and a word that says nothing
+    ("lots") is still refused with what is accepted."""
+    import io
+
+    from bot.console import run_console
+
+    screen = io.StringIO()
+    replies = iter(["we use gpt-4.1 mini on azure, 5k examples, the format keeps drifting",
+                    "lots", "quit"])
+
+    class Person:
+        def readline(self):
+            return next(replies, "") + "\n"  # then Enter: save nothing
+
+    run_console(knowledge, Person(), screen, TODAY)
+    shown = screen.getvalue()
+    assert 'I read: model: GPT-4.1 mini (Azure) ("gpt-4.1 mini")' in shown
+    assert 'labelled examples: 5,000 examples ("5k examples")' in shown
+    assert "Sorry" in shown.split("I read:")[1]  # "lots" answers nothing
+    asked = [line for line in shown.splitlines() if line.startswith("[question ")]
+    assert "Which model" in asked[0] and len(asked) == 3
+    assert not any("Which model" in line or "labelled examples" in line.lower()
+                   for line in asked[1:])
+
+
 def test_console_quit_saves_nothing():
     result = run_bot("console", stdin="quit\n")
     assert result.returncode == 0
