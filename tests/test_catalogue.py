@@ -116,10 +116,18 @@ def test_a_route_must_serve_long_enough_to_be_built_and_pay_back():
 def test_an_openai_team_on_both_sides_of_the_end_of_new_jobs():
     on_the_eve = decide_on(date(2027, 1, 5), model="openai:gpt-4o")
     assert "route_closes_too_soon" in rule_ids(on_the_eve.reasons)
+    assert "stops new fine-tuning jobs on 2027-01-06" in on_the_eve.reasons[0].text
+    assert "stopped" not in on_the_eve.reasons[0].text
     stopped = decide_on(date(2027, 1, 6), model="openai:gpt-4o")
     assert rule_ids(stopped.reasons) >= {"chosen_model_cannot_be_tuned"}
-    assert "stopped on 2027-01-06" in stopped.reasons[0].text or "2027-01-06" in (
-        stopped.reasons[0].text)
+    # from that day on the dates are said in the past tense, each on its own day
+    assert ("new fine-tuning jobs stopped on 2027-01-06, tuned models stop serving on "
+            "2027-01-14") in stopped.reasons[0].text
+    assert "stops new fine-tuning jobs" not in stopped.reasons[0].text
+    eve_of_serving = decide_on(date(2027, 1, 13), model="openai:gpt-4o")
+    assert "tuned models stop serving on 2027-01-14" in eve_of_serving.reasons[0].text
+    served = decide_on(date(2027, 1, 14), model="openai:gpt-4o")
+    assert "tuned models stopped serving on 2027-01-14" in served.reasons[0].text
 
 
 def test_azure_keeps_training_the_4_1_family_until_its_own_date():

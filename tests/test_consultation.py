@@ -4,7 +4,14 @@ import json
 
 import pytest
 
-from bot.engine import NOT_SURE, Consultation, decide, next_question, verdict_only
+from bot.engine import (
+    NOT_SURE,
+    Consultation,
+    decide,
+    next_question,
+    parse_answers,
+    verdict_only,
+)
 from tests.conftest import TODAY
 
 
@@ -69,6 +76,37 @@ def test_not_sure_takes_the_assumption_and_is_not_asked_again(consultation, know
     other = Consultation(knowledge, TODAY)
     other.not_sure("model")
     assert other.next_question().id == "model_access"
+
+
+def test_every_not_sure_answer_is_listed_with_what_it_stood_for(consultation):
+    """Even where no shown reason reads it, a "Not sure" says what the bot took it as."""
+    for question in ("model", "model_access", "gap", "labelled_examples"):
+        consultation.not_sure(question)
+    shown = {a.question: a.text for a in consultation.decide().assumptions}
+    assert shown["model"].startswith("model: not sure, taken as no particular model")
+    assert shown["model_access"] == ("model access: not sure, taken as Closed API that "
+                                     "offers fine-tuning")
+    assert shown["gap"] == "what is wrong today: not sure, so no reason is drawn from it"
+    assert shown["labelled_examples"] == "labelled examples: not sure, taken as 0"
+    # a question merely left unanswered, and read by no shown reason, is not listed
+    assert "deadline" not in shown
+
+
+def test_an_unnamed_model_is_priced_on_a_reference_but_no_provider_is_told_to_it(knowledge):
+    """Not sure of the model: a reference model prices the prompt, but the caution to
+    check the provider does not speak of that reference model's provider."""
+    answers = {"model": NOT_SURE, "model_access": NOT_SURE, "gap": "behaviour",
+               "format_resisted": "yes", "labelled_examples": "5k", "prompt_tokens": "3k",
+               "monthly_calls": "1m", "has_eval_set": "yes",
+               "prompt_engineering_tried": "yes", "spec_stable": "yes"}
+    parsed, errors = parse_answers(knowledge, answers)
+    assert not errors
+    decision = decide(knowledge, parsed, TODAY)
+    check = [c.text for c in decision.cautions if "still offers fine-tuning" in c.text]
+    assert check and "the model is not named" in check[0]
+    assert not any("Anthropic" in text for text in check)
+    model = next(a.text for a in decision.assumptions if a.question == "model")
+    assert model.startswith("model: not sure, priced as ")
 
 
 def test_skip_and_the_words_for_not_sure_all_mean_not_sure(knowledge):

@@ -99,13 +99,18 @@ def full_label(knowledge: Knowledge, row: ModelRow) -> str:
     return f"{row.label} on {provider_name(knowledge, row)}"
 
 
-def dates_text(knowledge: Knowledge, row: ModelRow) -> str:
-    """The model's tuning window in words, with its as-of date."""
+def dates_text(knowledge: Knowledge, row: ModelRow, day: date | None = None) -> str:
+    """The model's tuning window in words, with its as-of date. A note written before
+    its dates says "stops"; once `day` has reached one of them, the dates are said from
+    the table instead, in the past tense where they have passed."""
     tuning = row.tuning
     if tuning is None:
         fact = row.no_tuning
         note = fact.note if fact is not None and fact.note else "it cannot be fine-tuned"
         return f"{full_label(knowledge, row)}: {note} ({stamp(fact)})" if fact else note
+    if day is not None and _a_date_has_passed(row, day):
+        return f"{full_label(knowledge, row)}: {', '.join(_window_parts(row, day))} " \
+               f"({stamp(tuning)})"
     if tuning.note:
         return f"{_sentence_start(tuning.note)} ({stamp(tuning)})"
     parts = []
@@ -128,7 +133,7 @@ def status_text(knowledge: Knowledge, row: ModelRow, day: date) -> str:
     if tuning.jobs_from is not None and day < parse_date(tuning.jobs_from):
         return (f"{full_label(knowledge, row)} accepts fine-tuning jobs from {tuning.jobs_from} "
                 f"({stamp(tuning)}).")
-    return dates_text(knowledge, row).rstrip(".") + "."
+    return dates_text(knowledge, row, day).rstrip(".") + "."
 
 
 def model_window(knowledge: Knowledge, row: ModelRow, day: date) -> str:
@@ -138,6 +143,23 @@ def model_window(knowledge: Knowledge, row: ModelRow, day: date) -> str:
     tuning = row.tuning
     if is_retired(row, day) or tuning is None:
         return status_text(knowledge, row, day)
+    return f"{full_label(knowledge, row)}: {', '.join(_window_parts(row, day))} " \
+           f"({stamp(tuning)})."
+
+
+def _a_date_has_passed(row: ModelRow, day: date) -> bool:
+    tuning = row.tuning
+    if tuning is None:
+        return False
+    stop = parse_date(tuning.jobs_until) if tuning.jobs_until else None
+    end = serving_end(row)
+    return any(edge is not None and day >= edge for edge in (stop, end))
+
+
+def _window_parts(row: ModelRow, day: date) -> list[str]:
+    """The tuning window's dates as of `day`: "new fine-tuning jobs stopped on ..."."""
+    tuning = row.tuning
+    assert tuning is not None
     parts = []
     if tuning.jobs_from is not None and day < parse_date(tuning.jobs_from):
         parts.append(f"fine-tuning jobs accepted from {tuning.jobs_from}")
@@ -151,7 +173,7 @@ def model_window(knowledge: Knowledge, row: ModelRow, day: date) -> str:
                      f"{end.isoformat()}")
     if not parts:
         parts.append("can be fine-tuned, no end date known")
-    return f"{full_label(knowledge, row)}: {', '.join(parts)} ({stamp(tuning)})."
+    return parts
 
 
 def provider_status(knowledge: Knowledge, row: ModelRow) -> str:

@@ -265,8 +265,12 @@ def _placeholders(knowledge: Knowledge, answers: Mapping[str, Any],
     priced = catalogue.priced_as(knowledge, answers)
     words["model_label"] = catalogue.full_label(knowledge, row or priced)
     words["model_status"] = catalogue.status_text(knowledge, row or priced, today)
-    words["route_dates"] = catalogue.dates_text(knowledge, row or priced).rstrip(".")
-    words["provider_status"] = catalogue.provider_status(knowledge, row or priced)
+    words["route_dates"] = catalogue.dates_text(knowledge, row or priced, today).rstrip(".")
+    # A reference model prices an unnamed one, but its provider says nothing of the team's.
+    words["provider_status"] = (
+        catalogue.provider_status(knowledge, row) if row is not None else
+        "the model is not named, so no provider's dates apply yet; name it to see whether, "
+        "and until when, it can be tuned.")
     return words
 
 
@@ -301,21 +305,32 @@ def _assumptions(
         priced = catalogue.priced_as(knowledge, full)
         found.append(Assumption(
             "model", priced.id,
-            f"{knowledge.question('model').short}: not named, priced as "
+            f"{knowledge.question('model').short}: "
+            f"{'not sure' if answers.get('model') == NOT_SURE else 'not named'}, priced as "
             f"{catalogue.full_label(knowledge, priced)} ({catalogue.stamp(priced.prices)})",
             priced.prices.source,
         ))
+    elif answers.get("model") == NOT_SURE:
+        found.append(Assumption(
+            "model", None,
+            f"{knowledge.question('model').short}: not sure, taken as no particular model "
+            "(what you said of model access stands for it)", "project-assumptions"))
     for question in knowledge.questions:
         if is_given(full, question.id) or question.kind == "model":
             continue
         if question.ask:
-            if question.id not in read:
+            # "Not sure" is always listed with what it stood for, read by a rule or not.
+            if question.id not in read and answers.get(question.id) != NOT_SURE:
                 continue
             value = effective(knowledge, full, question.id)
             shown = question.label_of(value) if question.kind == "choice" else words[question.id]
             how = "not sure" if answers.get(question.id) == NOT_SURE else "not answered"
-            taken = (", so nothing is compared with it" if value is None and question.assume
-                     is None and question.assume_from is None else f", taken as {shown}")
+            if value == NOT_SURE:  # the question's own "Not sure yet" option
+                taken = ", so no reason is drawn from it"
+            elif value is None and question.assume is None and question.assume_from is None:
+                taken = ", so nothing is compared with it"
+            else:
+                taken = f", taken as {shown}"
             found.append(Assumption(question.id, value, f"{question.short}: {how}{taken}",
                                     question.assume_source or "project-assumptions"))
             continue
