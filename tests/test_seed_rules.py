@@ -330,3 +330,22 @@ def test_every_cited_source_exists(knowledge, decide_for):
                       "general_capability_needed": "yes", "gap": "cost_latency"})
     for item in d.reasons + d.conditions + d.cautions + d.advice:
         assert item.sources and set(item.sources) <= ids
+
+
+@pytest.mark.parametrize("model, method_advice", [
+    ("open:llama-3.1-8b", "tune_instruct_with_lora"),
+    ("azure:gpt-4.1-mini", "tune_through_the_provider"),
+])
+def test_how_to_tune_fits_the_model_lora_only_where_you_hold_the_weights(
+        decide_for, model, method_advice):
+    d = decide_for(model=model, gap="behaviour", format_resisted="yes",
+                   labelled_examples="5k", has_eval_set="yes", prompt_engineering_tried="yes",
+                   spec_stable="yes", tasks_on_base="4")
+    assert d.verdict == "fine_tuning"
+    advice = rules(d.advice)
+    assert method_advice in advice
+    other = {"tune_instruct_with_lora", "tune_through_the_provider"} - {method_advice}
+    assert not other & set(advice)
+    assert ("adapters_on_one_base" in advice) == model.startswith("open:")
+    if not model.startswith("open:"):
+        assert not any("LoRA" in item.text for item in d.advice)
