@@ -178,6 +178,14 @@ def test_every_assumption_is_shown_with_its_value_date_and_source(knowledge, ans
     assert shown["has_eval_set"]["text"] == "evaluation set: not answered, taken as no"
 
 
+def test_a_stand_in_price_says_it_is_one(knowledge, answers_of):
+    """Your own GPUs have no per-token price: the host's rate that stands in says so."""
+    d = decide(knowledge, answers_of(model="open:llama-3.1-8b", prompt_tokens="3k",
+                                     monthly_calls="1M"), TODAY)
+    price = next(a for a in d.assumptions if a.question == "input_price_per_mtok")
+    assert "as a stand-in" in price.text and price.source == "together-prices-report"
+
+
 def test_an_unnamed_model_is_priced_on_the_reference_for_its_access(knowledge, answers_of):
     open_costs = costs_of(knowledge, answers_of, model_access="open_weights",
                           prompt_tokens="6k", monthly_calls="20M")

@@ -59,3 +59,12 @@ def test_thresholds_read_as_people_say_them(answers_of):
     assert decision.verdict == "prompt_then_fine_tune"
     texts = [c.text for c in decision.counterfactuals]
     assert "With 300 or more clean labelled examples, the verdict would be Fine-tune." in texts
+
+
+def test_a_threshold_at_none_is_not_said_as_none_or_fewer():
+    from bot.engine.counterfactuals import quantity
+
+    examples = KNOWLEDGE.question("labelled_examples")
+    assert quantity(examples, 0, upward=False) == "0 clean labelled examples"
+    assert quantity(examples, 300, upward=False) == "300 or fewer clean labelled examples"
+    assert quantity(examples, 300, upward=True) == "300 or more clean labelled examples"

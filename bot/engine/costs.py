@@ -730,9 +730,10 @@ def _inputs(knowledge: Knowledge, answers: Mapping[str, Any], priced: ModelRow,
         table, _, rest = (question.assume_from or "").partition(":")
         if table == "model":
             fact = priced.prices
-            found.append(Input(qid, getattr(fact, rest), False, fact.source,
-                               f"{catalogue.full_label(knowledge, priced)}, "
-                               f"{catalogue.stamp(fact)}"))
+            said = f"{catalogue.full_label(knowledge, priced)}, {catalogue.stamp(fact)}"
+            if fact.note:  # e.g. a host's rate standing in for your own GPUs
+                said += f"; {fact.note}"
+            found.append(Input(qid, getattr(fact, rest), False, fact.source, said))
         elif table == "route":
             if route is None or route_row is None:
                 continue

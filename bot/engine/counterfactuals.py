@@ -99,7 +99,10 @@ def clause(question: Question, value: Any) -> str:
 def quantity(question: Question, value: float, upward: bool) -> str:
     """A number as a phrase: "300 or more clean labelled examples"."""
     fewer = "or fewer" if question.kind == "int" else "or less"
-    amount = f"{_shown(question, value)} {'or more' if upward else fewer}"
+    if not upward and value <= 0:  # nothing is below none: "with 0 ...", not "0 or fewer"
+        amount = _shown(question, value)
+    else:
+        amount = f"{_shown(question, value)} {'or more' if upward else fewer}"
     template = question.says.get("n")
     return template.replace("{n}", amount) if template else f"{question.short} at {amount}"
 
