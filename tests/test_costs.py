@@ -178,6 +178,28 @@ def test_every_assumption_is_shown_with_its_value_date_and_source(knowledge, ans
     assert shown["has_eval_set"]["text"] == "evaluation set: not answered, taken as no"
 
 
+def test_a_saving_on_another_model_says_how_much_the_move_alone_makes(knowledge, answers_of):
+    """GPT-4.1 mini on OpenAI can no longer be tuned long enough, so the fine-tune is
+    costed on Nova Micro: the table also prices prompting Nova Micro, untuned."""
+    from bot.explain.text import cost_rows
+
+    answers = answers_of(model="openai:gpt-4.1-mini", prompt_tokens="3k", monthly_calls="1M",
+                         labelled_examples="5k")
+    d = decide(knowledge, answers, TODAY)
+    assert d.costs.route.model == "bedrock:nova-micro"
+    # 3k + 500 tokens in at $0.035, 300 out at $0.14, a million calls
+    assert d.costs.prompting_on_route_usd == pytest.approx(105 + 17.5 + 42)
+    rows = dict(cost_rows(d))
+    moved = rows["Prompting Amazon Nova Micro on Bedrock instead, a month"]
+    assert moved == "$165 (the move alone saves $1,716)"
+    assert d.to_dict()["costs"]["prompting_on_route_usd"] == 164.5
+    # on its own route no such row: prompting and the fine-tune are on the same model
+    own = decide(knowledge, answers_of(model="open:llama-3.1-8b", prompt_tokens="3k",
+                                       monthly_calls="1M"), TODAY)
+    assert own.costs.prompting_on_route_usd is None
+    assert not any(label.endswith("instead, a month") for label, _ in cost_rows(own))
+
+
 def test_a_stand_in_price_says_it_is_one(knowledge, answers_of):
     """Your own GPUs have no per-token price: the host's rate that stands in says so."""
     d = decide(knowledge, answers_of(model="open:llama-3.1-8b", prompt_tokens="3k",

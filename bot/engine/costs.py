@@ -135,6 +135,9 @@ class Costs:
     required_serving_months: float | None = None
     serving_shortfall_months: float | None = None
     inputs: tuple[Input, ...] = ()
+    # Prompting the route's own model, untuned, on the same workload: where the fine-tune
+    # runs on another model, this is how much of the saving the move alone makes.
+    prompting_on_route_usd: float | None = None
 
     @property
     def break_even_status(self) -> str:
@@ -163,6 +166,7 @@ class Costs:
         data["route"] = self.route.to_dict() if self.route is not None else None
         data["routes"] = [r.to_dict() for r in self.routes]
         data["own_route_open"] = self.own_route_open
+        data["prompting_on_route_usd"] = _money(self.prompting_on_route_usd)
         data["serving"] = {
             "months": _months(self.serving_months),
             "required_months": _months(self.required_serving_months),
@@ -187,6 +191,7 @@ class Costs:
             serving_months=serving.get("months"),
             required_serving_months=serving.get("required_months"),
             serving_shortfall_months=serving.get("shortfall_months"),
+            prompting_on_route_usd=data.get("prompting_on_route_usd"),
         )
 
 
@@ -656,12 +661,7 @@ def compute_costs(knowledge: Knowledge, answers: Mapping[str, Any], today: date,
         assert work.prompt is not None and work.calls is not None
         monthly_tokens = work.prompt * work.calls
         prompt_cost = monthly_tokens / MTOK * prices.input
-        prompting = {
-            "static_prompt": _static_cost(work.prompt, work.calls, work.cache_share,
-                                          prices.input, prices.cached, prices.min_cached),
-            "variable_input": work.variable * work.calls / MTOK * prices.input,
-            "output": work.output * work.calls / MTOK * prices.output,
-        }
+        prompting = _prompting_parts(work, prices)
         prompting_usd = sum(prompting.values())
 
     # The route the fine-tune is costed on: the team's own when open long enough, else
@@ -682,6 +682,13 @@ def compute_costs(knowledge: Knowledge, answers: Mapping[str, Any], today: date,
     elif route is None:
         route = _cheapest_remaining(knowledge, answers, work, prompting_usd, today,
                                     exclude=candidate.id)
+
+    on_route = None
+    if detail and work.has_volume and route is not None and route.model != priced.id:
+        base = knowledge.model(route.model).prices
+        if base.input is not None and base.output is not None:
+            on_route = sum(_prompting_parts(work, _Prices(
+                base.input, base.cached_input, base.output, base.min_cached_tokens)).values())
 
     serving = required = shortfall = None
     if team is not None and own is not None:
@@ -712,7 +719,19 @@ def compute_costs(knowledge: Knowledge, answers: Mapping[str, Any], today: date,
         required_serving_months=required,
         serving_shortfall_months=shortfall,
         inputs=_inputs(knowledge, answers, priced, route, work) if detail else (),
+        prompting_on_route_usd=on_route,
     )
+
+
+def _prompting_parts(work: _Workload, prices: _Prices) -> dict[str, float]:
+    """A month of prompting at `prices`: the static prompt, the per-call input, output."""
+    assert work.prompt is not None and work.calls is not None
+    return {
+        "static_prompt": _static_cost(work.prompt, work.calls, work.cache_share,
+                                      prices.input, prices.cached, prices.min_cached),
+        "variable_input": work.variable * work.calls / MTOK * prices.input,
+        "output": work.output * work.calls / MTOK * prices.output,
+    }
 
 
 def _inputs(knowledge: Knowledge, answers: Mapping[str, Any], priced: ModelRow,

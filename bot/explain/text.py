@@ -51,6 +51,13 @@ def cost_rows(decision: Decision) -> list[tuple[str, str]]:
                      humanize.usd(route.monthly_usd) + _parts(dict(route.parts), TUNED_PARTS)
                      + unpriced))
         rows.append(("Saving a month", humanize.usd(route.saving_usd)))
+        moved = costs.prompting_on_route_usd
+        if moved is not None and costs.monthly_cost_prompting_usd is not None and abs(
+                costs.monthly_cost_prompting_usd - moved) >= 1:
+            # The saving mixes the move to another model with the fine-tune: say which.
+            rows.append((f"Prompting {route.label} instead, a month",
+                         f"{humanize.usd(moved)} (the move alone saves "
+                         f"{humanize.usd(costs.monthly_cost_prompting_usd - moved)})"))
         rows.append(("Training run (one-off)", humanize.usd(route.training_usd)
                      + training_detail(route.training)))
         rows.append(("Break-even", humanize.months(route.break_even_months)))
