@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.engine import Consultation
-from bot.engine.answers import accepted, is_not_sure
+from bot.engine.answers import NOT_SURE, accepted, is_not_sure
 from bot.engine.assumed import assumption_text
 from bot.engine.humanize import shown_value
 from bot.explain.markdown import render_markdown
@@ -58,7 +58,8 @@ def _show(consultation: Consultation, question: Question, stdout: TextIO) -> Non
                 group = option.group
                 stdout.write(f"  {group}\n")
             stdout.write(f"    {index}) {option.label}\n")
-        stdout.write(f"    (or not sure: {_assumed(consultation, question)})\n")
+        if not any(o.value == NOT_SURE for o in question.options):  # else it is listed
+            stdout.write(f"    (or not sure: {_assumed(consultation, question)})\n")
     elif question.kind == "bool":
         stdout.write(f"    (yes / no / not sure: {_assumed(consultation, question)})\n")
     else:

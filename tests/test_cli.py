@@ -437,3 +437,21 @@ def test_json_names_every_cited_source_with_its_title_and_link():
         assert source["title"] and source["as_of"], sid
         assert source["url"] is None or source["url"].startswith("https://"), sid
     assert out["sources"]["azure-ft-cost"]["url"].endswith("/fine-tuning-cost-management")
+
+
+def test_console_lists_not_sure_once_where_a_question_has_its_own_option(knowledge):
+    """The gap question lists "Not sure yet" as an option; the console does not add a
+    second "(or not sure: ...)" line there, but still does for other choices."""
+    import io
+
+    from bot.console import _show
+    from bot.engine import Consultation
+
+    consultation = Consultation(knowledge, TODAY)
+    gap = io.StringIO()
+    _show(consultation, knowledge.question("gap"), gap)
+    assert gap.getvalue().count("Not sure yet") == 1
+    assert "(or not sure" not in gap.getvalue()
+    access = io.StringIO()
+    _show(consultation, knowledge.question("model_access"), access)
+    assert access.getvalue().count("(or not sure:") == 1
