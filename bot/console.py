@@ -58,7 +58,7 @@ def _show(consultation: Consultation, question: Question, stdout: TextIO) -> Non
                 group = option.group
                 stdout.write(f"  {group}\n")
             stdout.write(f"    {index}) {option.label}\n")
-        if not any(o.value == NOT_SURE for o in question.options):  # else it is listed
+        if NOT_SURE not in question.option_values():  # else it is one of the options
             stdout.write(f"    (or not sure: {_assumed(consultation, question)})\n")
     elif question.kind == "bool":
         stdout.write(f"    (yes / no / not sure: {_assumed(consultation, question)})\n")
